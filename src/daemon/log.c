@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/log.c: the daemon's log, in the kernel's shape: one line per
+ * event, prefixed with the seconds since the daemon started, as dmesg
+ * prints them.  Lines go to stderr (memfail run forwards it) and, if
+ * asked, to a log file.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memfaild.h"
+
+static int log_fd = -1;
+
+void mfd_log_init(struct mfd *d, const char *log_file)
+{
+	d->boot_ns = now_monotonic_ns();
+	if (log_file)
+		log_fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+void mfd_log(struct mfd *d, int level, const char *fmt, ...)
+{
+	uint64_t t = now_monotonic_ns() - d->boot_ns;
+	char line[640];
+	va_list ap;
+	int n;
+
+	(void)level;
+	n = snprintf(line, sizeof(line), "[%5llu.%06llu] ",
+		     (unsigned long long)(t / 1000000000ULL),
+		     (unsigned long long)(t % 1000000000ULL / 1000));
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* one write per line: lines from several writers never interleave */
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nowhere left to report it */
+	}
+	if (log_fd >= 0 && write(log_fd, line, n) < 0) {
+		/* keep going: the log must not stop the daemon */
+	}
+}

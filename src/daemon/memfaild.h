@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/memfaild.h: memfaild, the process that plays the kernel.
+ *
+ * One thread, one epoll loop.  It owns the region (nvdimm), the dax
+ * devices, the engine (mm), every client connection and every registered
+ * process.  A request runs to completion before the next is read; while
+ * memory_failure() waits for mappers to answer, the loop only reads
+ * those answers (see peer.c), which is what makes the engine's entry lock
+ * and rmap walk safe without locks.
+ */
+#ifndef MF_DAEMON_H
+#define MF_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../mm/mm.h"
+#include "../nvdimm/nvdimm.h"
+#include "../uapi/mf_proto.h"
+#include "../util/list.h"
+#include "../util/util.h"
+
+struct mfd;
+
+enum watch_type { W_LISTEN, W_CONN, W_SIGNAL, W_PIDFD };
+
+struct watch {
+	enum watch_type type;
+	void *ptr;
+};
+
+/* A registered mapping process. */
+struct proc {
+	struct list_node node;
+	struct mfd *d;
+	struct mf_task task;
+	struct conn *ctl;		/* its service thread */
+	int pidfd;
+	struct watch pidfd_watch;
+	uint64_t order;			/* registration order */
+	bool exited;
+};
+
+struct conn {
+	struct list_node node;
+	struct mfd *d;
+	int fd;
+	struct watch watch;
+	enum mf_role role;		/* 0 until MF_HELLO */
+	struct mf_cred peer;		/* SO_PEERCRED at accept */
+	int peer_pidfd;			/* SO_PEERPIDFD, or -1 */
+	struct proc *proc;		/* control, request, fault */
+	struct mf_cred cred;		/* SCM_CREDENTIALS of the current message */
+	bool closing;
+};
+
+struct mfd_options {
+	const char *state_dir;
+	const char *socket_path;
+	const char *log_file;
+	const struct mf_profile *profile;
+	int early_kill;
+	unsigned unmap_timeout_ms;
+	uint64_t region_size;
+	bool strict_caps;
+	bool foreground;
+};
+
+struct mfd {
+	struct mfd_options opt;
+	struct nd_region *region;
+	struct mf_engine mf;
+	int epfd;
+	int listen_fd;
+	int sig_fd;
+	struct watch listen_watch, sig_watch;
+	struct list_node conns;
+	struct list_node procs;
+	uint64_t next_order;
+	uint64_t next_seq;		/* daemon -> client requests */
+	uint64_t boot_ns;
+	uid_t uid;			/* the daemon's own */
+	bool stop;
+};
+
+/* log.c: kernel-style lines, "[    5.123456] text" */
+void mfd_log_init(struct mfd *d, const char *log_file);
+void mfd_log(struct mfd *d, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* conn.c */
+int conn_accept(struct mfd *d);
+void conn_readable(struct conn *c);
+void conn_close(struct conn *c);
+int conn_send(struct conn *c, const void *msg, size_t len, int pass_fd);
+/* Fill a reply header for request `req`. */
+void reply_init(struct mf_reply *r, const struct mf_hdr *req, size_t len, int error);
+int send_error(struct conn *c, const struct mf_hdr *req, int error);
+
+/* peer.c: processes, and the engine's peer interface over sockets */
+extern const struct mf_peer_ops mfd_peer_ops;
+struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm);
+struct proc *proc_find(struct mfd *d, pid_t pid);
+void proc_exit(struct proc *p);
+void proc_pidfd_ready(struct proc *p);
+
+/* admin.c: namespaces, errors, counters, settings, driver I/O */
+void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns);
+void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
+
+/* process.c: a mapping process's requests */
+void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len,
+		    int passed_fd);
+
+/* auth.c: who may do what */
+bool cred_is_admin_of(struct mfd *d, const struct mf_cred *cr, const struct nd_namespace *ns);
+bool cred_may_open(const struct mf_cred *cr, const struct nd_namespace *ns, bool writable);
+bool cred_may_configure(struct mfd *d, const struct mf_cred *cr);
+/* The emulated CAP_SYS_ADMIN for madvise on a namespace. */
+bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid,
+			const struct nd_namespace *ns);
+
+#endif /* MF_DAEMON_H */

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/peer.c: registered processes, and the engine's peer interface
+ * over their control connections.
+ *
+ * A process registers through its service thread's connection; the
+ * daemon takes a pidfd for it at once, so that a signal or a kill can
+ * never reach a recycled pid.  The process is gone when its control
+ * connection closes (exit, exec) or its pidfd says so; its mappings leave
+ * the rmap then.  Freeing is deferred to the end of the loop iteration,
+ * so that a process dying in the middle of memory_failure() never pulls
+ * a mapping out from under the engine.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "memfaild.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+static int pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static bool pidfd_exited(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+struct proc *proc_find(struct mfd *d, pid_t pid)
+{
+	struct proc *p;
+
+	list_for_each_entry(p, &d->procs, node)
+		if (p->task.pid == pid && !p->exited)
+			return p;
+	return NULL;
+}
+
+struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct proc *p, *old;
+	int pidfd;
+
+	/*
+	 * The pid already has a registration: the old image exec()ed and its
+	 * control connection has not been seen to close yet.  Its mappings
+	 * are gone with the old image.
+	 */
+	old = proc_find(d, ctl->peer.pid);
+	if (old)
+		proc_exit(old);
+
+	/* SO_PEERPIDFD names the very process that connected */
+	if (ctl->peer_pidfd >= 0) {
+		pidfd = ctl->peer_pidfd;
+		ctl->peer_pidfd = -1;
+	} else {
+		pidfd = pidfd_open(ctl->peer.pid);
+		if (pidfd < 0)
+			return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(pidfd);
+		return NULL;
+	}
+	p->d = d;
+	mf_task_init(&p->task, ctl->peer.pid, ctl->peer.uid, comm, p);
+	p->ctl = ctl;
+	p->pidfd = pidfd;
+	p->order = d->next_order++;
+	p->pidfd_watch.type = W_PIDFD;
+	p->pidfd_watch.ptr = p;
+	ev.data.ptr = &p->pidfd_watch;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, pidfd, &ev)) {
+		close(pidfd);
+		free(p);
+		return NULL;
+	}
+	list_add_tail(&p->node, &d->procs);
+	return p;
+}
+
+/* Mark the process gone; main.c's reaper frees it after this iteration. */
+void proc_exit(struct proc *p)
+{
+	if (p->exited)
+		return;
+	p->exited = true;
+	if (p->ctl) {
+		p->ctl->proc = NULL;
+		conn_close(p->ctl);
+		p->ctl = NULL;
+	}
+}
+
+void proc_pidfd_ready(struct proc *p)
+{
+	proc_exit(p);
+}
+
+static struct mfd *engine_mfd(struct mf_engine *mf)
+{
+	return mf->priv;
+}
+
+/* ---- the engine's peer interface ---- */
+
+struct pending {
+	struct mf_shootdown *sd;
+	struct proc *p;
+	uint64_t seq;
+	unsigned first, count;		/* the chunk of sd->w this message carries */
+	bool done;			/* stop waiting for it */
+	bool answered;
+};
+
+static int send_chunk(struct pending *pd, int early_kill)
+{
+	static char buf[MF_MSG_MAX];
+	struct mf_ctl_shootdown *m = (void *)buf;
+	size_t len = sizeof(*m) + pd->count * sizeof(m->e[0]);
+	unsigned i;
+
+	memset(m, 0, len);
+	m->hdr.magic = MF_PROTO_MAGIC;
+	m->hdr.type = MF_CTL_SHOOTDOWN;
+	m->hdr.len = (uint32_t)len;
+	m->hdr.seq = pd->seq;
+	m->early_kill = (uint32_t)early_kill;
+	m->count = pd->count;
+	for (i = 0; i < pd->count; i++) {
+		const struct mf_sd_work *w = &pd->sd->w[pd->first + i];
+
+		m->e[i].map_id = w->vma->id;
+		m->e[i].page_addr = w->page_addr;
+		m->e[i].page_len = w->page_len;
+		m->e[i].unit_addr = w->unit_addr;
+		m->e[i].unit_len = w->unit_len;
+		m->e[i].ops = w->ops;
+	}
+	return conn_send(pd->p->ctl, buf, len, -1);
+}
+
+static void take_answer(struct pending *pd, const struct mf_ctl_shootdown_reply *r,
+			size_t n)
+{
+	unsigned i;
+
+	if (r->count != pd->count || n < sizeof(*r) + pd->count * sizeof(r->res[0]))
+		return;		/* garbled: counts as no answer */
+	for (i = 0; i < pd->count; i++) {
+		struct mf_sd_work *w = &pd->sd->w[pd->first + i];
+
+		w->present = r->res[i].present != 0;
+		w->error = r->res[i].error;
+	}
+	pd->sd->early_tid = r->early_tid;
+	pd->sd->main_tid = r->main_tid;
+	memcpy(pd->sd->early_comm, r->early_comm, MF_COMM_LEN);
+	pd->sd->early_comm[MF_COMM_LEN - 1] = '\0';
+	memcpy(pd->sd->main_comm, r->main_comm, MF_COMM_LEN);
+	pd->sd->main_comm[MF_COMM_LEN - 1] = '\0';
+	pd->done = pd->answered = true;
+}
+
+/* Drain a process's control connection, matching answers to chunks. */
+static void read_answers(struct proc *p, struct pending *pd, unsigned npd)
+{
+	static char buf[MF_MSG_MAX];
+	const struct mf_ctl_shootdown_reply *r = (void *)buf;
+	ssize_t n;
+	unsigned i;
+
+	while (!p->exited && p->ctl) {
+		n = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0) {
+			/* closed: exit or exec, its mappings went with it */
+			proc_exit(p);
+			return;
+		}
+		if ((size_t)n < sizeof(*r) || r->r.hdr.magic != MF_PROTO_MAGIC ||
+		    r->r.hdr.type != MF_REPLY)
+			continue;
+		/* anything else is a late answer to something older */
+		for (i = 0; i < npd; i++)
+			if (pd[i].p == p && !pd[i].done && pd[i].seq == r->r.hdr.seq)
+				take_answer(&pd[i], r, (size_t)n);
+	}
+}
+
+/* The process is gone: nothing of it can consume anything any more. */
+static void sd_gone(struct mf_shootdown *sd)
+{
+	unsigned i;
+
+	sd->acked = true;
+	sd->early_tid = 0;
+	for (i = 0; i < sd->n; i++)
+		sd->w[i].present = false;
+}
+
+static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsigned n)
+{
+	struct mfd *d = engine_mfd(mf);
+	struct pending *pd = NULL;
+	struct pollfd *pfd = NULL;
+	unsigned npd = 0, i, j, left;
+	uint64_t deadline;
+
+	for (i = 0; i < n; i++) {
+		sd[i].acked = false;
+		sd[i].main_tid = sd[i].task->pid;
+		memcpy(sd[i].main_comm, sd[i].task->comm, MF_COMM_LEN);
+		npd += (sd[i].n + MF_SD_MAX - 1) / MF_SD_MAX;
+	}
+	pd = calloc(npd ? npd : 1, sizeof(*pd));
+	pfd = calloc(npd ? npd * 2 : 1, sizeof(*pfd));
+	if (!pd || !pfd)
+		goto out;	/* nobody acked: the engine kills them all */
+
+	/* send everything first: the mappers work in parallel */
+	npd = 0;
+	for (i = 0; i < n; i++) {
+		struct proc *p = sd[i].task->peer;
+
+		if (p->exited || !p->ctl || pidfd_exited(p->pidfd)) {
+			sd_gone(&sd[i]);
+			continue;
+		}
+		for (j = 0; j < sd[i].n; j += MF_SD_MAX) {
+			struct pending *x = &pd[npd++];
+
+			x->sd = &sd[i];
+			x->p = p;
+			x->seq = ++d->next_seq;
+			x->first = j;
+			x->count = sd[i].n - j < MF_SD_MAX ? sd[i].n - j : MF_SD_MAX;
+			if (send_chunk(x, mf->early_kill) < 0)
+				x->done = true;	/* unreachable: no answer */
+		}
+	}
+
+	deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
+	for (;;) {
+		uint64_t now = now_monotonic_ns();
+		unsigned np = 0;
+		int timeout;
+
+		left = 0;
+		for (i = 0; i < npd; i++) {
+			if (pd[i].done || pd[i].p->exited)
+				continue;
+			pfd[np].fd = pd[i].p->ctl->fd;
+			pfd[np++].events = POLLIN;
+			pfd[np].fd = pd[i].p->pidfd;
+			pfd[np++].events = POLLIN;
+			left++;
+		}
+		if (!left || now >= deadline)
+			break;
+		timeout = (int)((deadline - now + 999999) / 1000000);
+		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < npd; i++) {
+			if (pd[i].done || pd[i].p->exited)
+				continue;
+			read_answers(pd[i].p, pd, npd);
+			if (!pd[i].p->exited && pidfd_exited(pd[i].p->pidfd))
+				proc_exit(pd[i].p);
+		}
+	}
+
+	/* a task is acked when every chunk was answered, or it is gone */
+	for (i = 0; i < n; i++) {
+		struct proc *p = sd[i].task->peer;
+		bool all = true;
+
+		if (sd[i].acked)
+			continue;
+		if (p->exited) {
+			sd_gone(&sd[i]);
+			continue;
+		}
+		for (j = 0; j < npd; j++)
+			if (pd[j].sd == &sd[i] && !pd[j].answered)
+				all = false;
+		sd[i].acked = all;
+	}
+out:
+	free(pd);
+	free(pfd);
+}
+
+static int peer_signal(struct mf_engine *mf, struct mf_task *t, pid_t tid, int code,
+		       uint64_t addr, unsigned lsb)
+{
+	struct mfd *d = engine_mfd(mf);
+	struct proc *p = t->peer;
+	struct mf_ctl_signal m;
+
+	if (p->exited || !p->ctl)
+		return -ESRCH;
+	memset(&m, 0, sizeof(m));
+	m.hdr.magic = MF_PROTO_MAGIC;
+	m.hdr.type = MF_CTL_SIGNAL;
+	m.hdr.len = sizeof(m);
+	m.hdr.seq = ++d->next_seq;
+	m.tid = tid;
+	m.code = code;
+	m.addr = addr;
+	m.lsb = lsb;
+	/* like send_sig_mceerr(): queued, not waited for */
+	return conn_send(p->ctl, &m, sizeof(m), -1) < 0 ? -ESRCH : 0;
+}
+
+static int peer_kill(struct mf_engine *mf, struct mf_task *t)
+{
+	struct proc *p = t->peer;
+
+	(void)mf;
+	if (p->pidfd < 0)
+		return -ESRCH;
+	return pidfd_send_signal(p->pidfd, SIGKILL) ? -errno : 0;
+}
+
+static void peer_panic(struct mf_engine *mf)
+{
+	struct mfd *d = engine_mfd(mf);
+	struct proc *p;
+
+	list_for_each_entry(p, &d->procs, node)
+		if (!p->exited)
+			pidfd_send_signal(p->pidfd, SIGKILL);
+}
+
+static void peer_log(struct mf_engine *mf, int level, const char *line)
+{
+	mfd_log(engine_mfd(mf), level, "%s", line);
+}
+
+const struct mf_peer_ops mfd_peer_ops = {
+	.shootdown = peer_shootdown,
+	.signal = peer_signal,
+	.kill = peer_kill,
+	.panic = peer_panic,
+	.log = peer_log,
+};

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm/mm.h: the memory-failure engine (what mm/memory-failure.c and the
+ * dax parts of mm/madvise.c are in Linux).
+ *
+ *  - tasks (processes that map dax devices) and their mappings (vmas),
+ *    linked into each device's i_mmap: the reverse map;
+ *  - behaviour profiles: which kernel's rules decide who is signalled,
+ *    with which address and size, and what is logged;
+ *  - memory_failure(): lock the entry, mark the page poisoned, collect
+ *    the mappers, unmap, signal, account;
+ *  - madvise_inject_error(): MADV_HWPOISON / MADV_SOFT_OFFLINE.
+ *
+ * The engine never talks to processes itself: it asks through struct
+ * mf_peer_ops (fence/zap/query a batch of mappings in each process and
+ * wait; send a signal; kill), which the daemon implements over its
+ * sockets and the unit tests implement in one process.
+ */
+#ifndef MF_MM_H
+#define MF_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../dax/dax.h"
+#include "../util/list.h"
+
+#define MF_COMM_MAX	16
+
+/* memory_failure() flags */
+#define MF_ACTION_REQUIRED	(1u << 0)	/* the caller consumed the poison */
+#define MF_SW_SIMULATED		(1u << 1)	/* madvise / injection */
+
+/* shootdown operations on one mapping, done in this order */
+#define MF_OP_QUERY	(1u << 0)	/* report whether the unit is mapped */
+#define MF_OP_FENCE	(1u << 1)	/* fence the poisoned page */
+#define MF_OP_ZAP	(1u << 2)	/* unmap the unit (the data stays) */
+#define MF_OP_UNFENCE	(1u << 3)	/* lift the fence: the poison is gone */
+
+/* siginfo codes, as <signal.h> has them */
+#define MF_BUS_MCEERR_AR	4
+#define MF_BUS_MCEERR_AO	5
+
+enum mf_result { MF_IGNORED, MF_FAILED, MF_DELAYED, MF_RECOVERED };
+
+/*
+ * A behaviour profile: the rules of one kernel release for dax pages.
+ * See doc/profiles.md for where each rule comes from.
+ */
+struct mf_profile {
+	unsigned id;			/* MF_PROFILE_* of the wire protocol */
+	const char *name;
+	const char *desc;
+	/* 4.19: every mapper is collected whatever its early-kill policy,
+	 * and the signal goes to its main thread */
+	bool force_early;
+	/* 6.12: devdax pages are compound: si_addr is the unit's start */
+	bool addr_unit_start;
+	/* 4.19.0-4.19.80: a mapper whose address cannot be found is
+	 * SIGKILLed (4.19.81+ and 6.x drop it silently) */
+	bool kill_unmapped;
+	/* 4.19: madvise(MADV_HWPOISON) skips pages already poisoned */
+	bool madvise_skip_poisoned;
+	/* 6.12: madvise steps by the folio (the unit), 4.19 by 4 KiB */
+	bool madvise_step_unit;
+	/* 4.19.0-4.19.190: unmap_mapping_range(mapping, start, start + size, 0) */
+	bool unmap_len_is_end;
+	/* "Sending SIGBUS to" (6.12) or "Killing" (4.19) */
+	const char *kill_verb;
+};
+
+const struct mf_profile *mf_profile_find(const char *name);
+const struct mf_profile *mf_profile_by_id(unsigned id);
+/* "linux-6.12, linux-4.19, linux-4.19.0" */
+const char *mf_profile_names(void);
+/* linux-6.12 */
+const struct mf_profile *mf_profile_default(void);
+
+/* A process that maps dax devices (its mm_struct and thread group). */
+struct mf_task {
+	pid_t pid;
+	uid_t uid;
+	char comm[MF_COMM_MAX];
+	struct list_node vmas;
+	unsigned nr_vmas;
+	void *peer;			/* the daemon's session */
+};
+
+/* One mapping of a dax device in a task. */
+struct mf_vma {
+	struct list_node i_mmap;	/* in dax->i_mmap */
+	struct list_node task_node;	/* in task->vmas */
+	struct mf_task *task;
+	struct dax_device *dax;
+	uint64_t id;			/* chosen by the task */
+	uint64_t start, len;		/* user addresses */
+	uint64_t pgoff;			/* first device page mapped */
+	int prot;
+};
+
+void mf_task_init(struct mf_task *t, pid_t pid, uid_t uid, const char *comm,
+		  void *peer);
+/* Unlink every mapping of the task (it exited or execed). */
+void mf_task_exit(struct mf_task *t);
+
+int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
+		  struct mf_vma **out);
+struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id);
+void mf_vma_remove(struct mf_vma *vma);
+
+static inline bool vma_covers(const struct mf_vma *vma, uint64_t page)
+{
+	return page >= vma->pgoff && page < vma->pgoff + (vma->len >> 12);
+}
+
+/* User address of device page `page` in the mapping. */
+static inline uint64_t vma_address(const struct mf_vma *vma, uint64_t page)
+{
+	return vma->start + ((page - vma->pgoff) << 12);
+}
+
+/* One batch of shootdown work for one task. */
+struct mf_sd_work {
+	struct mf_vma *vma;
+	uint64_t page_addr;		/* fence / unfence / query */
+	uint64_t page_len;
+	uint64_t unit_addr;		/* zap */
+	uint64_t unit_len;
+	unsigned ops;
+	bool present;			/* result of MF_OP_QUERY */
+	int error;
+};
+
+struct mf_shootdown {
+	struct mf_task *task;
+	struct mf_sd_work *w;
+	unsigned n;
+	/* filled in by the peer */
+	bool acked;
+	pid_t early_tid;		/* first early-kill thread, 0 if none */
+	pid_t main_tid;
+	char early_comm[MF_COMM_MAX];
+	char main_comm[MF_COMM_MAX];
+};
+
+struct mf_engine;
+
+struct mf_peer_ops {
+	/*
+	 * Send each task its batch, wait for every answer or the timeout,
+	 * fill in the results.  A task that does not answer is left with
+	 * acked == false: the engine kills it.
+	 */
+	void (*shootdown)(struct mf_engine *mf, struct mf_shootdown *sd, unsigned n);
+	/* Deliver SIGBUS with this code to one thread of the task. */
+	int (*signal)(struct mf_engine *mf, struct mf_task *t, pid_t tid, int code,
+		      uint64_t addr, unsigned lsb);
+	/* SIGKILL the task (through its pidfd). */
+	int (*kill)(struct mf_engine *mf, struct mf_task *t);
+	/* memory_failure_recovery is 0: kill every client. */
+	void (*panic)(struct mf_engine *mf);
+	/* One log line, without the newline. level: 3 err, 6 info. */
+	void (*log)(struct mf_engine *mf, int level, const char *line);
+};
+
+/* The thread on whose behalf memory_failure() runs ("current"). */
+struct mf_current {
+	struct mf_task *task;		/* NULL: not a mapping process */
+	pid_t tid;
+	char comm[MF_COMM_MAX];
+};
+
+/* What the current thread must raise on itself before it goes on. */
+struct mf_raise {
+	int signo;			/* 0, SIGBUS */
+	int code;
+	uint64_t addr;
+	unsigned lsb;
+};
+
+struct mf_engine {
+	const struct mf_profile *profile;
+	struct nd_region *region;
+	int early_kill;			/* vm.memory_failure_early_kill */
+	int recovery;			/* vm.memory_failure_recovery */
+	unsigned unmap_timeout_ms;
+	bool panicked;
+	struct mf_stat node;		/* node0's memory_failure counters */
+	uint64_t poisoned_pages;	/* HardwareCorrupted, in pages */
+	const struct mf_peer_ops *ops;
+	void *priv;			/* the ops' context */
+};
+
+void mf_engine_init(struct mf_engine *mf, struct nd_region *region,
+		    const struct mf_profile *profile,
+		    const struct mf_peer_ops *ops, void *priv);
+
+/*
+ * memory_failure(): handle poison at pfn.  With MF_ACTION_REQUIRED and a
+ * current task that maps the page, *raise says what that thread must
+ * raise (BUS_MCEERR_AR).  Returns 0 (recovered), -ENXIO (not device
+ * memory), -EBUSY (no owner), -EIO (after a panic), or another -errno.
+ */
+int memory_failure(struct mf_engine *mf, uint64_t pfn, unsigned flags,
+		   const struct mf_current *cur, struct mf_raise *raise);
+
+#define MF_MADV_HWPOISON	100
+#define MF_MADV_SOFT_OFFLINE	101
+
+/*
+ * madvise(start, len, MADV_HWPOISON or MADV_SOFT_OFFLINE) over device
+ * memory mapped by vma, for cur (the caller checked privilege).  Every
+ * page it poisons becomes real poison: its sectors go bad on the media.
+ */
+int madvise_inject_error(struct mf_engine *mf, struct mf_vma *vma, uint64_t start,
+			 uint64_t len, int advice, const struct mf_current *cur,
+			 struct mf_raise *raise);
+
+/*
+ * Poison that arrived on the media without memory_failure() (an injected
+ * error): fence the pages (sorted, distinct) in every mapper, so that the
+ * first touch is a consumption.  mf_media_cleared() gives them back after
+ * the error was cleared.  Mappers that do not answer are killed.
+ */
+int mf_media_poisoned(struct mf_engine *mf, struct dax_device *dax,
+		      const uint64_t *pages, size_t n);
+int mf_media_cleared(struct mf_engine *mf, struct dax_device *dax,
+		     const uint64_t *pages, size_t n);
+
+/* printk for the engine and its callers: "fmt" without the newline. */
+void mf_printk(struct mf_engine *mf, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* MF_MM_H */

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/rmap.c: tasks and their mappings of dax devices.  Each mapping is
+ * linked twice: into its task (so a task's exit drops them all) and into
+ * its device's i_mmap (so memory_failure() finds every mapper of a page).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+#include "mm.h"
+
+void mf_task_init(struct mf_task *t, pid_t pid, uid_t uid, const char *comm,
+		  void *peer)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->uid = uid;
+	strlcpy_mf(t->comm, comm ? comm : "", sizeof(t->comm));
+	list_init(&t->vmas);
+	t->peer = peer;
+}
+
+void mf_task_exit(struct mf_task *t)
+{
+	struct mf_vma *vma, *tmp;
+
+	list_for_each_entry_safe(vma, tmp, &t->vmas, task_node)
+		mf_vma_remove(vma);
+}
+
+struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id)
+{
+	struct mf_vma *vma;
+
+	list_for_each_entry(vma, &t->vmas, task_node)
+		if (vma->id == id)
+			return vma;
+	return NULL;
+}
+
+int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
+		  struct mf_vma **out)
+{
+	struct mf_vma *vma;
+	int err;
+
+	if (!len || start + len < start || (start | len) & (MF_PAGE_SIZE - 1))
+		return -EINVAL;
+	list_for_each_entry(vma, &t->vmas, task_node) {
+		if (vma->id == id)
+			return -EEXIST;
+		if (start < vma->start + vma->len && vma->start < start + len)
+			return -EEXIST;
+	}
+	vma = calloc(1, sizeof(*vma));
+	if (!vma)
+		return -ENOMEM;
+	/* the pages get their owner before anyone can map them */
+	err = dax_set_owner(dax, pgoff, len >> MF_PAGE_SHIFT);
+	if (err) {
+		free(vma);
+		return err;
+	}
+	vma->task = t;
+	vma->dax = dax;
+	vma->id = id;
+	vma->start = start;
+	vma->len = len;
+	vma->pgoff = pgoff;
+	vma->prot = prot;
+	list_add_tail(&vma->i_mmap, &dax->i_mmap);
+	list_add_tail(&vma->task_node, &t->vmas);
+	dax->nr_mmap++;
+	t->nr_vmas++;
+	if (out)
+		*out = vma;
+	return 0;
+}
+
+void mf_vma_remove(struct mf_vma *vma)
+{
+	list_del(&vma->i_mmap);
+	list_del(&vma->task_node);
+	vma->dax->nr_mmap--;
+	vma->task->nr_vmas--;
+	free(vma);
+}

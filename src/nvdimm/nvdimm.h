@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvdimm/nvdimm.h: the emulated NVDIMM (what drivers/nvdimm plays in
+ * Linux): one region of emulated physical address space, the namespaces
+ * carved out of it, each with a backing data file, its bad-sector list
+ * and its poisoned-page flags; driver reads and writes that honour them;
+ * error injection and clearing.  Everything that must survive a crash is
+ * written to the store (SQLite) before a call returns success.
+ */
+#ifndef MF_NVDIMM_H
+#define MF_NVDIMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../util/list.h"
+#include "../util/u64set.h"
+#include "../util/rangeset.h"
+
+#define ND_REGION_BASE		0x100000000ULL	/* 4 GiB, where QEMU puts its NVDIMM */
+#define ND_REGION_SIZE_DEFAULT	(16ULL << 40)
+
+enum nd_mode {
+	ND_MODE_DEVDAX = 1,
+};
+
+struct nd_store;
+
+struct nd_region {
+	uint64_t base;			/* emulated physical address */
+	uint64_t size;
+	char *state_dir;
+	struct nd_store *store;
+	struct list_node namespaces;	/* sorted by phys_base */
+	unsigned nr_namespaces;
+};
+
+struct nd_namespace {
+	struct list_node node;
+	struct nd_region *region;
+	uint32_t id;			/* Y in namespace0.Y */
+	char name[32];			/* namespace0.Y */
+	char chardev[32];		/* dax0.Y */
+	char uuid[40];
+	enum nd_mode mode;
+	uint64_t size;
+	uint64_t align;
+	uint64_t phys_base;
+	uid_t uid;
+	gid_t gid;
+	mode_t perm;
+	int data_fd;			/* O_RDWR backing file */
+	char *data_path;
+	struct rangeset bb;		/* media errors, 512 B sectors */
+	struct u64set hwpoison;		/* pages memory_failure() marked */
+	/*
+	 * The daemon's own view of the data, mapped on first driver read.
+	 * Poisoned pages in it are fenced (the set_mce_nospec() idea) so a
+	 * stray read cannot consume poison; reads go through copy_mc.
+	 */
+	void *view;
+	void *owner;			/* the dax layer's device */
+};
+
+struct nd_create_args {
+	uint64_t size;
+	uint64_t align;
+	enum nd_mode mode;
+	uid_t uid;
+	gid_t gid;
+	mode_t perm;
+	bool sparse;			/* don't reserve disk space */
+};
+
+int nd_region_open(const char *state_dir, uint64_t size, struct nd_region **out);
+void nd_region_close(struct nd_region *region);
+
+int nd_namespace_create(struct nd_region *region, const struct nd_create_args *a,
+			struct nd_namespace **out);
+int nd_namespace_destroy(struct nd_namespace *ns);
+/* "namespace0.Y", "dax0.Y", "pmem0.Y" or "pmem0" (= namespace0.0). */
+struct nd_namespace *nd_namespace_find(struct nd_region *region, const char *name);
+struct nd_namespace *nd_namespace_by_id(struct nd_region *region, uint32_t id);
+struct nd_namespace *nd_namespace_by_pfn(struct nd_region *region, uint64_t pfn);
+
+static inline uint64_t nd_pfn_base(const struct nd_namespace *ns)
+{
+	return ns->phys_base >> 12;
+}
+
+static inline uint64_t nd_nr_pages(const struct nd_namespace *ns)
+{
+	return ns->size >> 12;
+}
+
+/* Error injection: mark sectors bad (durably). */
+int nd_inject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
+/* Remove injected errors without writing (ndctl inject-error --uninject). */
+int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
+/*
+ * Clear bad sectors by rewriting them with zeros: the data there is lost.
+ * The zeros reach the media before the bad-sector records go.  Returns
+ * sectors cleared.
+ */
+int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count);
+
+/* Driver I/O (pmem_do_read / pmem_do_write): a read touching a bad sector
+ * fails with -EIO; a write clears the bad sectors it fully covers. */
+int nd_read(struct nd_namespace *ns, uint64_t off, void *buf, size_t len);
+int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len);
+
+/* PageHWPoison, kept durably. */
+int nd_page_set_hwpoison(struct nd_namespace *ns, uint64_t page);
+bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page);
+/* Is any sector of the page bad? */
+bool nd_page_bad(const struct nd_namespace *ns, uint64_t page);
+
+/*
+ * The daemon's view: fence a poisoned page in it, lift the fence after a
+ * clear.  Cheap no-ops while the view is not mapped.
+ */
+void nd_view_fence(struct nd_namespace *ns, uint64_t page);
+void nd_view_unfence(struct nd_namespace *ns, uint64_t page);
+
+#endif /* MF_NVDIMM_H */

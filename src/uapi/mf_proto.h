@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uapi/mf_proto.h: the wire protocol between memfaild and its clients
+ * (the memfail command, libmemfail, the preload library).
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET, so one message is one send and a
+ * request is never seen half-written.  Every message starts with struct
+ * mf_hdr; every request gets exactly one reply (type MF_REPLY) with the
+ * same seq, except where noted.  All integers are host-endian: client and
+ * daemon always share a machine.  Strings are fixed-size, NUL-terminated
+ * and validated by the receiver.
+ *
+ * Connections have a role, set by the first message:
+ *  - MF_ROLE_ADMIN: the memfail command and library calls that manage
+ *    namespaces, inject and clear errors, read counters.
+ *  - MF_ROLE_CONTROL: a mapping process's service thread.  The daemon
+ *    sends it MF_CTL_* requests (fence, zap, signal) and it replies; this
+ *    connection's lifetime is the process's registration.
+ *  - MF_ROLE_REQUEST: a mapping process's program threads (open, mmap,
+ *    madvise), attached to the process registered by its control
+ *    connection (same pid).
+ *  - a connection whose first message is MF_CONSUME is a one-shot fault
+ *    report from a fault handler.
+ */
+#ifndef MF_UAPI_PROTO_H
+#define MF_UAPI_PROTO_H
+
+#include <stdint.h>
+
+#define MF_PROTO_MAGIC		0x6d66706bU	/* "mfpk" */
+#define MF_PROTO_VERSION	1
+#define MF_MSG_MAX		(64 * 1024)
+
+#define MF_NAME_LEN		32
+#define MF_COMM_LEN		16
+#define MF_PROFILE_LEN		32
+
+enum mf_msg_type {
+	MF_REPLY = 1,
+
+	/* any role */
+	MF_HELLO = 10,
+
+	/* admin */
+	MF_NS_CREATE = 20,
+	MF_NS_DESTROY,
+	MF_NS_LIST,
+	MF_INJECT,
+	MF_CLEAR,
+	MF_BADBLOCKS,
+	MF_STATS,
+	MF_CONFIG_GET,
+	MF_CONFIG_SET,
+	MF_READ,
+	MF_WRITE,
+
+	/* request (a mapping process) */
+	MF_NS_OPEN = 40,
+	MF_MAP_REGISTER,
+	MF_MAP_UNREGISTER,
+	MF_POISON_LIST,
+	MF_MADVISE,
+	MF_CONSUME,
+
+	/* daemon -> control connection */
+	MF_CTL_SHOOTDOWN = 60,
+	MF_CTL_SIGNAL,
+};
+
+enum mf_role {
+	MF_ROLE_ADMIN = 1,
+	MF_ROLE_CONTROL = 2,
+	MF_ROLE_REQUEST = 3,
+	MF_ROLE_FAULT = 4,
+};
+
+struct mf_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t flags;
+	uint32_t len;		/* whole message, header included */
+	uint32_t pad;
+	uint64_t seq;
+};
+
+/* Every reply: header, then status (0 or -errno), then the payload. */
+struct mf_reply {
+	struct mf_hdr hdr;
+	int32_t error;
+	uint32_t pad;
+};
+
+/* MF_HELLO */
+struct mf_hello {
+	struct mf_hdr hdr;
+	uint32_t version;
+	uint32_t role;
+	char comm[MF_COMM_LEN];
+};
+
+#define MF_PROFILE_LINUX_6_12	1
+#define MF_PROFILE_LINUX_4_19	2
+#define MF_PROFILE_LINUX_4_19_0	3
+
+struct mf_hello_reply {
+	struct mf_reply r;
+	uint32_t version;
+	uint32_t profile;
+	char profile_name[MF_PROFILE_LEN];
+	uint64_t pid;		/* the daemon's */
+};
+
+/* Namespace description, as create/list/open report it. */
+#define MF_MODE_DEVDAX		1
+
+struct mf_ns_info {
+	char name[MF_NAME_LEN];		/* namespace0.N */
+	char chardev[MF_NAME_LEN];	/* dax0.N */
+	char blockdev[MF_NAME_LEN];	/* pmem0.N (reserved for fsdax) */
+	char uuid[40];
+	uint32_t id;
+	uint32_t mode;
+	uint64_t size;
+	uint64_t align;
+	uint64_t phys_base;		/* emulated physical address */
+	uint32_t uid, gid;
+	uint32_t perm;			/* st_mode permission bits */
+	uint32_t nr_mappings;
+	uint64_t badblock_count;	/* sectors */
+	uint64_t nr_badblock_ranges;
+	uint64_t nr_hwpoison;		/* pages memory_failure() marked */
+};
+
+/* MF_NS_CREATE */
+#define MF_NS_CREATE_UID	(1u << 0)
+#define MF_NS_CREATE_GID	(1u << 1)
+#define MF_NS_CREATE_PERM	(1u << 2)
+
+struct mf_ns_create {
+	struct mf_hdr hdr;
+	uint64_t size;
+	uint64_t align;
+	uint32_t mode;
+	uint32_t set;		/* MF_NS_CREATE_* */
+	uint32_t uid, gid, perm;
+	uint32_t pad;
+};
+
+struct mf_ns_reply {
+	struct mf_reply r;
+	struct mf_ns_info ns;
+};
+
+/* MF_NS_DESTROY, and every admin request that names one namespace */
+struct mf_ns_name {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];	/* namespaceX.Y, daxX.Y or pmemX.Y */
+};
+
+/* MF_NS_LIST: reply is a page of namespaces starting at id >= cursor. */
+struct mf_ns_list {
+	struct mf_hdr hdr;
+	uint32_t cursor;
+	uint32_t pad;
+};
+
+#define MF_NS_LIST_MAX	64
+struct mf_ns_list_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t next;		/* cursor for the next page, 0 = done */
+	struct mf_ns_info ns[];
+};
+
+/* MF_INJECT / MF_CLEAR */
+#define MF_INJECT_NOTIFY	(1u << 0)	/* enter into badblocks at once */
+#define MF_CLEAR_ALL		(1u << 1)	/* clear every bad block */
+
+struct mf_range_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint64_t sector;
+	uint64_t count;
+	uint32_t flags;
+	uint32_t pad;
+};
+
+struct mf_clear_reply {
+	struct mf_reply r;
+	uint64_t cleared;	/* sectors */
+	uint64_t pages_restored;
+};
+
+/* MF_BADBLOCKS: a page of ranges starting at sector >= cursor. */
+struct mf_badblocks_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint64_t cursor;
+};
+
+struct mf_bb_range {
+	uint64_t sector;
+	uint64_t count;
+};
+
+#define MF_BB_LIST_MAX	2048
+struct mf_badblocks_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	uint64_t next;
+	struct mf_bb_range range[];
+};
+
+/* MF_STATS: node counters, then one entry per namespace. */
+struct mf_counters {
+	uint64_t total, ignored, failed, delayed, recovered;
+};
+
+struct mf_stats_reply {
+	struct mf_reply r;
+	struct mf_counters node;
+	uint64_t hardware_corrupted_kb;
+	uint32_t count;
+	uint32_t pad;
+	struct {
+		char name[MF_NAME_LEN];
+		struct mf_counters c;
+	} ns[];
+};
+
+/* MF_CONFIG_GET / MF_CONFIG_SET */
+enum mf_config_key {
+	MF_CFG_EARLY_KILL = 1,		/* memory_failure_early_kill */
+	MF_CFG_RECOVERY,		/* memory_failure_recovery */
+	MF_CFG_UNMAP_TIMEOUT_MS,
+	MF_CFG_PROFILE,			/* read-only */
+	MF_CFG_PANICKED,		/* read-only */
+};
+
+struct mf_config_req {
+	struct mf_hdr hdr;
+	uint32_t key;
+	uint32_t pad;
+	int64_t value;
+};
+
+struct mf_config_reply {
+	struct mf_reply r;
+	int64_t value;
+};
+
+/* MF_READ / MF_WRITE: driver I/O (reads of bad sectors fail with EIO;
+ * writes clear the bad sectors they cover). */
+#define MF_IO_MAX	(32 * 1024)
+
+struct mf_io_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint64_t offset;
+	uint32_t len;
+	uint32_t pad;
+	uint8_t data[];		/* MF_WRITE only */
+};
+
+struct mf_io_reply {
+	struct mf_reply r;
+	uint32_t len;
+	uint32_t pad;
+	uint8_t data[];		/* MF_READ only */
+};
+
+/* MF_NS_OPEN: the reply carries the namespace's data fd (SCM_RIGHTS). */
+struct mf_ns_open {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint32_t writable;
+	uint32_t pad;
+};
+
+/* MF_MAP_REGISTER: a new mapping of a namespace in the calling process.
+ * map_id is chosen by the client and unique within it. */
+struct mf_map_register {
+	struct mf_hdr hdr;
+	uint64_t map_id;
+	uint32_t ns_id;
+	uint32_t prot;
+	uint64_t offset;	/* in the namespace, bytes */
+	uint64_t len;
+	uint64_t addr;		/* user address of the mapping */
+};
+
+struct mf_map_register_reply {
+	struct mf_reply r;
+	uint64_t nr_poisoned;	/* pages to fence, fetch with MF_POISON_LIST */
+};
+
+struct mf_map_unregister {
+	struct mf_hdr hdr;
+	uint64_t map_id;
+};
+
+/* MF_POISON_LIST: poisoned pages of a namespace in [first, last). */
+struct mf_poison_list {
+	struct mf_hdr hdr;
+	uint32_t ns_id;
+	uint32_t pad;
+	uint64_t first_page;
+	uint64_t last_page;
+};
+
+#define MF_POISON_LIST_MAX	4096
+struct mf_poison_list_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	uint64_t next_page;
+	uint64_t page[];
+};
+
+/* MF_MADVISE: MADV_HWPOISON / MADV_SOFT_OFFLINE over part of a mapping. */
+struct mf_madvise {
+	struct mf_hdr hdr;
+	uint64_t map_id;
+	uint64_t offset;	/* from the start of the mapping */
+	uint64_t len;
+	uint32_t advice;
+	int32_t tid;
+	uint32_t euid;
+	uint32_t pad;
+	char comm[MF_COMM_LEN];
+};
+
+/* What the calling thread must raise on itself before returning. */
+struct mf_raise_msg {
+	int32_t signo;		/* 0: nothing, SIGBUS or SIGKILL */
+	int32_t code;		/* BUS_MCEERR_AR ... */
+	uint64_t addr;
+	uint32_t lsb;
+	uint32_t pad;
+};
+
+struct mf_madvise_reply {
+	struct mf_reply r;	/* error: madvise's -errno */
+	struct mf_raise_msg raise;
+};
+
+/* MF_CONSUME: a thread touched a fenced (poisoned) page. */
+struct mf_consume {
+	struct mf_hdr hdr;
+	uint64_t map_id;
+	uint64_t offset;	/* of the touched byte, from the mapping start */
+	int32_t tid;
+	uint32_t pad;
+	char comm[MF_COMM_LEN];
+};
+
+struct mf_consume_reply {
+	struct mf_reply r;
+	struct mf_raise_msg raise;
+};
+
+/*
+ * MF_CTL_SHOOTDOWN: for each entry, in this order, the client records
+ * whether the unit at unit_addr is present in its page tables
+ * (MF_SD_QUERY), fences the pages [page_addr, page_addr + page_len)
+ * (MF_SD_FENCE) or lifts their fence (MF_SD_UNFENCE), and zaps
+ * [unit_addr, unit_addr + unit_len) (MF_SD_ZAP).  It replies with what it
+ * saw, and which of its threads would take an early-kill signal under
+ * the given memory_failure_early_kill value.
+ */
+#define MF_SD_QUERY	(1u << 0)
+#define MF_SD_FENCE	(1u << 1)
+#define MF_SD_ZAP	(1u << 2)
+#define MF_SD_UNFENCE	(1u << 3)
+
+struct mf_sd_entry {
+	uint64_t map_id;
+	uint64_t page_addr;
+	uint64_t page_len;
+	uint64_t unit_addr;
+	uint64_t unit_len;
+	uint32_t ops;
+	uint32_t pad;
+};
+
+struct mf_ctl_shootdown {
+	struct mf_hdr hdr;
+	uint32_t early_kill;
+	uint32_t count;
+	struct mf_sd_entry e[];
+};
+
+#define MF_SD_MAX	256
+
+struct mf_sd_result {
+	uint32_t present;
+	int32_t error;
+};
+
+struct mf_ctl_shootdown_reply {
+	struct mf_reply r;
+	int32_t early_tid;		/* 0: no early-kill thread */
+	int32_t main_tid;
+	char early_comm[MF_COMM_LEN];
+	char main_comm[MF_COMM_LEN];
+	uint32_t count;
+	uint32_t pad;
+	struct mf_sd_result res[];
+};
+
+/* MF_CTL_SIGNAL: raise BUS_MCEERR_AO (or AR) on thread tid. */
+struct mf_ctl_signal {
+	struct mf_hdr hdr;
+	int32_t tid;
+	int32_t code;
+	uint64_t addr;
+	uint32_t lsb;
+	uint32_t pad;
+};
+
+
+#endif /* MF_UAPI_PROTO_H */
