@@ -74,8 +74,10 @@ static int ns_create(struct conn *c, const struct mf_hdr *h, const struct mf_ns_
 	struct nd_namespace *ns;
 	int err;
 
-	if (m->set & ~(MF_NS_CREATE_UID | MF_NS_CREATE_GID | MF_NS_CREATE_PERM))
+	if (m->set & ~(MF_NS_CREATE_UID | MF_NS_CREATE_GID | MF_NS_CREATE_PERM |
+		       MF_NS_CREATE_SPARSE))
 		return -EINVAL;
+	a.sparse = m->set & MF_NS_CREATE_SPARSE;
 	if (m->set & MF_NS_CREATE_UID)
 		a.uid = m->uid;
 	if (m->set & MF_NS_CREATE_GID)
@@ -349,6 +351,20 @@ static int config(struct conn *c, const struct mf_hdr *h, const struct mf_config
 			return -EROFS;
 		v = mf->panicked;
 		break;
+	case MF_CFG_REGION_BASE:
+	case MF_CFG_REGION_SIZE:
+	case MF_CFG_REGION_AVAILABLE: {
+		struct nd_region *region = c->d->region;
+		struct nd_namespace *ns;
+
+		if (set)
+			return -EROFS;
+		v = (int64_t)(m->key == MF_CFG_REGION_BASE ? region->base : region->size);
+		if (m->key == MF_CFG_REGION_AVAILABLE)
+			list_for_each_entry(ns, &region->namespaces, node)
+				v -= (int64_t)ns->size;
+		break;
+	}
 	default:
 		return -ENOENT;
 	}
@@ -419,6 +435,19 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 			err = ns_destroy(c, buf);
 		if (!err)
 			send_error(c, h, 0);
+		break;
+	case MF_NS_GET:
+		if (REQ(struct mf_ns_name, buf, len)) {
+			const struct mf_ns_name *m = buf;
+			struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
+
+			if (!ns) {
+				err = -ENODEV;
+				break;
+			}
+			reply_ns(c, h, ns);
+			return;
+		}
 		break;
 	case MF_NS_LIST:
 		if (REQ(struct mf_ns_list, buf, len)) {

@@ -53,6 +53,7 @@ enum mf_msg_type {
 	MF_CONFIG_SET,
 	MF_READ,
 	MF_WRITE,
+	MF_NS_GET,
 
 	/* request (a mapping process) */
 	MF_NS_OPEN = 40,
@@ -135,6 +136,7 @@ struct mf_ns_info {
 #define MF_NS_CREATE_UID	(1u << 0)
 #define MF_NS_CREATE_GID	(1u << 1)
 #define MF_NS_CREATE_PERM	(1u << 2)
+#define MF_NS_CREATE_SPARSE	(1u << 3)	/* do not reserve disk space */
 
 struct mf_ns_create {
 	struct mf_hdr hdr;
@@ -151,7 +153,7 @@ struct mf_ns_reply {
 	struct mf_ns_info ns;
 };
 
-/* MF_NS_DESTROY, and every admin request that names one namespace */
+/* MF_NS_DESTROY, MF_NS_GET: a request that names one namespace */
 struct mf_ns_name {
 	struct mf_hdr hdr;
 	char name[MF_NAME_LEN];	/* namespaceX.Y, daxX.Y or pmemX.Y */
@@ -236,6 +238,9 @@ enum mf_config_key {
 	MF_CFG_UNMAP_TIMEOUT_MS,
 	MF_CFG_PROFILE,			/* read-only */
 	MF_CFG_PANICKED,		/* read-only */
+	MF_CFG_REGION_BASE,		/* read-only */
+	MF_CFG_REGION_SIZE,		/* read-only */
+	MF_CFG_REGION_AVAILABLE,	/* read-only */
 };
 
 struct mf_config_req {

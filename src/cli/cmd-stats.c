@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/* cli/cmd-stats.c: memfail stats and memfail config. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+#include "cli.h"
+
+static const char stats_usage[] =
+"usage: memfail stats [--text]\n"
+"\n"
+"The memory_failure counters: node0's (total ignored failed delayed\n"
+"recovered, as /sys/devices/system/node/node0/memory_failure/), the pages\n"
+"HardwareCorrupted counts, and each namespace's share.  The counters start\n"
+"at zero when the daemon starts, as a kernel's do at boot.\n"
+"\n"
+"  -t, --text           \"name value\" lines instead of JSON\n"
+"  -h, --help\n";
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "text", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct memfail_ns_counters *ns = NULL;
+	struct memfail_counters node;
+	struct memfail_ctx *ctx;
+	uint64_t hw;
+	bool text = false;
+	size_t n = 0;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "th", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': text = true; break;
+		case 'h': return cli_usage(stats_usage, false);
+		default: return cli_usage(stats_usage, true);
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	ctx = cli_connect();
+	if (!ctx)
+		return 1;
+	err = memfail_stats(ctx, &node, &hw, &ns, &n);
+	memfail_disconnect(ctx);
+	if (err) {
+		cli_error("%s", cli_strerror(err));
+		return 1;
+	}
+	if (text)
+		printf("total %llu\nignored %llu\nfailed %llu\ndelayed %llu\nrecovered %llu\n"
+		       "HardwareCorrupted %llu kB\n",
+		       (unsigned long long)node.total, (unsigned long long)node.ignored,
+		       (unsigned long long)node.failed, (unsigned long long)node.delayed,
+		       (unsigned long long)node.recovered, (unsigned long long)hw);
+	else
+		json_print(json_stats(&node, hw, ns, n));
+	free(ns);
+	return 0;
+}
+
+static const char config_usage[] =
+"usage: memfail config [KEY[=VALUE]]...\n"
+"\n"
+"Show the daemon-wide settings as JSON, or set some first.  Keys:\n"
+"  memory_failure_early_kill 0|1   AO to processes that did not choose with\n"
+"                                  prctl(PR_MCE_KILL) (vm.memory_failure_early_kill)\n"
+"  memory_failure_recovery   0|1   0: a memory failure panics the emulated kernel:\n"
+"                                  every client is killed and the daemon refuses\n"
+"                                  service until restarted (vm.memory_failure_recovery)\n"
+"  unmap_timeout_ms          N     a mapper that does not unmap in time is killed\n"
+"Read-only: kernel (the behaviour profile), panicked.\n";
+
+static const char *const keys[] = {
+	"memory_failure_early_kill", "memory_failure_recovery", "unmap_timeout_ms",
+};
+
+int cmd_config(int argc, char **argv)
+{
+	struct json_object *o;
+	struct memfail_ctx *ctx;
+	int i, err;
+	size_t k;
+	int64_t v;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return cli_usage(config_usage, false);
+		if (argv[i][0] == '-')
+			return cli_usage(config_usage, true);
+	}
+	ctx = cli_connect();
+	if (!ctx)
+		return 1;
+	for (i = 1; i < argc; i++) {
+		char key[64], *eq = strchr(argv[i], '=');
+		uint64_t val;
+
+		if (!eq)
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
+		if (parse_u64(eq + 1, &val)) {
+			cli_error("%s: '%s' is not a number", key, eq + 1);
+			memfail_disconnect(ctx);
+			return EXIT_USAGE;
+		}
+		err = memfail_config_set(ctx, key, (int64_t)val);
+		if (err) {
+			cli_error("%s: %s", key, err == -ENOENT ? "no such setting" :
+				  err == -EROFS ? "read-only" :
+				  err == -EINVAL ? "value out of range" : cli_strerror(err));
+			memfail_disconnect(ctx);
+			return 1;
+		}
+	}
+	o = json_object_new_object();
+	for (k = 0; k < ARRAY_SIZE(keys); k++)
+		if (!memfail_config_get(ctx, keys[k], &v))
+			json_object_object_add(o, keys[k], json_object_new_int64(v));
+	json_object_object_add(o, "kernel", json_object_new_string(memfail_kernel_profile(ctx)));
+	if (!memfail_config_get(ctx, "panicked", &v))
+		json_object_object_add(o, "panicked", json_object_new_boolean(v != 0));
+	json_print(o);
+	memfail_disconnect(ctx);
+	return 0;
+}

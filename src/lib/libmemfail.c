@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/* lib/libmemfail.c: the public client API; see include/memfail.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+#include "client.h"
+#include "memfail.h"
+
+#define MF_EXPORT __attribute__((visibility("default")))
+
+struct memfail_ctx {
+	struct mf_client c;
+	char buf[MF_MSG_MAX];		/* replies land here */
+};
+
+MF_EXPORT int memfail_connect(const char *socket_path, struct memfail_ctx **out)
+{
+	struct memfail_ctx *ctx = calloc(1, sizeof(*ctx));
+	int err;
+
+	if (!ctx)
+		return -ENOMEM;
+	err = mf_client_connect(&ctx->c, socket_path, MF_ROLE_ADMIN, "libmemfail");
+	if (err) {
+		free(ctx);
+		return err;
+	}
+	*out = ctx;
+	return 0;
+}
+
+MF_EXPORT void memfail_disconnect(struct memfail_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	mf_client_close(&ctx->c);
+	free(ctx);
+}
+
+MF_EXPORT const char *memfail_kernel_profile(const struct memfail_ctx *ctx)
+{
+	return ctx->c.profile_name;
+}
+
+static int set_name(char *dst, const char *name)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	if (strlcpy_mf(dst, name, MF_NAME_LEN) >= MF_NAME_LEN)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void ns_from_wire(struct memfail_namespace *o, const struct mf_ns_info *i)
+{
+	memset(o, 0, sizeof(*o));
+	strlcpy_mf(o->dev, i->name, sizeof(o->dev));
+	strlcpy_mf(o->chardev, i->chardev, sizeof(o->chardev));
+	strlcpy_mf(o->uuid, i->uuid, sizeof(o->uuid));
+	o->id = i->id;
+	o->mode = "devdax";
+	o->size = i->size;
+	o->align = i->align;
+	o->phys_start = i->phys_base;
+	o->phys_end = i->phys_base + i->size - 1;
+	o->uid = i->uid;
+	o->gid = i->gid;
+	o->perm = i->perm;
+	o->nr_mappings = i->nr_mappings;
+	o->badblock_count = i->badblock_count;
+	o->hwpoison_pages = i->nr_hwpoison;
+}
+
+/* Call; returns the request's status or a transport error, and the
+ * reply length in *len when it is at least `min` bytes. */
+static int call(struct memfail_ctx *ctx, void *req, size_t len, size_t min, size_t *rlen)
+{
+	const struct mf_reply *r = (const void *)ctx->buf;
+	ssize_t n = mf_client_call(&ctx->c, req, len, ctx->buf, sizeof(ctx->buf), NULL);
+
+	if (n < 0)
+		return (int)n;
+	if (r->error)
+		return r->error;
+	if ((size_t)n < min)
+		return -EPROTO;
+	if (rlen)
+		*rlen = (size_t)n;
+	return 0;
+}
+
+MF_EXPORT int memfail_namespace_create(struct memfail_ctx *ctx,
+				       const struct memfail_namespace_args *a,
+				       struct memfail_namespace *out)
+{
+	struct mf_ns_create m;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_NS_CREATE;
+	m.size = a->size;
+	m.align = a->align;
+	if (a->mode && strcmp(a->mode, "devdax"))
+		return -EOPNOTSUPP;
+	m.mode = MF_MODE_DEVDAX;
+	if (a->set_uid) {
+		m.set |= MF_NS_CREATE_UID;
+		m.uid = a->uid;
+	}
+	if (a->set_gid) {
+		m.set |= MF_NS_CREATE_GID;
+		m.gid = a->gid;
+	}
+	if (a->set_perm) {
+		m.set |= MF_NS_CREATE_PERM;
+		m.perm = a->perm;
+	}
+	if (a->sparse)
+		m.set |= MF_NS_CREATE_SPARSE;
+	err = call(ctx, &m, sizeof(m), sizeof(struct mf_ns_reply), NULL);
+	if (!err && out)
+		ns_from_wire(out, &((struct mf_ns_reply *)ctx->buf)->ns);
+	return err;
+}
+
+MF_EXPORT int memfail_namespace_destroy(struct memfail_ctx *ctx, const char *name)
+{
+	struct mf_ns_name m;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_NS_DESTROY;
+	err = set_name(m.name, name);
+	return err ? err : call(ctx, &m, sizeof(m), 0, NULL);
+}
+
+MF_EXPORT int memfail_namespace_list(struct memfail_ctx *ctx, struct memfail_namespace **out,
+				     size_t *count)
+{
+	struct memfail_namespace *v = NULL;
+	size_t n = 0;
+	uint32_t cursor = 0;
+
+	do {
+		const struct mf_ns_list_reply *r = (const void *)ctx->buf;
+		struct mf_ns_list m;
+		struct memfail_namespace *nv;
+		size_t len = 0;
+		uint32_t i;
+		int err;
+
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_NS_LIST;
+		m.cursor = cursor;
+		err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
+		if (!err && len < sizeof(*r) + r->count * sizeof(r->ns[0]))
+			err = -EPROTO;
+		if (err) {
+			free(v);
+			return err;
+		}
+		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		for (i = 0; i < r->count; i++)
+			ns_from_wire(&v[n++], &r->ns[i]);
+		cursor = r->next;
+	} while (cursor);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+MF_EXPORT int memfail_namespace_get(struct memfail_ctx *ctx, const char *name,
+				    struct memfail_namespace *out)
+{
+	struct mf_ns_name m;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_NS_GET;
+	err = set_name(m.name, name);
+	if (!err)
+		err = call(ctx, &m, sizeof(m), sizeof(struct mf_ns_reply), NULL);
+	if (!err)
+		ns_from_wire(out, &((struct mf_ns_reply *)ctx->buf)->ns);
+	return err;
+}
+
+MF_EXPORT int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
+				struct memfail_badblock **out, size_t *count)
+{
+	struct memfail_badblock *v = NULL;
+	uint64_t cursor = 0;
+	size_t n = 0;
+	bool more;
+
+	do {
+		const struct mf_badblocks_reply *r = (const void *)ctx->buf;
+		struct mf_badblocks_req m;
+		struct memfail_badblock *nv;
+		size_t len = 0;
+		uint32_t i;
+		int err;
+
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_BADBLOCKS;
+		m.cursor = cursor;
+		err = set_name(m.name, name);
+		if (!err)
+			err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
+		if (!err && len < sizeof(*r) + r->count * sizeof(r->range[0]))
+			err = -EPROTO;
+		if (err) {
+			free(v);
+			return err;
+		}
+		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		for (i = 0; i < r->count; i++, n++) {
+			v[n].sector = r->range[i].sector;
+			v[n].count = r->range[i].count;
+		}
+		more = r->more;
+		cursor = r->next;
+	} while (more);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+static int range_req(struct memfail_ctx *ctx, uint16_t type, const char *name,
+		     uint64_t sector, uint64_t count, unsigned flags, size_t min)
+{
+	struct mf_range_req m;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = type;
+	m.sector = sector;
+	m.count = count;
+	m.flags = flags;
+	err = set_name(m.name, name);
+	return err ? err : call(ctx, &m, sizeof(m), min, NULL);
+}
+
+MF_EXPORT int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
+				   uint64_t sector, uint64_t count, unsigned flags)
+{
+	return range_req(ctx, MF_INJECT, name, sector, count,
+			 flags | MEMFAIL_INJECT_NOTIFY, 0);
+}
+
+MF_EXPORT int memfail_clear_errors(struct memfail_ctx *ctx, const char *name,
+				   uint64_t sector, uint64_t count, unsigned flags,
+				   uint64_t *cleared)
+{
+	int err = range_req(ctx, MF_CLEAR, name, sector, count, flags,
+			    sizeof(struct mf_clear_reply));
+
+	if (!err && cleared)
+		*cleared = ((struct mf_clear_reply *)ctx->buf)->cleared;
+	return err;
+}
+
+MF_EXPORT int memfail_read(struct memfail_ctx *ctx, const char *name, uint64_t offset,
+			   void *buf, size_t len)
+{
+	while (len) {
+		const struct mf_io_reply *r = (const void *)ctx->buf;
+		size_t chunk = len < MF_IO_MAX ? len : MF_IO_MAX;
+		struct mf_io_req m;
+		size_t rl = 0;
+		int err;
+
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_READ;
+		m.offset = offset;
+		m.len = (uint32_t)chunk;
+		err = set_name(m.name, name);
+		if (!err)
+			err = call(ctx, &m, sizeof(m), sizeof(*r), &rl);
+		if (!err && (r->len != chunk || rl != sizeof(*r) + chunk))
+			err = -EPROTO;
+		if (err)
+			return err;
+		memcpy(buf, r->data, chunk);
+		buf = (char *)buf + chunk;
+		offset += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+MF_EXPORT int memfail_write(struct memfail_ctx *ctx, const char *name, uint64_t offset,
+			    const void *buf, size_t len)
+{
+	static char req[sizeof(struct mf_io_req) + MF_IO_MAX];
+
+	while (len) {
+		struct mf_io_req *m = (void *)req;
+		size_t chunk = len < MF_IO_MAX ? len : MF_IO_MAX;
+		int err;
+
+		memset(m, 0, sizeof(*m));
+		m->hdr.type = MF_WRITE;
+		m->offset = offset;
+		m->len = (uint32_t)chunk;
+		memcpy(m->data, buf, chunk);
+		err = set_name(m->name, name);
+		if (!err)
+			err = call(ctx, m, sizeof(*m) + chunk, 0, NULL);
+		if (err)
+			return err;
+		buf = (const char *)buf + chunk;
+		offset += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static void counters_from_wire(struct memfail_counters *o, const struct mf_counters *i)
+{
+	o->total = i->total;
+	o->ignored = i->ignored;
+	o->failed = i->failed;
+	o->delayed = i->delayed;
+	o->recovered = i->recovered;
+}
+
+MF_EXPORT int memfail_stats(struct memfail_ctx *ctx, struct memfail_counters *node,
+			    uint64_t *hardware_corrupted_kb,
+			    struct memfail_ns_counters **per_ns, size_t *count)
+{
+	const struct mf_stats_reply *r = (const void *)ctx->buf;
+	struct mf_hdr m;
+	size_t len = 0;
+	uint32_t i;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MF_STATS;
+	err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
+	if (!err && len < sizeof(*r) + r->count * sizeof(r->ns[0]))
+		err = -EPROTO;
+	if (err)
+		return err;
+	if (node)
+		counters_from_wire(node, &r->node);
+	if (hardware_corrupted_kb)
+		*hardware_corrupted_kb = r->hardware_corrupted_kb;
+	if (per_ns) {
+		struct memfail_ns_counters *v = calloc(r->count + 1, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (i = 0; i < r->count; i++) {
+			strlcpy_mf(v[i].dev, r->ns[i].name, sizeof(v[i].dev));
+			counters_from_wire(&v[i].c, &r->ns[i].c);
+		}
+		*per_ns = v;
+		*count = r->count;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint32_t key;
+} config_keys[] = {
+	{ "memory_failure_early_kill", MF_CFG_EARLY_KILL },
+	{ "memory_failure_recovery", MF_CFG_RECOVERY },
+	{ "unmap_timeout_ms", MF_CFG_UNMAP_TIMEOUT_MS },
+	{ "kernel", MF_CFG_PROFILE },
+	{ "panicked", MF_CFG_PANICKED },
+	{ "region_base", MF_CFG_REGION_BASE },
+	{ "region_size", MF_CFG_REGION_SIZE },
+	{ "region_available", MF_CFG_REGION_AVAILABLE },
+};
+
+static int config_call(struct memfail_ctx *ctx, const char *key, int64_t *value, bool set)
+{
+	struct mf_config_req m;
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (!strcmp(config_keys[i].name, key))
+			break;
+	if (i == ARRAY_SIZE(config_keys))
+		return -ENOENT;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = set ? MF_CONFIG_SET : MF_CONFIG_GET;
+	m.key = config_keys[i].key;
+	m.value = *value;
+	err = call(ctx, &m, sizeof(m), sizeof(struct mf_config_reply), NULL);
+	if (!err)
+		*value = ((struct mf_config_reply *)ctx->buf)->value;
+	return err;
+}
+
+MF_EXPORT int memfail_config_get(struct memfail_ctx *ctx, const char *key, int64_t *value)
+{
+	*value = 0;
+	return config_call(ctx, key, value, false);
+}
+
+MF_EXPORT int memfail_config_set(struct memfail_ctx *ctx, const char *key, int64_t value)
+{
+	return config_call(ctx, key, &value, true);
+}

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload/files.c: /dev/daxX.Y descriptors.
+ *
+ * open("/dev/daxX.Y") of one of memfail's namespaces asks the daemon,
+ * which checks the caller against the namespace's owner and mode and
+ * hands back a descriptor of the namespace's data.  The shim remembers
+ * which descriptors are dax devices (through dup() and friends too) and
+ * gives them the device's file semantics: no read() or write() (EINVAL),
+ * no fallocate() (ENODEV), only mmap().  A /dev/daxX.Y memfail does not
+ * have is opened for real, so real devices keep working.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../util/util.h"
+#include "preload.h"
+
+struct dax_fd {
+	bool used;
+	bool writable;
+	struct dax_ns ns;
+};
+
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dax_fd *fds;
+static size_t nr_fds;
+/*
+ * read() and write() of every descriptor come through here: the common
+ * answer, "not a dax fd", takes one relaxed load and no lock.
+ */
+#define FD_FAST	65536
+static atomic_uchar is_dax_fd[FD_FAST];
+static atomic_int any_dax_fd;
+
+static void fd_set_entry(int fd, const struct dax_fd *e)
+{
+	sigset_t old;
+
+	if (fd < 0)
+		return;
+	shim_block(&old);
+	pthread_mutex_lock(&fd_lock);
+	if ((size_t)fd >= nr_fds && e && e->used) {
+		size_t n = nr_fds ? nr_fds : 64;
+		struct dax_fd *nf;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		nf = realloc(fds, n * sizeof(*nf));
+		if (nf) {
+			memset(nf + nr_fds, 0, (n - nr_fds) * sizeof(*nf));
+			fds = nf;
+			nr_fds = n;
+		}
+	}
+	if ((size_t)fd < nr_fds) {
+		if (e && e->used) {
+			fds[fd] = *e;
+			atomic_store(&any_dax_fd, 1);
+		} else {
+			memset(&fds[fd], 0, sizeof(fds[fd]));
+		}
+		if (fd < FD_FAST)
+			atomic_store(&is_dax_fd[fd], e && e->used);
+	}
+	pthread_mutex_unlock(&fd_lock);
+	shim_unblock(&old);
+}
+
+static bool fd_get_entry(int fd, struct dax_fd *out)
+{
+	bool found = false;
+	sigset_t old;
+
+	if (fd < 0 || !atomic_load_explicit(&any_dax_fd, memory_order_relaxed))
+		return false;
+	if (fd < FD_FAST && !atomic_load_explicit(&is_dax_fd[fd], memory_order_relaxed))
+		return false;
+	shim_block(&old);
+	pthread_mutex_lock(&fd_lock);
+	if ((size_t)fd < nr_fds && fds[fd].used) {
+		*out = fds[fd];
+		found = true;
+	}
+	pthread_mutex_unlock(&fd_lock);
+	shim_unblock(&old);
+	return found;
+}
+
+bool dax_fd_get(int fd, struct dax_ns *ns, bool *writable)
+{
+	struct dax_fd e;
+
+	if (!fd_get_entry(fd, &e))
+		return false;
+	if (ns)
+		*ns = e.ns;
+	if (writable)
+		*writable = e.writable;
+	return true;
+}
+
+/* "/dev/dax3.7" -> "dax3.7"; NULL if the path is not a dax device. */
+static const char *dax_name(const char *path)
+{
+	unsigned a, b;
+	int n = 0;
+
+	if (!path || strncmp(path, "/dev/dax", 8))
+		return NULL;
+	if (sscanf(path + 8, "%u.%u%n", &a, &b, &n) != 2 || path[8 + n] != '\0')
+		return NULL;
+	return path + 5;
+}
+
+/*
+ * Returns the new fd, -1 with errno set, or -2: not one of memfail's,
+ * open it for real.
+ */
+static int dax_open(const char *path, int flags)
+{
+	const char *name = dax_name(path);
+	struct mf_ns_reply r;
+	struct mf_ns_open m;
+	struct dax_fd e;
+	ssize_t n;
+	int fd;
+
+	if (!name || shim_activate())
+		return -2;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_NS_OPEN;
+	strlcpy_mf(m.name, name, sizeof(m.name));
+	m.writable = (flags & O_ACCMODE) != O_RDONLY;
+	n = shim_call(&m, sizeof(m), &r, sizeof(r), &fd);
+	if (n < 0)
+		return -2;	/* the daemon is gone: behave as without it */
+	if (r.r.error == -ENOENT)
+		return -2;
+	if (r.r.error) {
+		errno = -r.r.error;
+		return -1;
+	}
+	if ((size_t)n != sizeof(r) || fd < 0) {
+		if (fd >= 0)
+			real.close(fd);
+		errno = EIO;
+		return -1;
+	}
+	if (!(flags & O_CLOEXEC))
+		real.fcntl(fd, F_SETFD, 0);
+	memset(&e, 0, sizeof(e));
+	e.used = true;
+	e.writable = m.writable;
+	e.ns.id = r.ns.id;
+	e.ns.size = r.ns.size;
+	e.ns.align = r.ns.align;
+	e.ns.phys_base = r.ns.phys_base;
+	strlcpy_mf(e.ns.name, r.ns.chardev, sizeof(e.ns.name));
+	fd_set_entry(fd, &e);
+	return fd;
+}
+
+#define OPEN_BODY(call_real)					\
+	mode_t mode = 0;					\
+	int fd;							\
+	if (flags & (O_CREAT | __O_TMPFILE)) {			\
+		va_list ap;					\
+		va_start(ap, flags);				\
+		mode = va_arg(ap, mode_t);			\
+		va_end(ap);					\
+	}							\
+	real_init();						\
+	fd = dax_open(path, flags);				\
+	if (fd != -2)						\
+		return fd;					\
+	return call_real
+
+PRELOAD_EXPORT int open(const char *path, int flags, ...)
+{
+	OPEN_BODY(real.open(path, flags, mode));
+}
+
+PRELOAD_EXPORT int open64(const char *path, int flags, ...)
+{
+	OPEN_BODY(real.open(path, flags | O_LARGEFILE, mode));
+}
+
+PRELOAD_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	OPEN_BODY(real.openat(dirfd, path, flags, mode));
+}
+
+PRELOAD_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	OPEN_BODY(real.openat(dirfd, path, flags | O_LARGEFILE, mode));
+}
+
+/* _FORTIFY_SOURCE entry points */
+PRELOAD_EXPORT int __open_2(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
+PRELOAD_EXPORT int __open64_2(const char *path, int flags)
+{
+	return open64(path, flags);
+}
+
+PRELOAD_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	return openat(dirfd, path, flags);
+}
+
+PRELOAD_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return openat64(dirfd, path, flags);
+}
+
+PRELOAD_EXPORT int close(int fd)
+{
+	real_init();
+	/* the shim's own connections outlive a program closing "all" fds */
+	if (shim_fd_internal(fd))
+		return 0;
+	fd_set_entry(fd, NULL);
+	return real.close(fd);
+}
+
+static int dup_entry(int oldfd, int newfd)
+{
+	struct dax_fd e;
+
+	if (newfd < 0)
+		return newfd;
+	if (fd_get_entry(oldfd, &e))
+		fd_set_entry(newfd, &e);
+	else
+		fd_set_entry(newfd, NULL);
+	return newfd;
+}
+
+PRELOAD_EXPORT int dup(int fd)
+{
+	real_init();
+	return dup_entry(fd, real.dup(fd));
+}
+
+PRELOAD_EXPORT int dup2(int oldfd, int newfd)
+{
+	real_init();
+	if (oldfd != newfd && shim_fd_internal(newfd) && shim_fd_relocate(newfd)) {
+		errno = EBUSY;
+		return -1;
+	}
+	return dup_entry(oldfd, real.dup2(oldfd, newfd));
+}
+
+PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	real_init();
+	if (oldfd != newfd && shim_fd_internal(newfd) && shim_fd_relocate(newfd)) {
+		errno = EBUSY;
+		return -1;
+	}
+	return dup_entry(oldfd, real.dup3(oldfd, newfd, flags));
+}
+
+PRELOAD_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	int ret;
+
+	real_init();
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	ret = real.fcntl(fd, cmd, arg);
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && ret >= 0)
+		dup_entry(fd, ret);
+	return ret;
+}
+
+PRELOAD_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl(fd, cmd, arg);
+}
+
+/* Device-dax has no read or write file operations. */
+#define NO_RW(fd) do {						\
+	real_init();						\
+	if (dax_fd_get(fd, NULL, NULL)) {			\
+		errno = EINVAL;					\
+		return -1;					\
+	}							\
+} while (0)
+
+PRELOAD_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	NO_RW(fd);
+	return real.read(fd, buf, n);
+}
+
+PRELOAD_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	NO_RW(fd);
+	return real.write(fd, buf, n);
+}
+
+PRELOAD_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	NO_RW(fd);
+	return real.pread(fd, buf, n, off);
+}
+
+PRELOAD_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	return pread(fd, buf, n, off);
+}
+
+PRELOAD_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	NO_RW(fd);
+	return real.pwrite(fd, buf, n, off);
+}
+
+PRELOAD_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	return pwrite(fd, buf, n, off);
+}
+
+PRELOAD_EXPORT int ftruncate(int fd, off_t len)
+{
+	NO_RW(fd);
+	return real.ftruncate(fd, len);
+}
+
+PRELOAD_EXPORT int ftruncate64(int fd, off_t len)
+{
+	return ftruncate(fd, len);
+}
+
+PRELOAD_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	real_init();
+	/* vfs_fallocate() on a character device */
+	if (dax_fd_get(fd, NULL, NULL)) {
+		errno = ENODEV;
+		return -1;
+	}
+	return real.fallocate(fd, mode, off, len);
+}
+
+PRELOAD_EXPORT int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	return fallocate(fd, mode, off, len);
+}

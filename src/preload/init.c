@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload/init.c: start-up, the connection to memfaild, fork.
+ *
+ * Nothing is connected until the program opens a /dev/daxX.Y of
+ * memfail's: programs that never do (shells, helpers under `memfail run`)
+ * cost the daemon nothing.  The first open registers the process (its
+ * control connection, served by the service thread) and opens the
+ * request connection its threads share.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../util/paths.h"
+#include "../util/util.h"
+#include "preload.h"
+
+struct real_fns real;
+struct shim shim = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.req_lock = PTHREAD_MUTEX_INITIALIZER,
+	.req = { .fd = -1 },
+	.ctl = { .fd = -1 },
+	.pagemap_fd = -1,
+};
+
+/* Internal descriptors live up here, out of the way of dup2(x, 3). */
+#define SHIM_FD_BASE	700
+
+pid_t shim_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+#define LOAD(name) do { \
+	*(void **)&real.name = dlsym(RTLD_NEXT, #name); \
+	if (!real.name) { \
+		static const char msg[] = "memfail preload: missing " #name "\n"; \
+		if (write(2, msg, sizeof(msg) - 1)) {} \
+		_exit(127); \
+	} \
+} while (0)
+
+void real_init(void)
+{
+	if (real.open)
+		return;
+	LOAD(open);
+	LOAD(openat);
+	LOAD(close);
+	LOAD(dup);
+	LOAD(dup2);
+	LOAD(dup3);
+	LOAD(fcntl);
+	LOAD(mmap);
+	LOAD(munmap);
+	LOAD(mremap);
+	LOAD(madvise);
+	LOAD(prctl);
+	LOAD(sigaction);
+	LOAD(sigprocmask);
+	LOAD(pthread_sigmask);
+	LOAD(signal);
+	LOAD(read);
+	LOAD(write);
+	LOAD(pread);
+	LOAD(pwrite);
+	LOAD(ftruncate);
+	LOAD(fallocate);
+	LOAD(signalfd);
+}
+
+void shim_block(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	real.pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+void shim_unblock(const sigset_t *old)
+{
+	real.pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static int move_high(int fd)
+{
+	int nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, SHIM_FD_BASE);
+
+	if (nfd < 0)
+		return fd;	/* a low RLIMIT_NOFILE: stay where we are */
+	real.close(fd);
+	return nfd;
+}
+
+bool shim_fd_internal(int fd)
+{
+	return fd >= 0 && (fd == shim.req.fd || fd == shim.ctl.fd || fd == shim.pagemap_fd);
+}
+
+int shim_fd_relocate(int fd)
+{
+	int *slot = fd == shim.req.fd ? &shim.req.fd :
+		    fd == shim.ctl.fd ? &shim.ctl.fd :
+		    fd == shim.pagemap_fd ? &shim.pagemap_fd : NULL;
+	int nfd;
+
+	if (!slot)
+		return 0;
+	nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (nfd < 0)
+		return -errno;
+	/* the service thread reads ctl.fd: swap before the old one goes */
+	__atomic_store_n(slot, nfd, __ATOMIC_SEQ_CST);
+	real.close(fd);
+	return 0;
+}
+
+static void comm_of_self(char *buf, size_t n)
+{
+	char c[16] = "";
+
+	real.prctl(PR_GET_NAME, c, 0, 0, 0);
+	strlcpy_mf(buf, c, n);
+}
+
+/*
+ * Internal descriptors are protected from the program's close(); the
+ * shim clears its own record first and closes through the real call.
+ */
+void shim_client_close(struct mf_client *c)
+{
+	int fd = c->fd;
+
+	__atomic_store_n(&c->fd, -1, __ATOMIC_SEQ_CST);
+	if (fd >= 0)
+		real.close(fd);
+}
+
+static int connect_both(void)
+{
+	struct mf_client ctl, req;
+	char comm[16];
+	int err;
+
+	comm_of_self(comm, sizeof(comm));
+	/* build the connections aside: until they are ours, close() may close them */
+	err = mf_client_connect(&ctl, shim.sock_path, MF_ROLE_CONTROL, comm);
+	if (err)
+		return err;
+	ctl.fd = move_high(ctl.fd);
+	err = mf_client_connect(&req, shim.sock_path, MF_ROLE_REQUEST, comm);
+	if (err) {
+		real.close(ctl.fd);
+		return err;
+	}
+	req.fd = move_high(req.fd);
+	shim.ctl = ctl;
+	shim.req = req;
+	shim.profile = req.profile;
+	if (shim.pagemap_fd < 0) {
+		int fd = real.open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+		shim.pagemap_fd = fd >= 0 ? move_high(fd) : -1;
+	}
+	return 0;
+}
+
+int shim_activate(void)
+{
+	sigset_t old;
+	int err = 0;
+
+	if (atomic_load(&shim.active))
+		return 0;
+	shim_block(&old);
+	pthread_mutex_lock(&shim.lock);
+	if (atomic_load(&shim.active))
+		goto out;
+	err = connect_both();
+	if (err)
+		goto out;
+	signals_activate();
+	err = service_start();
+	if (err) {
+		shim_client_close(&shim.req);
+		shim_client_close(&shim.ctl);
+		goto out;
+	}
+	atomic_store(&shim.active, true);
+out:
+	pthread_mutex_unlock(&shim.lock);
+	shim_unblock(&old);
+	return err;
+}
+
+ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_out)
+{
+	sigset_t old;
+	ssize_t n;
+
+	shim_block(&old);
+	pthread_mutex_lock(&shim.req_lock);
+	n = mf_client_call(&shim.req, req, len, reply, reply_max, fd_out);
+	pthread_mutex_unlock(&shim.req_lock);
+	shim_unblock(&old);
+	return n;
+}
+
+/*
+ * fork(): the child inherits the mappings (and, with guard regions, their
+ * fences) but not the threads or the daemon's knowledge of it.  Before
+ * fork() returns in the child, it registers as a process of its own and
+ * registers every mapping it inherited: it is in the rmap like any mapper.
+ */
+static sigset_t fork_mask;
+
+static void before_fork(void)
+{
+	shim_block(&fork_mask);
+	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&shim.req_lock);
+	map_lock();
+}
+
+static void after_fork_parent(void)
+{
+	map_unlock();
+	pthread_mutex_unlock(&shim.req_lock);
+	pthread_mutex_unlock(&shim.lock);
+	shim_unblock(&fork_mask);
+}
+
+static void after_fork_child(void)
+{
+	bool was_active = atomic_load(&shim.active);
+
+	map_unlock();
+	pthread_mutex_init(&shim.req_lock, NULL);
+	pthread_mutex_init(&shim.lock, NULL);
+	shim.pid = getpid();
+	atomic_store(&shim.active, false);
+	if (was_active) {
+		/* these are the parent's connections: close our copies */
+		shim_client_close(&shim.req);
+		shim_client_close(&shim.ctl);
+		if (connect_both() == 0 && service_start() == 0) {
+			atomic_store(&shim.active, true);
+			maps_after_fork();
+		}
+	}
+	shim_unblock(&fork_mask);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	real_init();
+	shim.pid = getpid();
+	if (mf_default_socket(shim.sock_path, sizeof(shim.sock_path)))
+		shim.sock_path[0] = '\0';
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}

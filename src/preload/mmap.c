@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload/mmap.c: mappings of dax devices.
+ *
+ * mmap() of a dax descriptor follows device-dax's rules (MAP_SHARED only,
+ * start and end aligned to the device alignment, else EINVAL), maps the
+ * namespace's data at an aligned address, and registers the mapping with
+ * memfaild before returning, fencing the pages already poisoned.  From
+ * then on memfail sees it in the rmap like the kernel sees a VMA.
+ *
+ * The table of mappings is read without a lock by the fault handler: each
+ * slot has a sequence count, odd while a writer changes it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../util/fence.h"
+#include "../util/util.h"
+#include "preload.h"
+
+#define MAP_SLOTS	4096
+
+struct map_slot {
+	_Atomic uint32_t seq;
+	bool used;
+	bool dontfork;
+	uint64_t start, len;
+	uint64_t id;
+	uint32_t ns_id;
+	uint64_t ns_off;
+	uint64_t align;
+	int prot;
+};
+
+static struct map_slot slots[MAP_SLOTS];
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t next_id = 1;
+static atomic_int nr_maps;
+
+void map_lock(void)
+{
+	pthread_mutex_lock(&maps_lock);
+}
+
+void map_unlock(void)
+{
+	pthread_mutex_unlock(&maps_lock);
+}
+
+static void slot_view(const struct map_slot *s, struct map_view *v)
+{
+	v->start = s->start;
+	v->len = s->len;
+	v->id = s->id;
+	v->ns_id = s->ns_id;
+	v->ns_off = s->ns_off;
+	v->align = s->align;
+	v->prot = s->prot;
+}
+
+/* Read a consistent copy of slot i; false if it is free. */
+static bool slot_read(size_t i, struct map_view *v)
+{
+	const struct map_slot *s = &slots[i];
+	uint32_t a, b;
+	bool used;
+
+	do {
+		a = atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		used = s->used;
+		if (used)
+			slot_view(s, v);
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	} while ((a & 1) || a != b);
+	return used;
+}
+
+static void slot_write_begin(struct map_slot *s)
+{
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_acq_rel);
+	atomic_thread_fence(memory_order_release);
+}
+
+static void slot_write_end(struct map_slot *s)
+{
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+}
+
+bool map_lookup(uintptr_t addr, struct map_view *out)
+{
+	size_t i;
+
+	if (!atomic_load_explicit(&nr_maps, memory_order_relaxed))
+		return false;
+	for (i = 0; i < MAP_SLOTS; i++) {
+		struct map_view v;
+
+		if (slot_read(i, &v) && addr >= v.start && addr - v.start < v.len) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool map_lookup_id(uint64_t id, struct map_view *out)
+{
+	size_t i;
+
+	for (i = 0; i < MAP_SLOTS; i++) {
+		struct map_view v;
+
+		if (slot_read(i, &v) && v.id == id) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool map_next(uintptr_t addr, struct map_view *out)
+{
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < MAP_SLOTS; i++) {
+		struct map_view v;
+
+		if (slot_read(i, &v) && v.start + v.len > addr &&
+		    (!found || v.start < out->start)) {
+			*out = v;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* Caller holds maps_lock. */
+static struct map_slot *slot_alloc(void)
+{
+	size_t i;
+
+	for (i = 0; i < MAP_SLOTS; i++)
+		if (!slots[i].used)
+			return &slots[i];
+	return NULL;
+}
+
+static void slot_publish(struct map_slot *s, const struct map_view *v)
+{
+	slot_write_begin(s);
+	s->start = v->start;
+	s->len = v->len;
+	s->id = v->id;
+	s->ns_id = v->ns_id;
+	s->ns_off = v->ns_off;
+	s->align = v->align;
+	s->prot = v->prot;
+	s->dontfork = false;
+	s->used = true;
+	slot_write_end(s);
+	atomic_fetch_add(&nr_maps, 1);
+}
+
+static void slot_free(struct map_slot *s)
+{
+	slot_write_begin(s);
+	s->used = false;
+	slot_write_end(s);
+	atomic_fetch_sub(&nr_maps, 1);
+}
+
+/* Fence what is already poisoned in a new mapping. */
+static int fence_existing(const struct map_view *v)
+{
+	static char buf[MF_MSG_MAX];
+	const struct mf_poison_list_reply *r = (const void *)buf;
+	uint64_t first = v->ns_off >> MF_PAGE_SHIFT;
+	uint64_t last = (v->ns_off + v->len) >> MF_PAGE_SHIFT;
+
+	for (;;) {
+		struct mf_poison_list m;
+		ssize_t n;
+		uint32_t i;
+		int err;
+
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_POISON_LIST;
+		m.ns_id = v->ns_id;
+		m.first_page = first;
+		m.last_page = last;
+		n = mf_client_call(&shim.req, &m, sizeof(m), buf, sizeof(buf), NULL);
+		if (n < 0)
+			return (int)n;
+		if (r->r.error)
+			return r->r.error;
+		if ((size_t)n < sizeof(*r) + r->count * sizeof(r->page[0]))
+			return -EPROTO;
+		for (i = 0; i < r->count; i++) {
+			if (r->page[i] < first || r->page[i] >= last)
+				continue;
+			err = fence_pages(v->start + ((r->page[i] << MF_PAGE_SHIFT) - v->ns_off),
+					  MF_PAGE_SIZE);
+			if (err)
+				return err;
+		}
+		if (!r->more)
+			return 0;
+		first = r->next_page;
+	}
+}
+
+/* Tell the daemon; on success fence the poison already there. */
+static int map_register(const struct map_view *v)
+{
+	struct mf_map_register_reply r;
+	struct mf_map_register m;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_MAP_REGISTER;
+	m.map_id = v->id;
+	m.ns_id = v->ns_id;
+	m.prot = (uint32_t)v->prot;
+	m.offset = v->ns_off;
+	m.len = v->len;
+	m.addr = v->start;
+	n = mf_client_call(&shim.req, &m, sizeof(m), &r, sizeof(r), NULL);
+	if (n < 0)
+		return (int)n;
+	if (r.r.error)
+		return r.r.error;
+	return r.nr_poisoned ? fence_existing(v) : 0;
+}
+
+static void map_unregister(uint64_t id)
+{
+	struct mf_map_unregister m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_MAP_UNREGISTER;
+	m.map_id = id;
+	mf_client_call_status(&shim.req, &m, sizeof(m));
+}
+
+static int unmap_dax_range(uintptr_t addr, size_t len);
+static bool overlaps_dax(uintptr_t addr, size_t len);
+
+/* An address aligned to `align` with room for len (device-dax's
+ * get_unmapped_area). */
+static void *place_aligned(size_t len, uint64_t align)
+{
+	size_t span = len + align;
+	uintptr_t base, start;
+	void *p;
+
+	p = real.mmap(NULL, span, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	base = (uintptr_t)p;
+	start = MF_ALIGN_UP(base, align);
+	if (start > base)
+		real.munmap(p, start - base);
+	if (base + span > start + len)
+		real.munmap((void *)(start + len), base + span - (start + len));
+	return (void *)start;
+}
+
+static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off,
+		      const struct dax_ns *ns, bool writable)
+{
+	int type = flags & MAP_TYPE;
+	struct map_view v;
+	struct map_slot *s;
+	sigset_t old;
+	void *p;
+	int err;
+
+	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+		goto einval;	/* "attempted private mapping" */
+	if (!len || off < 0 || (uint64_t)off % ns->align || len % ns->align)
+		goto einval;	/* "unaligned vma" */
+	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && (uintptr_t)addr % ns->align)
+		goto einval;
+	if ((prot & PROT_WRITE) && !writable) {
+		errno = EACCES;
+		return MAP_FAILED;
+	}
+	/* the data file is an ordinary file: MAP_SYNC is devdax's to accept */
+	flags = (flags & ~(MAP_TYPE | MAP_SYNC | MAP_SHARED_VALIDATE)) | MAP_SHARED;
+
+	shim_block(&old);
+	map_lock();
+	/* MAP_FIXED over a dax mapping replaces that part of it */
+	if ((flags & MAP_FIXED) && overlaps_dax((uintptr_t)addr, len)) {
+		err = unmap_dax_range((uintptr_t)addr, len);
+		if (err)
+			goto out_unlock;
+		fencetab_del_range((uintptr_t)addr, len);
+	}
+	s = slot_alloc();
+	if (!s) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))) {
+		p = place_aligned(len, ns->align);
+		if (p == MAP_FAILED) {
+			err = -errno;
+			goto out_unlock;
+		}
+		flags |= MAP_FIXED;
+	} else {
+		p = addr;
+	}
+	p = real.mmap(p, len, prot, flags, fd, off);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		goto out_unlock;
+	}
+	v = (struct map_view){
+		.start = (uintptr_t)p, .len = len, .id = next_id++, .ns_id = ns->id,
+		.ns_off = (uint64_t)off, .align = ns->align, .prot = prot,
+	};
+	/* visible before the daemon knows it: its fences may come at once */
+	slot_publish(s, &v);
+	pthread_mutex_lock(&shim.req_lock);
+	err = map_register(&v);
+	if (err && err != -EEXIST)
+		map_unregister(v.id);
+	pthread_mutex_unlock(&shim.req_lock);
+	if (err) {
+		slot_free(s);
+		fencetab_del_range(v.start, v.len);
+		real.munmap(p, len);
+	}
+out_unlock:
+	map_unlock();
+	shim_unblock(&old);
+	if (err) {
+		errno = -err;
+		return MAP_FAILED;
+	}
+	return p;
+einval:
+	errno = EINVAL;
+	return MAP_FAILED;
+}
+
+/*
+ * Take [addr, addr+len) out of every dax mapping it overlaps: whole
+ * mappings are unregistered, cut ones re-registered as their remaining
+ * pieces.  Cuts must fall on the device alignment (dev_dax_may_split).
+ * Called with maps_lock held and signals blocked.
+ */
+static int unmap_dax_range(uintptr_t addr, size_t len)
+{
+	uintptr_t end = addr + len;
+	size_t i;
+
+	/* check every cut before changing anything */
+	for (i = 0; i < MAP_SLOTS; i++) {
+		struct map_slot *s = &slots[i];
+
+		if (!s->used || s->start >= end || s->start + s->len <= addr)
+			continue;
+		if ((addr > s->start && addr % s->align) ||
+		    (end < s->start + s->len && end % s->align))
+			return -EINVAL;
+	}
+	for (i = 0; i < MAP_SLOTS; i++) {
+		struct map_slot *s = &slots[i];
+		struct map_view v, piece[2];
+		int np = 0, k;
+
+		if (!s->used || s->start >= end || s->start + s->len <= addr)
+			continue;
+		slot_view(s, &v);
+		if (addr > v.start) {
+			piece[np] = v;
+			piece[np].len = addr - v.start;
+			np++;
+		}
+		if (end < v.start + v.len) {
+			piece[np] = v;
+			piece[np].start = end;
+			piece[np].len = v.start + v.len - end;
+			piece[np].ns_off = v.ns_off + (end - v.start);
+			np++;
+		}
+		pthread_mutex_lock(&shim.req_lock);
+		/* the pieces first: the page never leaves the rmap */
+		for (k = 0; k < np; k++) {
+			struct map_slot *ns = slot_alloc();
+
+			piece[k].id = next_id++;
+			if (!ns)
+				break;
+			slot_publish(ns, &piece[k]);
+			if (atomic_load(&shim.active))
+				map_register(&piece[k]);
+		}
+		if (atomic_load(&shim.active))
+			map_unregister(v.id);
+		pthread_mutex_unlock(&shim.req_lock);
+		slot_free(s);
+	}
+	return 0;
+}
+
+static bool overlaps_dax(uintptr_t addr, size_t len)
+{
+	size_t i;
+
+	if (!atomic_load(&nr_maps))
+		return false;
+	for (i = 0; i < MAP_SLOTS; i++)
+		if (slots[i].used && slots[i].start < addr + len &&
+		    addr < slots[i].start + slots[i].len)
+			return true;
+	return false;
+}
+
+PRELOAD_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct dax_ns ns;
+	bool writable;
+	void *p;
+
+	real_init();
+	if (!(flags & MAP_ANONYMOUS) && dax_fd_get(fd, &ns, &writable))
+		return dax_mmap(addr, len, prot, flags, fd, off, &ns, writable);
+	/* MAP_FIXED over a dax mapping replaces (part of) it */
+	if ((flags & MAP_FIXED) && overlaps_dax((uintptr_t)addr, len)) {
+		sigset_t old;
+		int err;
+
+		shim_block(&old);
+		map_lock();
+		err = unmap_dax_range((uintptr_t)addr, len);
+		if (!err) {
+			p = real.mmap(addr, len, prot, flags, fd, off);
+			if (p != MAP_FAILED)
+				fencetab_del_range((uintptr_t)addr, len);
+		}
+		map_unlock();
+		shim_unblock(&old);
+		if (err) {
+			errno = -err;
+			return MAP_FAILED;
+		}
+		return p;
+	}
+	return real.mmap(addr, len, prot, flags, fd, off);
+}
+
+PRELOAD_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+PRELOAD_EXPORT int munmap(void *addr, size_t len)
+{
+	sigset_t old;
+	int err, ret;
+
+	real_init();
+	if (!overlaps_dax((uintptr_t)addr, len))
+		return real.munmap(addr, len);
+	if ((uintptr_t)addr % MF_PAGE_SIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	shim_block(&old);
+	map_lock();
+	err = unmap_dax_range((uintptr_t)addr, len);
+	ret = err ? -1 : real.munmap(addr, len);
+	if (!err && !ret)
+		fencetab_del_range((uintptr_t)addr, len);
+	map_unlock();
+	shim_unblock(&old);
+	if (err)
+		errno = -err;
+	return ret;
+}
+
+PRELOAD_EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL;
+	va_list ap;
+
+	real_init();
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	/* moving or resizing a device mapping is not supported */
+	if (overlaps_dax((uintptr_t)old_addr, old_len ? old_len : 1) ||
+	    ((flags & MREMAP_FIXED) && overlaps_dax((uintptr_t)new_addr, new_len))) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	return real.mremap(old_addr, old_len, new_len, flags, new_addr);
+}
+
+/* Mark whole mappings inside [addr, addr+len) as not inherited by fork. */
+void maps_set_dontfork(uintptr_t addr, size_t len, bool dontfork)
+{
+	size_t i;
+
+	map_lock();
+	for (i = 0; i < MAP_SLOTS; i++)
+		if (slots[i].used && slots[i].start >= addr &&
+		    slots[i].start + slots[i].len <= addr + len)
+			slots[i].dontfork = dontfork;
+	map_unlock();
+}
+
+void maps_after_fork(void)
+{
+	size_t i;
+
+	map_lock();
+	for (i = 0; i < MAP_SLOTS; i++) {
+		struct map_slot *s = &slots[i];
+		struct map_view v;
+
+		if (!s->used)
+			continue;
+		if (s->dontfork) {
+			/* MADV_DONTFORK: the child never had it */
+			slot_free(s);
+			continue;
+		}
+		slot_view(s, &v);
+		/* the child's own mapping now: same id, new process */
+		if (map_register(&v))
+			continue;
+	}
+	map_unlock();
+}

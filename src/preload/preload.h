@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * preload/preload.h: the LD_PRELOAD shim's internals.
+ *
+ * The shim makes an unmodified program see memfail's namespaces as
+ * /dev/daxX.Y: open() returns a descriptor of the namespace's data,
+ * mmap() maps it at the device alignment and registers the mapping with
+ * memfaild, madvise() and prctl() speak the kernel's memory-failure ABI.
+ * Healthy pages are plain shared memory: loads and stores never trap.
+ *
+ * Three kinds of code run in a client:
+ *  - program threads, in the interposed calls (files.c, mmap.c,
+ *    madvise.c, threads.c): they take the shim's locks with every signal
+ *    blocked, so a program handler can never siglongjmp out of a locked
+ *    section;
+ *  - the service thread (service.c): answers the daemon's fence, zap and
+ *    signal requests; it never asks the daemon anything, so memfaild can
+ *    always wait for it;
+ *  - signal handlers (fault.c): decide a fault from lock-free tables only,
+ *    and raise SIGBUS on the faulting thread.
+ */
+#ifndef MF_PRELOAD_H
+#define MF_PRELOAD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/client.h"
+
+#define PRELOAD_EXPORT __attribute__((visibility("default")))
+
+/* The signal the service thread uses to make a thread raise AO on itself;
+ * hidden from the program. */
+#define MF_SIGNO (SIGRTMAX - 1)
+
+/* ---- real functions (init.c) ---- */
+struct real_fns {
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
+	void *(*mremap)(void *, size_t, size_t, int, ...);
+	int (*madvise)(void *, size_t, int);
+	int (*prctl)(int, ...);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
+	__sighandler_t (*signal)(int, __sighandler_t);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*pread)(int, void *, size_t, off_t);
+	ssize_t (*pwrite)(int, const void *, size_t, off_t);
+	int (*ftruncate)(int, off_t);
+	int (*fallocate)(int, int, off_t, off_t);
+	int (*signalfd)(int, const sigset_t *, int);
+};
+extern struct real_fns real;
+void real_init(void);
+
+/* ---- the connection to memfaild (init.c) ---- */
+struct shim {
+	pthread_mutex_t lock;		/* activation */
+	atomic_bool active;		/* connected and registered */
+	bool tried;			/* activation attempted */
+	char sock_path[108];
+	struct mf_client req;		/* program threads' requests */
+	pthread_mutex_t req_lock;
+	struct mf_client ctl;		/* the service thread's */
+	pthread_t service;
+	uint32_t profile;
+	pid_t pid;
+	int pagemap_fd;
+};
+extern struct shim shim;
+
+/* Close one of the shim's own connections. */
+void shim_client_close(struct mf_client *c);
+/* Connect and register on first use.  0 or -errno (no daemon). */
+int shim_activate(void);
+/* A request from a program thread (serialised, signals blocked). */
+ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_out);
+
+/* Block every signal for a locked section; restore afterwards. */
+void shim_block(sigset_t *old);
+void shim_unblock(const sigset_t *old);
+
+/* ---- dax file descriptors (files.c) ---- */
+struct dax_ns {
+	uint32_t id;
+	uint64_t size;
+	uint64_t align;
+	uint64_t phys_base;
+	char name[MF_NAME_LEN];
+};
+
+/* Is fd a /dev/daxX.Y descriptor?  Copies what we know of it. */
+bool dax_fd_get(int fd, struct dax_ns *ns, bool *writable);
+bool shim_fd_internal(int fd);
+/* Move an internal fd out of the program's way (dup2 onto it). */
+int shim_fd_relocate(int fd);
+
+/* ---- mappings (mmap.c) ---- */
+struct map_view {
+	uint64_t start, len;
+	uint64_t id;
+	uint32_t ns_id;
+	uint64_t ns_off;
+	uint64_t align;
+	int prot;
+};
+
+/* Lock-free: safe in a signal handler. */
+bool map_lookup(uintptr_t addr, struct map_view *out);
+bool map_lookup_id(uint64_t id, struct map_view *out);
+/* Next mapping starting at or after addr (for madvise). */
+bool map_next(uintptr_t addr, struct map_view *out);
+/* MADV_DONTFORK / MADV_DOFORK over whole mappings. */
+void maps_set_dontfork(uintptr_t addr, size_t len, bool dontfork);
+/* Re-register every mapping after fork (child side). */
+void maps_after_fork(void);
+void map_lock(void);
+void map_unlock(void);
+
+/* ---- fenced pages (fencetab.c) ---- */
+/* How a page is fenced (FENCE_GUARD/FENCE_MPROTECT), 0 if it is not. */
+int fencetab_get(uintptr_t page);	/* lock-free */
+int fencetab_add(uintptr_t page, int how);
+void fencetab_del(uintptr_t page);
+/* Forget every page in [start, start+len) (munmap). */
+void fencetab_del_range(uintptr_t start, size_t len);
+/* Fence [addr, addr+len) page by page, skipping pages already fenced. */
+int fence_pages(uintptr_t addr, size_t len);
+int unfence_pages(uintptr_t addr, size_t len, int prot);
+
+/*
+ * ---- threads and early-kill policy (threads.c) ----
+ * prctl(PR_MCE_KILL) is the kernel's own: it keeps the per-thread flags
+ * with the kernel's inheritance rules (clone, fork, exec).  The shim reads
+ * them back from /proc/self/task/<tid>/stat when the daemon asks.
+ */
+/* The first thread that takes an early-kill AO, as find_early_kill_thread();
+ * 0 if none.  The service thread never qualifies. */
+pid_t threads_early_kill(int sysctl_early_kill);
+bool thread_alive(pid_t tid);
+void thread_comm(pid_t tid, char *buf, size_t n);
+extern pid_t service_tid;
+
+/* ---- signals (signals.c, fault.c) ---- */
+void signals_activate(void);
+void fault_raise_sigbus(int code, uint64_t addr, unsigned lsb, void *uctx);
+void fault_handler(int sig, siginfo_t *si, void *uctx);
+void ao_handler(int sig, siginfo_t *si, void *uctx);
+/* Pass a fault that is not ours to the program's SIGSEGV disposition. */
+void signals_forward_segv(int sig, siginfo_t *si, void *uctx);
+
+/* ---- the service thread (service.c) ---- */
+int service_start(void);
+
+pid_t shim_gettid(void);
+
+#endif /* MF_PRELOAD_H */

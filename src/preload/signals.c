@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload/signals.c: the signals the shim needs, kept out of the
+ * program's sight.
+ *
+ *  - SIGSEGV: a touch of a fenced page arrives as SIGSEGV; the shim's
+ *    handler turns it into SIGBUS (fault.c).  The program's own SIGSEGV
+ *    disposition is kept aside: sigaction() reads and writes that one,
+ *    and faults that are not poison are passed to it.
+ *  - MF_SIGNO, a real-time signal: the service thread uses it to make a
+ *    thread raise BUS_MCEERR_AO on itself.  To the program it looks
+ *    unused: sigaction() shows its own (never installed) disposition, and
+ *    masks it passes to sigprocmask(), pthread_sigmask() and signalfd()
+ *    lose it, so the shim's signal always gets through.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+static struct sigaction prog_segv;	/* the program's SIGSEGV disposition */
+static struct sigaction prog_mfsig;	/* what the program thinks MF_SIGNO has */
+static atomic_bool segv_owned;
+static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool mfsig_blocked;	/* the program's view of its mask */
+
+static void install_segv(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	/* the program's mask and stack choice hold for its faults too */
+	sa.sa_mask = prog_segv.sa_mask;
+	sa.sa_flags = SA_SIGINFO | (prog_segv.sa_flags & (SA_ONSTACK | SA_NODEFER));
+	real.sigaction(SIGSEGV, &sa, NULL);
+}
+
+void signals_activate(void)
+{
+	struct sigaction sa;
+
+	pthread_mutex_lock(&sig_lock);
+	if (!atomic_load(&segv_owned)) {
+		real.sigaction(SIGSEGV, NULL, &prog_segv);
+		install_segv();
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = ao_handler;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		/* SIGBUS raised in the handler lands after it, in the
+		 * interrupted context */
+		sigemptyset(&sa.sa_mask);
+		sigaddset(&sa.sa_mask, SIGBUS);
+		real.sigaction(MF_SIGNO, &sa, NULL);
+		atomic_store(&segv_owned, true);
+	}
+	pthread_mutex_unlock(&sig_lock);
+}
+
+void signals_forward_segv(int sig, siginfo_t *si, void *uctx)
+{
+	struct sigaction p = prog_segv;
+
+	if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) {
+		struct sigaction dfl;
+
+		/* a fault happens again on return and kills, as it would have */
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		real.sigaction(sig, &dfl, NULL);
+		if (si->si_code <= 0 && p.sa_handler == SIG_DFL)
+			syscall(SYS_rt_tgsigqueueinfo, getpid(), shim_gettid(), sig, si);
+		return;
+	}
+	if (p.sa_flags & SA_RESETHAND)
+		prog_segv.sa_handler = SIG_DFL;
+	if (p.sa_flags & SA_SIGINFO)
+		p.sa_sigaction(sig, si, uctx);
+	else
+		p.sa_handler(sig);
+}
+
+PRELOAD_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
+{
+	sigset_t old;
+
+	real_init();
+	if (sig == MF_SIGNO) {
+		if (oact)
+			*oact = prog_mfsig;
+		if (act)
+			prog_mfsig = *act;
+		return 0;
+	}
+	if (sig != SIGSEGV || !atomic_load(&segv_owned))
+		return real.sigaction(sig, act, oact);
+	shim_block(&old);
+	pthread_mutex_lock(&sig_lock);
+	if (oact)
+		*oact = prog_segv;
+	if (act) {
+		prog_segv = *act;
+		install_segv();
+	}
+	pthread_mutex_unlock(&sig_lock);
+	shim_unblock(&old);
+	return 0;
+}
+
+PRELOAD_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+	struct sigaction sa, old;
+
+	real_init();
+	if (sig != SIGSEGV && sig != MF_SIGNO)
+		return real.signal(sig, handler);
+	/* BSD semantics, as glibc's signal() */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* Take MF_SIGNO out of a mask the program sets; remember its intent. */
+static const sigset_t *strip_mask(int how, const sigset_t *set, sigset_t *copy)
+{
+	if (!set)
+		return NULL;
+	if (sigismember(set, MF_SIGNO)) {
+		if (how == SIG_BLOCK || how == SIG_SETMASK)
+			mfsig_blocked = true;
+		else if (how == SIG_UNBLOCK)
+			mfsig_blocked = false;
+	} else if (how == SIG_SETMASK) {
+		mfsig_blocked = false;
+	}
+	*copy = *set;
+	sigdelset(copy, MF_SIGNO);
+	return copy;
+}
+
+static void fix_old(sigset_t *old, bool was_blocked)
+{
+	if (!old)
+		return;
+	if (was_blocked)
+		sigaddset(old, MF_SIGNO);
+	else
+		sigdelset(old, MF_SIGNO);
+}
+
+PRELOAD_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+{
+	bool was = mfsig_blocked;
+	sigset_t copy;
+	int ret;
+
+	real_init();
+	ret = real.sigprocmask(how, strip_mask(how, set, &copy), oldset);
+	if (!ret)
+		fix_old(oldset, was);
+	else
+		mfsig_blocked = was;
+	return ret;
+}
+
+PRELOAD_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset)
+{
+	bool was = mfsig_blocked;
+	sigset_t copy;
+	int ret;
+
+	real_init();
+	ret = real.pthread_sigmask(how, strip_mask(how, set, &copy), oldset);
+	if (!ret)
+		fix_old(oldset, was);
+	else
+		mfsig_blocked = was;
+	return ret;
+}
+
+PRELOAD_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	sigset_t copy;
+
+	real_init();
+	if (sigismember(mask, MF_SIGNO) == 1) {
+		copy = *mask;
+		sigdelset(&copy, MF_SIGNO);
+		mask = &copy;
+	}
+	return real.signalfd(fd, mask, flags);
+}
