@@ -1,0 +1,57 @@
+# memfail: the two commands of the README, and the rest.
+#
+#   make demo     install what is missing, build, run the demo
+#   make check    install what is missing, build, run the whole suite
+#   make install PREFIX=DIR
+#   make sanitize   the suite under ASan + UBSan (build-asan/)
+#   make bench      the benchmarks (bench/)
+#
+# Debian packages the build needs; installed with apt-get when missing.
+DEPS := gcc meson ninja-build pkg-config libsqlite3-dev libjson-c-dev \
+        libcmocka-dev uuid-dev
+PREFIX ?= /usr/local
+BUILD ?= build
+
+.PHONY: all deps build demo check install sanitize bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "memfail: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(abspath $(PREFIX)) --libdir=lib
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	demo/demo.sh $(BUILD)
+
+check: build
+	tests/run-tests.sh $(BUILD)
+
+install: deps $(BUILD)/build.ninja
+	meson configure $(BUILD) --prefix=$(abspath $(PREFIX)) --libdir=lib
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --quiet
+
+sanitize: deps
+	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
+	ninja -C build-asan
+	MF_SANITIZE=1 tests/run-tests.sh build-asan
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan

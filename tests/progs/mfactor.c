@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/progs/mfactor.c: a scriptable process for memfail's tests.
+ *
+ * It reads one command per line on stdin and answers one line on stdout,
+ * "ok key=value ..." or "err errno=N" or "sigbus ...".  It uses nothing
+ * but libc and the plain Linux ABI (open, mmap, madvise, prctl), so the
+ * same binary runs under `memfail run` and, built static, on a real
+ * kernel with real /dev/dax devices.
+ *
+ * Commands:
+ *   open PATH [ro]                 open a device; later mmaps use it
+ *   mmap LEN OFF [private] [fixed=ADDR]   map; the mapping gets the next index
+ *   munmap IDX OFF LEN             unmap part of mapping IDX
+ *   fill IDX BYTE                  store BYTE into every byte of the mapping
+ *   handler longjmp|none|block|ignore   SIGBUS disposition (default longjmp)
+ *   prctl set early|late|default|N / prctl clear / prctl get
+ *   touch IDX OFF                  load one byte
+ *   store IDX OFF BYTE             store one byte
+ *   scan IDX                       load one byte of every 4 KiB page
+ *   madvise IDX OFF LEN hwpoison|soft_offline|N
+ *   signals                        the asynchronous SIGBUSes so far
+ *   wait-signal MS                 block in read() until one arrives
+ *   thread prctl early|late        a thread that sets its policy and sleeps
+ *   pagemap IDX OFF                is the page present in our page tables
+ *   fork                           a child actor; "child CMD" talks to it
+ *   setuid UID                     setresuid(UID, UID, UID)
+ *   pid | sleep MS | exit CODE
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON 100
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+
+#define MAX_MAPS 16
+#define MAX_SIGS 64
+
+struct mapping {
+	char *addr;
+	size_t len;
+};
+
+static struct mapping maps[MAX_MAPS];
+static int nr_maps;
+static int cur_fd = -1;
+
+/* what the SIGBUS handler saw */
+struct sig_rec {
+	int code;
+	uintptr_t addr;
+	int lsb;
+	pid_t tid;
+	char phase[16];
+};
+
+static struct sig_rec sigs[MAX_SIGS];
+static volatile sig_atomic_t nr_sigs, reported_sigs;
+static volatile sig_atomic_t phase_touch;	/* a load or store is in progress */
+static const char *volatile phase = "idle";
+static sigjmp_buf touch_jb;
+static int wake_pipe[2];
+
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	int i = nr_sigs;
+
+	(void)sig;
+	(void)uc;
+	if (i < MAX_SIGS) {
+		sigs[i].code = si->si_code;
+		sigs[i].addr = (uintptr_t)si->si_addr;
+		sigs[i].lsb = (si->si_code == 4 || si->si_code == 5) ? si->si_addr_lsb : -1;
+		sigs[i].tid = gettid_();
+		strncpy(sigs[i].phase, phase, sizeof(sigs[i].phase) - 1);
+		nr_sigs = i + 1;
+	}
+	if (write(wake_pipe[1], "s", 1) < 0) {
+		/* nothing to do in a handler */
+	}
+	/* an access would fault again: leave it; other phases return */
+	if (phase_touch)
+		siglongjmp(touch_jb, 1);
+}
+
+/* Describe an address as mapping index and offset. */
+static void where(uintptr_t a, char *buf, size_t n)
+{
+	int i;
+
+	for (i = 0; i < nr_maps; i++) {
+		if (maps[i].addr && a >= (uintptr_t)maps[i].addr &&
+		    a < (uintptr_t)maps[i].addr + maps[i].len) {
+			snprintf(buf, n, "map=%d addr_off=%#lx", i, (unsigned long)(a - (uintptr_t)maps[i].addr));
+			return;
+		}
+	}
+	snprintf(buf, n, "map=-1 addr=%#lx", (unsigned long)a);
+}
+
+static void sig_text(const struct sig_rec *s, char *buf, size_t n)
+{
+	char w[64];
+
+	where(s->addr, w, sizeof(w));
+	snprintf(buf, n, "code=%d %s lsb=%d tid=%d phase=%s", s->code, w, s->lsb, (int)s->tid,
+		 s->phase);
+}
+
+static void set_handler(const char *mode)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&set);
+	sigaddset(&set, SIGBUS);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	if (!strcmp(mode, "none")) {
+		sa.sa_handler = SIG_DFL;
+	} else if (!strcmp(mode, "ignore")) {
+		sa.sa_handler = SIG_IGN;
+	} else {
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	}
+	sigaction(SIGBUS, &sa, NULL);
+	if (!strcmp(mode, "block"))
+		sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static struct mapping *get_map(const char *idx)
+{
+	int i = atoi(idx);
+
+	if (i < 0 || i >= nr_maps || !maps[i].addr)
+		return NULL;
+	return &maps[i];
+}
+
+static int parse_advice(const char *s)
+{
+	if (!strcmp(s, "hwpoison"))
+		return MADV_HWPOISON;
+	if (!strcmp(s, "soft_offline"))
+		return MADV_SOFT_OFFLINE;
+	return atoi(s);
+}
+
+static void *thread_main(void *arg)
+{
+	long which = (long)arg;
+
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, which ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE, 0, 0);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Access one byte; reports the value, or the SIGBUS it raised. */
+static void access_byte(char *p, int store, int byte, char *out, size_t n)
+{
+	int before = nr_sigs;
+
+	phase = store ? "store" : "touch";
+	phase_touch = 1;
+	if (!sigsetjmp(touch_jb, 1)) {
+		if (store) {
+			*(volatile char *)p = (char)byte;
+			snprintf(out, n, "ok");
+		} else {
+			snprintf(out, n, "ok value=%#x", (unsigned char)*(volatile char *)p);
+		}
+	} else {
+		char t[160];
+
+		sig_text(&sigs[before < MAX_SIGS ? before : MAX_SIGS - 1], t, sizeof(t));
+		snprintf(out, n, "sigbus %s", t);
+		reported_sigs = nr_sigs;
+	}
+	phase_touch = 0;
+	phase = "idle";
+}
+
+static int child_to = -1, child_from = -1;
+static pid_t child_pid;
+
+static void do_command(char *line, char *out, size_t n);
+
+static void relay_child(const char *cmd, char *out, size_t n)
+{
+	char buf[1024];
+	ssize_t r;
+	size_t len = 0;
+
+	if (child_to < 0) {
+		snprintf(out, n, "err no-child");
+		return;
+	}
+	dprintf(child_to, "%s\n", cmd);
+	while (len < sizeof(buf) - 1) {
+		r = read(child_from, buf + len, 1);
+		if (r <= 0) {
+			int status;
+
+			waitpid(child_pid, &status, 0);
+			if (WIFSIGNALED(status))
+				snprintf(out, n, "dead signal=%d", WTERMSIG(status));
+			else
+				snprintf(out, n, "dead exit=%d", WEXITSTATUS(status));
+			child_to = child_from = -1;
+			return;
+		}
+		if (buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	snprintf(out, n, "%s", buf);
+}
+
+static void serve(FILE *in, FILE *outf)
+{
+	char line[1024], out[2048];
+
+	while (fgets(line, sizeof(line), in)) {
+		line[strcspn(line, "\n")] = '\0';
+		do_command(line, out, sizeof(out));
+		fprintf(outf, "%s\n", out);
+		fflush(outf);
+	}
+}
+
+static void do_fork(char *out, size_t n)
+{
+	int to[2], from[2];
+	pid_t pid;
+
+	if (pipe(to) || pipe(from)) {
+		snprintf(out, n, "err errno=%d", errno);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(out, n, "err errno=%d", errno);
+		return;
+	}
+	if (!pid) {
+		FILE *in = fdopen(to[0], "r"), *o = fdopen(from[1], "w");
+
+		close(to[1]);
+		close(from[0]);
+		nr_sigs = reported_sigs = 0;
+		serve(in, o);
+		_exit(0);
+	}
+	close(to[0]);
+	close(from[1]);
+	child_to = to[1];
+	child_from = from[0];
+	child_pid = pid;
+	snprintf(out, n, "ok pid=%d", (int)pid);
+}
+
+static void do_command(char *line, char *out, size_t n)
+{
+	char *argv[8] = { 0 }, *save = NULL, *tok;
+	int argc = 0;
+
+	if (!strncmp(line, "child ", 6)) {
+		relay_child(line + 6, out, n);
+		return;
+	}
+	for (tok = strtok_r(line, " ", &save); tok && argc < 8; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	if (!argc) {
+		snprintf(out, n, "err empty");
+		return;
+	}
+	errno = 0;
+	if (!strcmp(argv[0], "open") && argc >= 2) {
+		int ro = argc > 2 && !strcmp(argv[2], "ro");
+		int fd = open(argv[1], ro ? O_RDONLY : O_RDWR);
+
+		if (fd < 0) {
+			snprintf(out, n, "err errno=%d", errno);
+			return;
+		}
+		cur_fd = fd;
+		snprintf(out, n, "ok fd=%d", fd);
+	} else if (!strcmp(argv[0], "mmap") && argc >= 3) {
+		size_t len = strtoull(argv[1], NULL, 0);
+		off_t off = (off_t)strtoull(argv[2], NULL, 0);
+		int flags = MAP_SHARED, i;
+		void *hint = NULL, *p;
+		unsigned long a;
+
+		for (i = 3; i < argc; i++) {
+			if (!strcmp(argv[i], "private"))
+				flags = MAP_PRIVATE;
+			else if (!strncmp(argv[i], "fixed=", 6)) {
+				hint = (void *)strtoul(argv[i] + 6, NULL, 0);
+				flags |= MAP_FIXED;
+			} else if (!strcmp(argv[i], "sync"))
+				flags = MAP_SHARED_VALIDATE | MAP_SYNC;
+		}
+		if (nr_maps == MAX_MAPS) {
+			snprintf(out, n, "err too-many");
+			return;
+		}
+		p = mmap(hint, len, PROT_READ | PROT_WRITE, flags, cur_fd, off);
+		if (p == MAP_FAILED) {
+			snprintf(out, n, "err errno=%d", errno);
+			return;
+		}
+		maps[nr_maps].addr = p;
+		maps[nr_maps].len = len;
+		a = (unsigned long)p;
+		snprintf(out, n, "ok idx=%d addr=%#lx align=%d", nr_maps, a, __builtin_ctzl(a));
+		nr_maps++;
+	} else if (!strcmp(argv[0], "munmap") && argc >= 4) {
+		struct mapping *m = get_map(argv[1]);
+
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return;
+		}
+		if (munmap(m->addr + strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0)))
+			snprintf(out, n, "err errno=%d", errno);
+		else
+			snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "fill") && argc >= 3) {
+		struct mapping *m = get_map(argv[1]);
+
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return;
+		}
+		memset(m->addr, (int)strtol(argv[2], NULL, 0), m->len);
+		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "handler") && argc >= 2) {
+		set_handler(argv[1]);
+		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "prctl") && argc >= 2) {
+		int r;
+
+		if (!strcmp(argv[1], "get")) {
+			r = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
+		} else if (!strcmp(argv[1], "clear")) {
+			r = prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0);
+		} else if (!strcmp(argv[1], "set") && argc >= 3) {
+			unsigned long v = !strcmp(argv[2], "early") ? PR_MCE_KILL_EARLY :
+					  !strcmp(argv[2], "late") ? PR_MCE_KILL_LATE :
+					  !strcmp(argv[2], "default") ? PR_MCE_KILL_DEFAULT :
+					  strtoul(argv[2], NULL, 0);
+			r = prctl(PR_MCE_KILL, PR_MCE_KILL_SET, v, argc > 3 ? strtoul(argv[3], NULL, 0) : 0, 0);
+		} else {
+			snprintf(out, n, "err usage");
+			return;
+		}
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+	} else if ((!strcmp(argv[0], "touch") && argc >= 3) ||
+		   (!strcmp(argv[0], "store") && argc >= 4)) {
+		struct mapping *m = get_map(argv[1]);
+		size_t off = strtoull(argv[2], NULL, 0);
+
+		if (!m || off >= m->len) {
+			snprintf(out, n, "err no-map");
+			return;
+		}
+		access_byte(m->addr + off, argv[0][0] == 's',
+			    argc > 3 ? (int)strtol(argv[3], NULL, 0) : 0, out, n);
+	} else if (!strcmp(argv[0], "scan") && argc >= 2) {
+		struct mapping *m = get_map(argv[1]);
+		size_t off, bad = 0, first = (size_t)-1;
+		char tmp[256];
+
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return;
+		}
+		for (off = 0; off < m->len; off += 4096) {
+			access_byte(m->addr + off, 0, 0, tmp, sizeof(tmp));
+			if (!strncmp(tmp, "sigbus", 6)) {
+				bad++;
+				if (first == (size_t)-1)
+					first = off;
+			}
+		}
+		snprintf(out, n, "ok pages=%zu faulted=%zu first=%#zx", m->len / 4096, bad,
+			 bad ? first : 0);
+	} else if (!strcmp(argv[0], "madvise") && argc >= 5) {
+		struct mapping *m = get_map(argv[1]);
+		int before = nr_sigs, r, e;
+		char t[200] = "";
+
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return;
+		}
+		phase = "madvise";
+		r = madvise(m->addr + strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
+			    parse_advice(argv[4]));
+		e = r < 0 ? errno : 0;
+		phase = "idle";
+		if (nr_sigs > before) {
+			sig_text(&sigs[before], t, sizeof(t));
+			reported_sigs = nr_sigs;
+		}
+		snprintf(out, n, "ok ret=%d errno=%d during=%d %s", r, e, (int)(nr_sigs - before), t);
+	} else if (!strcmp(argv[0], "signals")) {
+		int i, len = snprintf(out, n, "ok n=%d", (int)(nr_sigs - reported_sigs));
+
+		for (i = reported_sigs; i < nr_sigs && len < (int)n - 200; i++) {
+			char t[200];
+
+			sig_text(&sigs[i], t, sizeof(t));
+			len += snprintf(out + len, n - len, " [%s]", t);
+		}
+		reported_sigs = nr_sigs;
+	} else if (!strcmp(argv[0], "wait-signal") && argc >= 2) {
+		struct pollfd p = { .fd = wake_pipe[0], .events = POLLIN };
+		int ms = atoi(argv[1]);
+		char c;
+
+		phase = "wait";
+		while (nr_sigs == reported_sigs && ms > 0) {
+			/* blocked in read(), as a real process waiting for work */
+			if (poll(&p, 1, 100) == 1 && read(wake_pipe[0], &c, 1) < 0)
+				break;
+			ms -= 100;
+		}
+		phase = "idle";
+		if (nr_sigs == reported_sigs) {
+			snprintf(out, n, "timeout");
+		} else {
+			char t[200];
+
+			sig_text(&sigs[reported_sigs], t, sizeof(t));
+			reported_sigs = reported_sigs + 1;
+			snprintf(out, n, "signal %s", t);
+		}
+	} else if (!strcmp(argv[0], "thread") && argc >= 3) {
+		pthread_t t;
+		long early = !strcmp(argv[2], "early");
+
+		pthread_create(&t, NULL, thread_main, (void *)early);
+		usleep(20000);
+		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "pagemap") && argc >= 3) {
+		struct mapping *m = get_map(argv[1]);
+		uint64_t e = 0;
+		int fd;
+
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return;
+		}
+		fd = open("/proc/self/pagemap", O_RDONLY);
+		if (fd < 0 || pread(fd, &e, 8, ((uintptr_t)(m->addr + strtoull(argv[2], NULL, 0)) / 4096) * 8) != 8)
+			e = 0;
+		if (fd >= 0)
+			close(fd);
+		snprintf(out, n, "ok present=%d", (int)(e >> 63));
+	} else if (!strcmp(argv[0], "fork")) {
+		do_fork(out, n);
+	} else if (!strcmp(argv[0], "setuid") && argc >= 2) {
+		uid_t u = (uid_t)atoi(argv[1]);
+
+		if (setresuid(u, u, u))
+			snprintf(out, n, "err errno=%d", errno);
+		else
+			snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "pid")) {
+		snprintf(out, n, "ok pid=%d tid=%d", (int)getpid(), (int)gettid_());
+	} else if (!strcmp(argv[0], "sleep") && argc >= 2) {
+		usleep((useconds_t)atoi(argv[1]) * 1000);
+		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "exit")) {
+		fflush(stdout);
+		_exit(argc > 1 ? atoi(argv[1]) : 0);
+	} else {
+		snprintf(out, n, "err unknown-command");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		prctl(PR_SET_NAME, argv[1], 0, 0, 0);
+	if (pipe(wake_pipe))
+		return 1;
+	fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
+	set_handler("longjmp");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	serve(stdin, stdout);
+	return 0;
+}

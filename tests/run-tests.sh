@@ -1,0 +1,52 @@
+#!/bin/bash
+# Run memfail's whole test suite against a build directory and print
+# "N passed, N failed" last.  Every test program speaks TAP (cmocka's
+# TAP output, or our own); a program that crashes or times out counts
+# as one failure on top of what it reported.
+set -u
+BUILD=${1:-build}
+BUILD=$(cd "$BUILD" && pwd)
+export MF_BUILD_DIR=$BUILD
+export CMOCKA_MESSAGE_OUTPUT=TAP
+TIMEOUT=${MF_TEST_TIMEOUT:-600}
+passed=0 failed=0 skipped=0
+failures=()
+
+run_one() {
+	local name=$1; shift
+	local out rc
+	out=$(timeout --kill-after=10 "$TIMEOUT" "$@" 2>&1)
+	rc=$?
+	local p f s
+	p=$(grep -cE '^ok [0-9]+' <<<"$out")
+	f=$(grep -cE '^not ok [0-9]+' <<<"$out")
+	s=$(grep -cE '^ok [0-9]+ .*# *SKIP' <<<"$out")
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# died or timed out without saying which test failed
+		f=1
+		out+=$'\n'"not ok - $name exited with status $rc"
+	fi
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	printf '%-28s %3d passed, %d failed%s\n' "$name" "$p" "$f" "$([ "$s" -gt 0 ] && echo ", $s skipped")"
+	if [ "$f" -gt 0 ]; then
+		failures+=("$name")
+		grep -E '^not ok|^# (ERROR|FAIL|error|fail)|^\[  (ERROR|FAILED)|error:|Error:' <<<"$out" | head -20 | sed 's/^/    /'
+		[ -n "${MF_TEST_VERBOSE:-}" ] && sed 's/^/    | /' <<<"$out"
+	fi
+}
+
+for t in "$BUILD"/tests/unit-*; do
+	[ -f "$t" ] && [ -x "$t" ] && run_one "$(basename "$t")" "$t"
+done
+for t in "$BUILD"/tests/test-*; do
+	[ -f "$t" ] && [ -x "$t" ] && run_one "$(basename "$t")" "$t"
+done
+for t in "$(dirname "$0")"/scripts/*.sh; do
+	[ -f "$t" ] && [ -x "$t" ] && run_one "$(basename "$t" .sh)" "$t" "$BUILD"
+done
+
+[ "$skipped" -gt 0 ] && echo "$skipped skipped (not counted as passed)"
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
