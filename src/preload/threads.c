@@ -44,8 +44,8 @@ static bool task_flags(pid_t tid, unsigned long *flags)
 	if (!p)
 		return false;
 	p++;
-	/* state ppid pgrp session tty_nr tpgid flags */
-	for (i = 0; i < 7 && p; i++)
+	/* ") state ppid pgrp session tty_nr tpgid flags": six blanks on */
+	for (i = 0; i < 6 && p; i++)
 		p = strchr(p + 1, ' ');
 	if (!p)
 		return false;
