@@ -572,7 +572,32 @@ int nd_read(struct nd_namespace *ns, uint64_t off, void *buf, size_t len)
 	err = map_view(ns);
 	if (err)
 		return err;
-	return copy_mc(buf, (char *)ns->view + off, len);
+	/*
+	 * Poison is fenced a page at a time in our view, but the media is
+	 * bad only in its sectors: good sectors of such a page are read from
+	 * the media directly, the rest through the fault-surviving copy.
+	 */
+	while (len) {
+		uint64_t page = off >> MF_PAGE_SHIFT;
+		size_t chunk = (size_t)(MF_ALIGN_DOWN(off, MF_PAGE_SIZE) + MF_PAGE_SIZE - off);
+
+		if (chunk > len)
+			chunk = len;
+		if (nd_page_bad(ns, page) || nd_page_hwpoison(ns, page)) {
+			ssize_t r = pread(ns->data_fd, buf, chunk, (off_t)off);
+
+			if (r != (ssize_t)chunk)
+				return r < 0 ? -errno : -EIO;
+		} else {
+			err = copy_mc(buf, (char *)ns->view + off, chunk);
+			if (err)
+				return err;
+		}
+		buf = (char *)buf + chunk;
+		off += chunk;
+		len -= chunk;
+	}
+	return 0;
 }
 
 int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len)
