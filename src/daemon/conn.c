@@ -187,8 +187,9 @@ static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf,
 		}
 		c->role = MF_ROLE_FAULT;
 	}
-	/* a panicked kernel does nothing more until it is restarted */
-	if (d->mf.panicked) {
+	/* a panicked kernel does nothing more until it is restarted; it can
+	 * still be asked whether it panicked */
+	if (d->mf.panicked && h->type != MF_CONFIG_GET) {
 		send_error(c, h, -EIO);
 		return;
 	}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon survives its clients: malformed and hostile requests get a
+ * clear error and change nothing, a client that dies mid-request or
+ * stops reading is dropped, a mapper that does not unmap in time is
+ * killed; and its state survives it: a restart or a kill -9 keeps
+ * namespaces, their data and their bad blocks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "../../src/uapi/mf_proto.h"
+#include "../../src/util/util.h"
+
+static struct tdaemon d;
+static struct actor a, b;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (td_start(&d, "--unmap-timeout 500"))
+		return -1;
+	return td_cli(&d, NULL, 0, "create-namespace --size 64M --align 2M") ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	actor_kill(&a);
+	actor_kill(&b);
+	td_destroy(&d);
+	return 0;
+}
+
+static void mapper(struct actor *x, const char *name)
+{
+	assert_int_equal(actor_start(x, &d, name), 0);
+	assert_true(reply_has(actor_cmd(x, "open /dev/dax0.0"), "ok"));
+	assert_true(reply_has(actor_cmd(x, "mmap 0x400000 0"), "ok"));
+	assert_true(reply_has(actor_cmd(x, "fill 0 0x5a"), "ok"));
+}
+
+/* Send raw bytes on a fresh connection; return the reply's error. */
+static int raw(const void *msg, size_t len, bool hello_first)
+{
+	struct mf_hello h = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_HELLO,
+				       .len = sizeof(h), .seq = 1 },
+			      .version = MF_PROTO_VERSION, .role = MF_ROLE_ADMIN };
+	char buf[MF_MSG_MAX];
+	struct mf_reply *r = (void *)buf;
+	int fd = unix_connect_seqpacket(d.sock), err;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	if (hello_first) {
+		assert_int_equal(send(fd, &h, sizeof(h), 0), sizeof(h));
+		assert_true(recv(fd, buf, sizeof(buf), 0) >= (ssize_t)sizeof(*r));
+		assert_int_equal(r->error, 0);
+	}
+	assert_int_equal(send(fd, msg, len, 0), (ssize_t)len);
+	n = recv(fd, buf, sizeof(buf), 0);
+	err = n >= (ssize_t)sizeof(*r) ? r->error : -999;
+	close(fd);
+	return err;
+}
+
+static void daemon_alive(void)
+{
+	char out[4096];
+
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list"), 0);
+	assert_non_null(strstr(out, "namespace0.0"));
+}
+
+static void malformed_requests(void **state)
+{
+	struct mf_range_req inj = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_INJECT,
+					     .len = sizeof(inj), .seq = 2 },
+				    .name = "dax0.0", .sector = 8, .count = 1,
+				    .flags = MF_INJECT_NOTIFY };
+	struct mf_range_req bad = inj;
+	char junk[300];
+	char out[4096];
+
+	(void)state;
+	memset(junk, 0xa5, sizeof(junk));
+	/* garbage, a wrong magic, a length that lies, an unknown type */
+	assert_int_equal(raw(junk, sizeof(junk), false), -EBADMSG);
+	bad.hdr.magic = 0x1234;
+	assert_int_equal(raw(&bad, sizeof(bad), true), -EBADMSG);
+	bad = inj;
+	bad.hdr.len = sizeof(bad) + 8;
+	assert_int_equal(raw(&bad, sizeof(bad), true), -EBADMSG);
+	bad = inj;
+	bad.hdr.type = 999;
+	assert_int_equal(raw(&bad, sizeof(bad), true), -EOPNOTSUPP);
+	/* a request before saying hello; a name with no terminator */
+	assert_int_equal(raw(&inj, sizeof(inj), false), -ENOTCONN);
+	bad = inj;
+	memset(bad.name, 'x', sizeof(bad.name));
+	assert_int_equal(raw(&bad, sizeof(bad), true), -ENODEV);
+	/* a range that wraps around */
+	bad = inj;
+	bad.sector = UINT64_MAX - 1;
+	bad.count = 4;
+	assert_int_equal(raw(&bad, sizeof(bad), true), -ERANGE);
+	/* a short message of a known type */
+	assert_int_equal(raw(&inj, sizeof(inj) - 8, true), -EBADMSG);
+	/* nothing was injected by any of it */
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list --media-errors"), 0);
+	assert_null(strstr(out, "badblock_count"));
+	/* and the well-formed one works */
+	assert_int_equal(raw(&inj, sizeof(inj), true), 0);
+	daemon_alive();
+}
+
+static void hostile_process_requests(void **state)
+{
+	struct mf_hello h = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_HELLO,
+				       .len = sizeof(h), .seq = 1 },
+			      .version = MF_PROTO_VERSION, .role = MF_ROLE_REQUEST };
+	struct mf_consume c = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_CONSUME,
+					 .len = sizeof(c), .seq = 1 }, .map_id = 77 };
+	char buf[4096];
+	struct mf_reply *r = (void *)buf;
+	int fd;
+
+	(void)state;
+	/* a request connection with no registered process behind it */
+	fd = unix_connect_seqpacket(d.sock);
+	assert_int_equal(send(fd, &h, sizeof(h), 0), sizeof(h));
+	assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+	assert_int_equal(r->error, -ENOENT);
+	close(fd);
+	/* a fault report from a process that maps nothing */
+	assert_int_equal(raw(&c, sizeof(c), false), -ENOENT);
+	daemon_alive();
+}
+
+static void client_dies_mid_request(void **state)
+{
+	struct mf_ns_list m = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_NS_LIST,
+					 .len = sizeof(m), .seq = 2 } };
+	struct mf_hello h = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_HELLO,
+				       .len = sizeof(h), .seq = 1 },
+			      .version = MF_PROTO_VERSION, .role = MF_ROLE_ADMIN };
+	int i, fd;
+
+	(void)state;
+	/* ask and vanish before the answer, many times */
+	for (i = 0; i < 50; i++) {
+		fd = unix_connect_seqpacket(d.sock);
+		assert_true(fd >= 0);
+		send(fd, &h, sizeof(h), 0);
+		send(fd, &m, sizeof(m), 0);
+		close(fd);
+	}
+	/* one that never reads its replies: it is dropped, not waited for */
+	fd = unix_connect_seqpacket(d.sock);
+	send(fd, &h, sizeof(h), MSG_DONTWAIT);
+	for (i = 0; i < 5000; i++)
+		if (send(fd, &m, sizeof(m), MSG_DONTWAIT) < 0)
+			break;
+	daemon_alive();
+	close(fd);
+	/* a mapper killed in the middle of its work */
+	mapper(&a, "victim");
+	actor_kill(&a);
+	daemon_alive();
+	assert_int_equal(td_cli(&d, NULL, 0, "destroy-namespace dax0.0"), 0);
+}
+
+static void unresponsive_peer_is_killed(void **state)
+{
+	const char *r;
+
+	(void)state;
+	mapper(&a, "poisoner");
+	mapper(&b, "frozen");
+	/* a mapper that cannot answer the unmap: stopped */
+	kill(b.pid, SIGSTOP);
+	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_not_equal(actor_wait(&b, 3000), -1);
+	assert_true(actor_killed_by(&b, SIGKILL));
+	assert_int_equal(td_log_count(&d, "forcibly killing frozen:"), 1);
+	/* everyone else goes on */
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x300000"), "value", -1), 0x5a);
+	daemon_alive();
+}
+
+static void busy_namespace_stays(void **state)
+{
+	(void)state;
+	mapper(&a, "user");
+	assert_int_not_equal(td_cli(&d, NULL, 0, "destroy-namespace dax0.0"), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 0x5a);
+	assert_true(reply_has(actor_cmd(&a, "munmap 0 0 0x400000"), "ok"));
+	/* once unmapped it may go */
+	assert_int_equal(td_cli(&d, NULL, 0, "destroy-namespace dax0.0"), 0);
+}
+
+static void state_survives_restart_and_kill9(void **state)
+{
+	char out[8192];
+	const char *r;
+
+	(void)state;
+	mapper(&a, "writer");
+	assert_true(reply_has(actor_cmd(&a, "store 0 0x3000 0x77"), "ok"));
+	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 40 --count 2"), 0);
+	actor_kill(&a);
+
+	td_stop(&d);
+	assert_int_equal(td_restart(&d), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "inject-error dax0.0 --status"), 0);
+	assert_non_null(strstr(out, "\"block\":40"));
+	assert_non_null(strstr(out, "\"block\":2064"));
+
+	td_kill9(&d);
+	assert_int_equal(td_restart(&d), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list --media-errors"), 0);
+	assert_non_null(strstr(out, "\"badblock_count\":10"));
+	assert_non_null(strstr(out, "\"hwpoison_pages\":1"));
+}
+
+static void data_survives_kill9(void **state)
+{
+	char out[64];
+	const char *r;
+
+	(void)state;
+	mapper(&a, "writer");
+	assert_true(reply_has(actor_cmd(&a, "store 0 0x3000 0x77"), "ok"));
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 2064 --count 1"), 0);
+	actor_kill(&a);
+	td_kill9(&d);
+	assert_int_equal(td_restart(&d), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 0x3000 --length 1"), 0);
+	assert_int_equal((unsigned char)out[0], 0x77);
+	assert_int_not_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 0x102000 --length 1"), 0);
+	/* a new mapper after the restart is fenced from the poison */
+	assert_int_equal(actor_start(&b, &d, "reader"), 0);
+	assert_true(reply_has(actor_cmd(&b, "open /dev/dax0.0"), "ok"));
+	assert_true(reply_has(actor_cmd(&b, "mmap 0x400000 0"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&b, "touch 0 0x3000"), "value", -1), 0x77);
+	r = actor_cmd(&b, "touch 0 0x102000");
+	assert_true(reply_has(r, "sigbus"));
+}
+
+static void panic_when_recovery_is_off(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	mapper(&a, "poisoner");
+	mapper(&b, "bystander");
+	assert_int_equal(td_cli(&d, NULL, 0, "config memory_failure_recovery=0"), 0);
+	/* vm.memory_failure_recovery=0: the kernel panics */
+	assert_null(actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison"));
+	assert_true(actor_killed_by(&a, SIGKILL));
+	assert_int_not_equal(actor_wait(&b, 3000), -1);
+	assert_true(actor_killed_by(&b, SIGKILL));
+	assert_int_equal(td_log_count(&d, "Kernel panic - not syncing: Memory failure on page 100102"), 1);
+	/* and refuses service until restarted */
+	assert_int_not_equal(td_cli(&d, out, sizeof(out), "list"), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "config"), 0);
+	assert_non_null(strstr(out, "\"panicked\":true"));
+	td_stop(&d);
+	assert_int_equal(td_restart(&d), 0);
+	daemon_alive();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_process_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(client_dies_mid_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(unresponsive_peer_is_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(busy_namespace_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_survives_restart_and_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(data_survives_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(panic_when_recovery_is_off, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("robust", tests, NULL, NULL);
+}
