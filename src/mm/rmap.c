@@ -49,12 +49,14 @@ int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 
 	if (!len || start + len < start || (start | len) & (MF_PAGE_SIZE - 1))
 		return -EINVAL;
-	list_for_each_entry(vma, &t->vmas, task_node) {
+	/*
+	 * Ranges may overlap for a moment: a mapping cut in two registers its
+	 * pieces before the whole goes, so that its pages never leave the
+	 * rmap.  Ids are unique.
+	 */
+	list_for_each_entry(vma, &t->vmas, task_node)
 		if (vma->id == id)
 			return -EEXIST;
-		if (start < vma->start + vma->len && vma->start < start + len)
-			return -EEXIST;
-	}
 	vma = calloc(1, sizeof(*vma));
 	if (!vma)
 		return -ENOMEM;

@@ -13,7 +13,7 @@
  * A scenario forks roles, coordinated with pipes: a poisoner that
  * madvise()s one page of its mapping, one or two bystanders that map the
  * same 4 MiB of the device and wait blocked in read() while it happens,
- * and an outsider that maps only the next 2 MiB of the device (never the
+ * and an outsider that maps the 2 MiB after those (same device, never the
  * poisoned page).  Each role writes what it sees into shared memory as it
  * happens, so facts survive a role being killed; the main process prints
  * them role by role once everything has ended.
@@ -82,6 +82,7 @@
 #define PG 4096UL
 
 #define CHUNK (4 * MiB)			/* what the poisoner and bystanders map */
+#define SLOT (8 * MiB)			/* per scenario: CHUNK, then the outsider's 2 MiB */
 #define POISON_OFF (MiB + 8 * KiB)	/* the page poisoned, as the oracle's probe */
 #define SAME_UNIT_OFF (64 * KiB)	/* another page of the same 2 MiB */
 #define OTHER_UNIT_OFF (3 * MiB)	/* a page of the other 2 MiB */
@@ -124,7 +125,7 @@ struct scen {
 	const char *name;
 	const char *desc;
 	int dax4k;		/* 0: the 2M-aligned device, 1: the 4K one */
-	int chunk;		/* which 4 MiB of the device (one per scenario) */
+	int slot;			/* which 8 MiB slot of the device (one per scenario) */
 	int early_kill;		/* vm.memory_failure_early_kill it is meant for */
 	enum op op;
 	enum disp poisoner_disp;
@@ -481,12 +482,12 @@ static uint64_t pattern(uint64_t devoff)
 	return (devoff * 0x9e3779b97f4a7c15ULL) ^ 0x6d66736365ULL;
 }
 
-static uint64_t chunk_off(void)
+static uint64_t slot_off(void)
 {
-	return (uint64_t)sc->chunk * CHUNK;
+	return (uint64_t)sc->slot * SLOT;
 }
 
-/* open the device and map len bytes at chunk offset + off; 0 on success */
+/* open the device and map len bytes at slot offset + off; 0 on success */
 static int map_dev(size_t off, size_t len)
 {
 	void *p;
@@ -497,16 +498,16 @@ static int map_dev(size_t off, size_t len)
 		say("open = -1 %s", errname(errno));
 		return -1;
 	}
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(chunk_off() + off));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(slot_off() + off));
 	if (p == MAP_FAILED) {
-		say("mmap(%luK at chunk+%#lx) = -1 %s", (unsigned long)(len / KiB),
+		say("mmap(%luK at slot+0x%lx) = -1 %s", (unsigned long)(len / KiB),
 		    (unsigned long)off, errname(errno));
 		close(fd);
 		return -1;
 	}
 	me->len = len;
 	me->base = (uintptr_t)p;
-	say("mmap(%luK at chunk+%#lx, MAP_SHARED) = ok, %saligned to %luK", (unsigned long)(len / KiB),
+	say("mmap(%luK at slot+0x%lx, MAP_SHARED) = ok, %saligned to %luK", (unsigned long)(len / KiB),
 	    (unsigned long)off, me->base % dev_align() ? "not " : "", dev_align() / KiB);
 	return 0;
 }
@@ -521,10 +522,10 @@ static void touch(size_t off, uint64_t devoff)
 	if (!sigsetjmp(touch_jb, 1)) {
 		v = *p;
 		me->phase = PH_SETUP;
-		say("touch +%#lx = %s", (unsigned long)off, v == pattern(devoff) ? "intact" : "changed");
+		say("touch +0x%lx = %s", (unsigned long)off, v == pattern(devoff) ? "intact" : "changed");
 	} else {
 		me->phase = PH_SETUP;
-		say("touch +%#lx = signal", (unsigned long)off);
+		say("touch +0x%lx = signal", (unsigned long)off);
 	}
 }
 
@@ -540,12 +541,12 @@ static int is_poisoned(size_t off)
 /* after the injection: pages that Linux and memfail both define as intact */
 static void touch_healthy(void)
 {
-	static const size_t offs[] = { SAME_UNIT_OFF, POISON_OFF + PG, OTHER_UNIT_OFF };
+	static const size_t offs[] = { SAME_UNIT_OFF, POISON_OFF, POISON_OFF + PG, OTHER_UNIT_OFF };
 	size_t i;
 
 	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
 		if (!is_poisoned(offs[i]))
-			touch(offs[i], chunk_off() + offs[i]);
+			touch(offs[i], slot_off() + offs[i]);
 }
 
 static void do_madvise(size_t off, int advice)
@@ -559,9 +560,9 @@ static void do_madvise(size_t off, int advice)
 	e = errno;
 	me->phase = PH_SETUP;
 	if (r)
-		say("madvise(+%#lx, 4K, %s) = %d %s", (unsigned long)off, name, r, errname(e));
+		say("madvise(+0x%lx, 4K, %s) = %d %s", (unsigned long)off, name, r, errname(e));
 	else
-		say("madvise(+%#lx, 4K, %s) = 0", (unsigned long)off, name);
+		say("madvise(+0x%lx, 4K, %s) = 0", (unsigned long)off, name);
 }
 
 static void do_prctl_get(void)
@@ -593,7 +594,7 @@ static void poisoner(void)
 		_exit(1);
 	}
 	for (off = 0; off < CHUNK; off += PG)
-		*(volatile uint64_t *)(me->base + off) = pattern(chunk_off() + off);
+		*(volatile uint64_t *)(me->base + off) = pattern(slot_off() + off);
 	role_ready();
 	role_wait_go();
 
@@ -621,8 +622,6 @@ static void poisoner(void)
 	role_ready();
 	role_wait_go();
 	touch_healthy();
-	if (sc->op == OP_SOFT_OFFLINE || sc->op == OP_NONROOT)
-		touch(POISON_OFF, chunk_off() + POISON_OFF);
 	me->phase = PH_DONE;
 	role_ready();
 	_exit(0);
@@ -663,11 +662,11 @@ static void bystander(const struct bystander *b)
 		if (off >= skip_lo && off < skip_hi)
 			continue;
 		n++;
-		if (*(volatile uint64_t *)(me->base + off) != pattern(chunk_off() + off))
+		if (*(volatile uint64_t *)(me->base + off) != pattern(slot_off() + off))
 			bad++;
 	}
 	if (b->no_prefault)
-		say("faulted %zu pages, not [+%#zx, +%#zx), %zu changed", n, skip_lo, skip_hi, bad);
+		say("faulted %zu pages, not [+0x%zx, +0x%zx), %zu changed", n, skip_lo, skip_hi, bad);
 	else
 		say("faulted %zu pages, %zu changed", n, bad);
 	role_ready();
@@ -710,14 +709,14 @@ static void outsider(void)
 		_exit(1);
 	}
 	for (off = 0; off < 2 * MiB; off += PG)
-		*(volatile uint64_t *)(me->base + off) = pattern(chunk_off() + CHUNK + off);
+		*(volatile uint64_t *)(me->base + off) = pattern(slot_off() + CHUNK + off);
 	role_ready();
 	role_wait_go();
 	me->phase = PH_SETTLE;
 	sleep_ms(SETTLE_MS);
 	me->phase = PH_SETUP;
-	touch(0, chunk_off() + CHUNK);
-	touch(POISON_OFF, chunk_off() + CHUNK + POISON_OFF);
+	touch(0, slot_off() + CHUNK);
+	touch(POISON_OFF, slot_off() + CHUNK + POISON_OFF);
 	me->phase = PH_DONE;
 	role_ready();
 	_exit(0);
@@ -730,6 +729,7 @@ static void outsider(void)
 static struct role *spawn(const char *name, void (*fn)(const void *), const void *arg)
 {
 	struct role *r = &roles[nr_roles++];
+	pid_t pid;
 
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	if (pipe(r->go) || pipe(r->ready)) {
@@ -737,18 +737,20 @@ static struct role *spawn(const char *name, void (*fn)(const void *), const void
 		exit(1);
 	}
 	fflush(stdout);
-	r->pid = fork();
-	if (r->pid < 0) {
+	/* the child must not store its 0 into the shared record */
+	pid = fork();
+	if (pid < 0) {
 		printf("main: fork = -1 %s\n", errname(errno));
 		exit(1);
 	}
-	if (!r->pid) {
+	if (!pid) {
 		me = r;
 		close(r->go[1]);
 		close(r->ready[0]);
 		fn(arg);
 		_exit(0);
 	}
+	r->pid = pid;
 	close(r->go[0]);
 	close(r->ready[1]);
 	return r;
@@ -838,7 +840,7 @@ static int run(const struct scen *s)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	printf("scenario %s\n", s->name);
 	printf("desc %s\n", s->desc);
-	printf("device align=%s chunk=%d\n", s->dax4k ? "4K" : "2M", s->chunk);
+	printf("device align=%s slot=%d\n", s->dax4k ? "4K" : "2M", s->slot);
 	printf("early_kill %d\n", early_kill);
 
 	roles = mmap(NULL, sizeof(*roles) * MAX_ROLES, PROT_READ | PROT_WRITE,

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Processes as Linux has them: fork() children in the rmap, threads,
+ * privilege (EPERM for madvise without the emulated CAP_SYS_ADMIN,
+ * namespace permissions), partial munmap, and memfail run itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct tdaemon d;
+static struct actor a, b;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (td_start(&d, ""))
+		return -1;
+	return td_cli(&d, NULL, 0, "create-namespace --size 64M --align 2M") ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	actor_kill(&a);
+	actor_kill(&b);
+	td_destroy(&d);
+	return 0;
+}
+
+static void mapper(struct actor *x, const char *name)
+{
+	assert_int_equal(actor_start(x, &d, name), 0);
+	assert_true(reply_has(actor_cmd(x, "open /dev/dax0.0"), "ok"));
+	assert_true(reply_has(actor_cmd(x, "mmap 0x400000 0"), "ok"));
+	assert_true(reply_has(actor_cmd(x, "fill 0 0x5a"), "ok"));
+}
+
+static void fork_child_is_a_mapper(void **state)
+{
+	char out[4096];
+	const char *r;
+
+	(void)state;
+	mapper(&a, "parent");
+	assert_true(reply_has(actor_cmd(&a, "fork"), "ok"));
+	/* the child inherited the mapping and asks for early kill */
+	assert_int_equal(reply_int(actor_cmd(&a, "child prctl set early"), "ret", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "child touch 0 0x102000"), "value", -1), 0x5a);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list"), 0);
+	assert_non_null(strstr(out, "\"mappings\":2"));
+	mapper(&b, "poisoner");
+	r = actor_cmd(&b, "madvise 0 0x102000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	r = actor_cmd(&a, "child wait-signal 3000");
+	assert_true(reply_has(r, "signal"));
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	/* the parent (default policy) got nothing, and its page is fenced too */
+	assert_int_equal(reply_int(actor_cmd(&a, "signals"), "n", -1), 0);
+	assert_true(reply_has(actor_cmd(&a, "touch 0 0x102000"), "sigbus"));
+	assert_true(reply_has(actor_cmd(&a, "child touch 0 0x102000"), "sigbus"));
+	/* a poison arriving after the fork reaches the child's mapping */
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 4096 --count 1"), 0);
+	assert_true(reply_has(actor_cmd(&a, "child touch 0 0x200000"), "sigbus"));
+}
+
+static void threads_share_the_mapping(void **state)
+{
+	const char *r;
+
+	(void)state;
+	mapper(&a, "threads");
+	assert_true(reply_has(actor_cmd(&a, "thread prctl late"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "thread prctl early"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "touch 0 0x102000"), "ok"));
+	mapper(&b, "poisoner");
+	assert_int_equal(reply_int(actor_cmd(&b, "madvise 0 0x102000 4096 hwpoison"), "code", -1), 4);
+	/* the early thread, not the first one, gets the AO */
+	r = actor_cmd(&a, "wait-signal 3000");
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(td_log_count(&d, "Sending SIGBUS to threads:"), 1);
+}
+
+static void eperm_without_sys_admin(void **state)
+{
+	const char *r;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	/* the namespace belongs to root; the mapper drops to nobody */
+	mapper(&a, "dropper");
+	assert_true(reply_has(actor_cmd(&a, "setuid 65534"), "ok"));
+	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "ret", 0), -1);
+	assert_int_equal(reply_int(r, "errno", 0), 1);
+	assert_int_equal(reply_int(r, "during", -1), 0);
+	r = actor_cmd(&a, "madvise 0 0x102000 4096 soft_offline");
+	assert_int_equal(reply_int(r, "errno", 0), 1);
+	/* nothing was poisoned */
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x102000"), "value", -1), 0x5a);
+	assert_int_equal(td_log_count(&d, "Injecting memory failure"), 0);
+	/* a namespace of mode 0600 cannot be opened by nobody */
+	assert_int_equal(reply_int(actor_cmd(&a, "open /dev/dax0.0"), "errno", 0), 13);
+}
+
+static void owner_may_poison_own_namespace(void **state)
+{
+	char out[4096];
+	const char *r;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	/* a namespace given to nobody: nobody is its CAP_SYS_ADMIN */
+	assert_int_equal(td_cli(&d, out, sizeof(out),
+				"create-namespace --size 8M --align 2M --uid 65534 --gid 65534"), 0);
+	assert_int_equal(actor_start(&a, &d, "owner"), 0);
+	assert_true(reply_has(actor_cmd(&a, "setuid 65534"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "open /dev/dax0.1"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "mmap 0x400000 0"), "ok"));
+	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "ret", -9), 0);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	/* but not root's namespace */
+	assert_int_equal(reply_int(actor_cmd(&a, "open /dev/dax0.0"), "errno", 0), 13);
+}
+
+static void partial_munmap_keeps_the_rest(void **state)
+{
+	const char *r;
+
+	(void)state;
+	mapper(&a, "cutter");
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 6144 --count 1"), 0);
+	/* drop the first unit; the poisoned page in the second stays fenced */
+	assert_true(reply_has(actor_cmd(&a, "munmap 0 0 0x200000"), "ok"));
+	r = actor_cmd(&a, "touch 0 0x300000");
+	assert_true(reply_has(r, "sigbus"));
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x200000);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x201000"), "value", -1), 0x5a);
+	assert_int_equal(td_log_count(&d, "recovery action"), 1);
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void memfail_run_embedded(void **state)
+{
+	const char *m = build_path("memfail"), *act = build_path("tests/mfactor");
+
+	(void)state;
+	/* exit status passes through; death by signal reads as a shell's */
+	assert_int_equal(sh("env -u MEMFAIL_SOCKET MEMFAIL_SOCKET=/nonexistent '%s' run -q -- sh -c 'exit 7'", m), 7);
+	assert_int_equal(sh("MEMFAIL_SOCKET=/nonexistent '%s' run -q --namespace 4M "
+			    "-- sh -c 'test \"$MEMFAIL_DAX\" = /dev/dax0.0 && printf \"open /dev/dax0.0\\nmmap 0x200000 0\\nhandler none\\nmadvise 0 0 4096 hwpoison\\n\" | %s' 2>/dev/null",
+			    m, act), 128 + SIGBUS);
+	/* a program that is not there */
+	assert_int_equal(sh("MEMFAIL_SOCKET=/nonexistent '%s' run -q -- /nonexistent/prog 2>/dev/null", m), 127);
+	/* bad options are usage errors */
+	assert_int_equal(sh("'%s' run --namespace 3M -- true 2>/dev/null", m), 129);
+	assert_int_equal(sh("'%s' run --kernel linux-9.9 -- true 2>/dev/null", m), 1);
+}
+
+static void memfail_run_uses_running_daemon(void **state)
+{
+	char out[4096];
+	const char *m = build_path("memfail");
+
+	(void)state;
+	/* against our daemon: a namespace for the run, gone after it */
+	assert_int_equal(sh("MEMFAIL_SOCKET='%s' '%s' run --namespace 4M -- sh -c "
+			    "'test \"$MEMFAIL_DAX\" = /dev/dax0.1 && \"%s\" list | grep -q namespace0.1'",
+			    d.sock, m, m), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list"), 0);
+	assert_null(strstr(out, "namespace0.1"));
+	/* one profile per daemon */
+	assert_int_equal(sh("MEMFAIL_SOCKET='%s' '%s' run --kernel linux-4.19 -- true 2>/dev/null",
+			    d.sock, m), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(fork_child_is_a_mapper, setup, teardown),
+		cmocka_unit_test_setup_teardown(threads_share_the_mapping, setup, teardown),
+		cmocka_unit_test_setup_teardown(eperm_without_sys_admin, setup, teardown),
+		cmocka_unit_test_setup_teardown(owner_may_poison_own_namespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(partial_munmap_keeps_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(memfail_run_embedded, setup, teardown),
+		cmocka_unit_test_setup_teardown(memfail_run_uses_running_daemon, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("process", tests, NULL, NULL);
+}
