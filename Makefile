@@ -45,10 +45,16 @@ install: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 	meson install -C $(BUILD) --quiet
 
+# Every process of the suite (daemon, CLI, preload, actors) instrumented;
+# any report, leaks included, fails the run.
+SANDIR := /tmp/memfail-sanitize
 sanitize: deps
 	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
 	ninja -C build-asan
-	MF_SANITIZE=1 tests/run-tests.sh build-asan
+	rm -rf $(SANDIR) && mkdir -p $(SANDIR)
+	ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:log_path=$(SANDIR)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANDIR)/ubsan \
+	MF_SANITIZE_DIR=$(SANDIR) tests/run-tests.sh build-asan
 
 bench: build
 	bench/run.sh $(BUILD)

@@ -46,6 +46,18 @@ for t in "$(dirname "$0")"/scripts/*.sh; do
 	[ -f "$t" ] && [ -x "$t" ] && run_one "$(basename "$t" .sh)" "$t" "$BUILD"
 done
 
+# under the sanitizers, any report from any process is a failure
+if [ -n "${MF_SANITIZE_DIR:-}" ]; then
+	reports=$(find "$MF_SANITIZE_DIR" -type f -size +0 2>/dev/null)
+	if [ -n "$reports" ]; then
+		failed=$((failed + 1))
+		failures+=("sanitizers")
+		echo "sanitizer reports:"
+		for f in $reports; do sed 's/^/    /' "$f" | head -40; done
+	else
+		echo "sanitizers: no reports"
+	fi
+fi
 [ "$skipped" -gt 0 ] && echo "$skipped skipped (not counted as passed)"
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -230,7 +230,7 @@ static const char *signal_text(int sig)
 
 static int set_env(struct run *r)
 {
-	char preload[PATH_MAX], list[MAX_NS * 24] = "", path[32];
+	char preload[PATH_MAX], list[MAX_NS * 48] = "", path[48];
 	const char *old = getenv("LD_PRELOAD");
 	char *val;
 	int i;

@@ -138,6 +138,13 @@ static void reap(struct mfd *d)
 	list_for_each_entry_safe(p, ptmp, &d->procs, node) {
 		if (!p->exited)
 			continue;
+		/* its request and fault connections go with it */
+		list_for_each_entry(c, &d->conns, node) {
+			if (c->proc != p)
+				continue;
+			c->proc = NULL;
+			conn_close(c);
+		}
 		mf_task_exit(&p->task);
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
 		close(p->pidfd);
@@ -147,8 +154,8 @@ static void reap(struct mfd *d)
 	list_for_each_entry_safe(c, ctmp, &d->conns, node) {
 		if (!c->closing)
 			continue;
-		if (c->proc && c->proc->ctl == c)
-			c->proc->ctl = NULL;
+		/* a live process whose control connection this was has
+		 * exited by now (conn_close), and was reaped above */
 		close(c->fd);
 		if (c->peer_pidfd >= 0)
 			close(c->peer_pidfd);
