@@ -129,8 +129,8 @@ static int report_consume(uintptr_t a, const struct map_view *v, struct mf_raise
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, shim.sock_path, plen + 1);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (syscall(SYS_connect, fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
 	    sock_send(fd, &m, sizeof(m), -1, true, 0) == sizeof(m))
 		n = sock_recv(fd, &r, sizeof(r), NULL, NULL, 0);
 	sys_close(fd);

@@ -176,56 +176,56 @@ static int dax_open(const char *path, int flags)
 		mode = va_arg(ap, mode_t);			\
 		va_end(ap);					\
 	}							\
-	real_init();						\
+	EARLY(call_real);					\
 	fd = dax_open(path, flags);				\
 	if (fd != -2)						\
 		return fd;					\
 	return call_real
 
-PRELOAD_EXPORT int open(const char *path, int flags, ...)
+PRELOAD_ENTRY int open(const char *path, int flags, ...)
 {
 	OPEN_BODY(real.open(path, flags, mode));
 }
 
-PRELOAD_EXPORT int open64(const char *path, int flags, ...)
+PRELOAD_ENTRY int open64(const char *path, int flags, ...)
 {
 	OPEN_BODY(real.open(path, flags | O_LARGEFILE, mode));
 }
 
-PRELOAD_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+PRELOAD_ENTRY int openat(int dirfd, const char *path, int flags, ...)
 {
 	OPEN_BODY(real.openat(dirfd, path, flags, mode));
 }
 
-PRELOAD_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+PRELOAD_ENTRY int openat64(int dirfd, const char *path, int flags, ...)
 {
 	OPEN_BODY(real.openat(dirfd, path, flags | O_LARGEFILE, mode));
 }
 
 /* _FORTIFY_SOURCE entry points */
-PRELOAD_EXPORT int __open_2(const char *path, int flags)
+PRELOAD_ENTRY int __open_2(const char *path, int flags)
 {
 	return open(path, flags);
 }
 
-PRELOAD_EXPORT int __open64_2(const char *path, int flags)
+PRELOAD_ENTRY int __open64_2(const char *path, int flags)
 {
 	return open64(path, flags);
 }
 
-PRELOAD_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+PRELOAD_ENTRY int __openat_2(int dirfd, const char *path, int flags)
 {
 	return openat(dirfd, path, flags);
 }
 
-PRELOAD_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+PRELOAD_ENTRY int __openat64_2(int dirfd, const char *path, int flags)
 {
 	return openat64(dirfd, path, flags);
 }
 
-PRELOAD_EXPORT int close(int fd)
+PRELOAD_ENTRY int close(int fd)
 {
-	real_init();
+	EARLY(real.close(fd));
 	/* the shim's own connections outlive a program closing "all" fds */
 	if (shim_fd_internal(fd))
 		return 0;
@@ -246,15 +246,15 @@ static int dup_entry(int oldfd, int newfd)
 	return newfd;
 }
 
-PRELOAD_EXPORT int dup(int fd)
+PRELOAD_ENTRY int dup(int fd)
 {
-	real_init();
+	EARLY(real.dup(fd));
 	return dup_entry(fd, real.dup(fd));
 }
 
-PRELOAD_EXPORT int dup2(int oldfd, int newfd)
+PRELOAD_ENTRY int dup2(int oldfd, int newfd)
 {
-	real_init();
+	EARLY(real.dup2(oldfd, newfd));
 	if (oldfd != newfd && shim_fd_internal(newfd) && shim_fd_relocate(newfd)) {
 		errno = EBUSY;
 		return -1;
@@ -262,9 +262,9 @@ PRELOAD_EXPORT int dup2(int oldfd, int newfd)
 	return dup_entry(oldfd, real.dup2(oldfd, newfd));
 }
 
-PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
+PRELOAD_ENTRY int dup3(int oldfd, int newfd, int flags)
 {
-	real_init();
+	EARLY(real.dup3(oldfd, newfd, flags));
 	if (oldfd != newfd && shim_fd_internal(newfd) && shim_fd_relocate(newfd)) {
 		errno = EBUSY;
 		return -1;
@@ -272,23 +272,23 @@ PRELOAD_EXPORT int dup3(int oldfd, int newfd, int flags)
 	return dup_entry(oldfd, real.dup3(oldfd, newfd, flags));
 }
 
-PRELOAD_EXPORT int fcntl(int fd, int cmd, ...)
+PRELOAD_ENTRY int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
 	int ret;
 
-	real_init();
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	EARLY(real.fcntl(fd, cmd, arg));
 	ret = real.fcntl(fd, cmd, arg);
 	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && ret >= 0)
 		dup_entry(fd, ret);
 	return ret;
 }
 
-PRELOAD_EXPORT int fcntl64(int fd, int cmd, ...)
+PRELOAD_ENTRY int fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
@@ -300,62 +300,62 @@ PRELOAD_EXPORT int fcntl64(int fd, int cmd, ...)
 }
 
 /* Device-dax has no read or write file operations. */
-#define NO_RW(fd) do {						\
-	real_init();						\
+#define NO_RW(fd, call) do {					\
+	EARLY(call);						\
 	if (dax_fd_get(fd, NULL, NULL)) {			\
 		errno = EINVAL;					\
 		return -1;					\
 	}							\
 } while (0)
 
-PRELOAD_EXPORT ssize_t read(int fd, void *buf, size_t n)
+PRELOAD_ENTRY ssize_t read(int fd, void *buf, size_t n)
 {
-	NO_RW(fd);
+	NO_RW(fd, real.read(fd, buf, n));
 	return real.read(fd, buf, n);
 }
 
-PRELOAD_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+PRELOAD_ENTRY ssize_t write(int fd, const void *buf, size_t n)
 {
-	NO_RW(fd);
+	NO_RW(fd, real.write(fd, buf, n));
 	return real.write(fd, buf, n);
 }
 
-PRELOAD_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+PRELOAD_ENTRY ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-	NO_RW(fd);
+	NO_RW(fd, real.pread(fd, buf, n, off));
 	return real.pread(fd, buf, n, off);
 }
 
-PRELOAD_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+PRELOAD_ENTRY ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
 	return pread(fd, buf, n, off);
 }
 
-PRELOAD_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+PRELOAD_ENTRY ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	NO_RW(fd);
+	NO_RW(fd, real.pwrite(fd, buf, n, off));
 	return real.pwrite(fd, buf, n, off);
 }
 
-PRELOAD_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+PRELOAD_ENTRY ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	return pwrite(fd, buf, n, off);
 }
 
-PRELOAD_EXPORT int ftruncate(int fd, off_t len)
+PRELOAD_ENTRY int ftruncate(int fd, off_t len)
 {
-	NO_RW(fd);
+	NO_RW(fd, real.ftruncate(fd, len));
 	return real.ftruncate(fd, len);
 }
 
-PRELOAD_EXPORT int ftruncate64(int fd, off_t len)
+PRELOAD_ENTRY int ftruncate64(int fd, off_t len)
 {
 	return ftruncate(fd, len);
 }
 
-PRELOAD_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
+PRELOAD_ENTRY int fallocate(int fd, int mode, off_t off, off_t len)
 {
-	real_init();
+	EARLY(real.fallocate(fd, mode, off, len));
 	/* vfs_fallocate() on a character device */
 	if (dax_fd_get(fd, NULL, NULL)) {
 		errno = ENODEV;
@@ -364,7 +364,7 @@ PRELOAD_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 	return real.fallocate(fd, mode, off, len);
 }
 
-PRELOAD_EXPORT int fallocate64(int fd, int mode, off_t off, off_t len)
+PRELOAD_ENTRY int fallocate64(int fd, int mode, off_t off, off_t len)
 {
 	return fallocate(fd, mode, off, len);
 }

@@ -23,6 +23,7 @@
 #include "preload.h"
 
 struct real_fns real;
+int shim_ready;
 struct shim shim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.req_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -222,18 +223,19 @@ ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_
  */
 static sigset_t fork_mask;
 
+/* The shim's lock order: shim.lock, maps, req_lock, the fence table. */
 static void before_fork(void)
 {
 	shim_block(&fork_mask);
 	pthread_mutex_lock(&shim.lock);
-	pthread_mutex_lock(&shim.req_lock);
 	map_lock();
+	pthread_mutex_lock(&shim.req_lock);
 }
 
 static void after_fork_parent(void)
 {
-	map_unlock();
 	pthread_mutex_unlock(&shim.req_lock);
+	map_unlock();
 	pthread_mutex_unlock(&shim.lock);
 	shim_unblock(&fork_mask);
 }
@@ -266,4 +268,5 @@ __attribute__((constructor)) static void preload_init(void)
 	if (mf_default_socket(shim.sock_path, sizeof(shim.sock_path)))
 		shim.sock_path[0] = '\0';
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	__atomic_store_n(&shim_ready, 1, __ATOMIC_RELEASE);
 }

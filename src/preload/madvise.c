@@ -98,12 +98,12 @@ static bool touches_dax(uintptr_t addr, size_t len, struct map_view *v)
 	return map_next(addr, v) && v->start < addr + len;
 }
 
-PRELOAD_EXPORT int madvise(void *addr, size_t len, int advice)
+PRELOAD_ENTRY int madvise(void *addr, size_t len, int advice)
 {
 	struct map_view v;
 	int err;
 
-	real_init();
+	EARLY(real.madvise(addr, len, advice));
 	if (!touches_dax((uintptr_t)addr, len ? len : 1, &v))
 		return real.madvise(addr, len, advice);
 	switch (advice) {
@@ -136,9 +136,9 @@ PRELOAD_EXPORT int madvise(void *addr, size_t len, int advice)
 	return 0;
 }
 
-PRELOAD_EXPORT int posix_madvise(void *addr, size_t len, int advice)
+PRELOAD_ENTRY int posix_madvise(void *addr, size_t len, int advice)
 {
 	/* POSIX advice is only a hint: none of it touches poison */
-	real_init();
+	EARLY(real.madvise(addr, len, advice) ? errno : 0);
 	return real.madvise(addr, len, advice) ? errno : 0;
 }

@@ -427,13 +427,13 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 	return false;
 }
 
-PRELOAD_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+PRELOAD_ENTRY void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct dax_ns ns;
 	bool writable;
 	void *p;
 
-	real_init();
+	EARLY(real.mmap(addr, len, prot, flags, fd, off));
 	if (!(flags & MAP_ANONYMOUS) && dax_fd_get(fd, &ns, &writable))
 		return dax_mmap(addr, len, prot, flags, fd, off, &ns, writable);
 	/* MAP_FIXED over a dax mapping replaces (part of) it */
@@ -460,17 +460,17 @@ PRELOAD_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, o
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
-PRELOAD_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+PRELOAD_ENTRY void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return mmap(addr, len, prot, flags, fd, off);
 }
 
-PRELOAD_EXPORT int munmap(void *addr, size_t len)
+PRELOAD_ENTRY int munmap(void *addr, size_t len)
 {
 	sigset_t old;
 	int err, ret;
 
-	real_init();
+	EARLY(real.munmap(addr, len));
 	if (!overlaps_dax((uintptr_t)addr, len))
 		return real.munmap(addr, len);
 	if ((uintptr_t)addr % MF_PAGE_SIZE) {
@@ -490,17 +490,17 @@ PRELOAD_EXPORT int munmap(void *addr, size_t len)
 	return ret;
 }
 
-PRELOAD_EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len, int flags, ...)
+PRELOAD_ENTRY void *mremap(void *old_addr, size_t old_len, size_t new_len, int flags, ...)
 {
 	void *new_addr = NULL;
 	va_list ap;
 
-	real_init();
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
+	EARLY(real.mremap(old_addr, old_len, new_len, flags, new_addr));
 	/* moving or resizing a device mapping is not supported */
 	if (overlaps_dax((uintptr_t)old_addr, old_len ? old_len : 1) ||
 	    ((flags & MREMAP_FIXED) && overlaps_dax((uintptr_t)new_addr, new_len))) {

@@ -33,6 +33,22 @@
 
 #define PRELOAD_EXPORT __attribute__((visibility("default")))
 
+/*
+ * The interposed entry points.  They can run before the program's own
+ * start-up is done: a sanitizer runtime's initialisation calls mmap() and
+ * open() before any constructor has run.  Until the shim is initialised
+ * they go straight to the real call (EARLY), through code no sanitizer
+ * instruments.
+ */
+#define PRELOAD_ENTRY PRELOAD_EXPORT __attribute__((no_sanitize_thread))
+extern int shim_ready;
+#define EARLY(call) do {					\
+	if (__builtin_expect(!shim_ready, 0)) {			\
+		real_init();					\
+		return call;					\
+	}							\
+} while (0)
+
 /* The signal the service thread uses to make a thread raise AO on itself;
  * hidden from the program. */
 #define MF_SIGNO (SIGRTMAX - 1)
@@ -64,7 +80,7 @@ struct real_fns {
 	int (*signalfd)(int, const sigset_t *, int);
 };
 extern struct real_fns real;
-void real_init(void);
+void real_init(void) __attribute__((no_sanitize_thread));
 
 /* ---- the connection to memfaild (init.c) ---- */
 struct shim {

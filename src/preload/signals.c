@@ -83,11 +83,11 @@ void signals_forward_segv(int sig, siginfo_t *si, void *uctx)
 		p.sa_handler(sig);
 }
 
-PRELOAD_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
+PRELOAD_ENTRY int sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
 	sigset_t old;
 
-	real_init();
+	EARLY(real.sigaction(sig, act, oact));
 	if (sig == MF_SIGNO) {
 		if (oact)
 			*oact = prog_mfsig;
@@ -110,11 +110,11 @@ PRELOAD_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigact
 	return 0;
 }
 
-PRELOAD_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+PRELOAD_ENTRY __sighandler_t signal(int sig, __sighandler_t handler)
 {
 	struct sigaction sa, old;
 
-	real_init();
+	EARLY(real.signal(sig, handler));
 	if (sig != SIGSEGV && sig != MF_SIGNO)
 		return real.signal(sig, handler);
 	/* BSD semantics, as glibc's signal() */
@@ -156,13 +156,13 @@ static void fix_old(sigset_t *old, bool was_blocked)
 		sigdelset(old, MF_SIGNO);
 }
 
-PRELOAD_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+PRELOAD_ENTRY int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 {
 	bool was = mfsig_blocked;
 	sigset_t copy;
 	int ret;
 
-	real_init();
+	EARLY(real.sigprocmask(how, set, oldset));
 	ret = real.sigprocmask(how, strip_mask(how, set, &copy), oldset);
 	if (!ret)
 		fix_old(oldset, was);
@@ -171,13 +171,13 @@ PRELOAD_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 	return ret;
 }
 
-PRELOAD_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset)
+PRELOAD_ENTRY int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset)
 {
 	bool was = mfsig_blocked;
 	sigset_t copy;
 	int ret;
 
-	real_init();
+	EARLY(real.pthread_sigmask(how, set, oldset));
 	ret = real.pthread_sigmask(how, strip_mask(how, set, &copy), oldset);
 	if (!ret)
 		fix_old(oldset, was);
@@ -186,11 +186,11 @@ PRELOAD_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldse
 	return ret;
 }
 
-PRELOAD_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+PRELOAD_ENTRY int signalfd(int fd, const sigset_t *mask, int flags)
 {
 	sigset_t copy;
 
-	real_init();
+	EARLY(real.signalfd(fd, mask, flags));
 	if (sigismember(mask, MF_SIGNO) == 1) {
 		copy = *mask;
 		sigdelset(&copy, MF_SIGNO);

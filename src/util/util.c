@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,7 +214,8 @@ ssize_t sock_send(int fd, const void *buf, size_t len, int pass_fd,
 	}
 	if (creds) {
 		struct ucred uc = {
-			.pid = getpid(), .uid = geteuid(), .gid = getegid(),
+			.pid = (pid_t)syscall(SYS_getpid), .uid = (uid_t)syscall(SYS_geteuid),
+			.gid = (gid_t)syscall(SYS_getegid),
 		};
 
 		c->cmsg_level = SOL_SOCKET;
@@ -225,8 +227,10 @@ ssize_t sock_send(int fd, const void *buf, size_t len, int pass_fd,
 	msg.msg_controllen = ctl_len;
 	if (!ctl_len)
 		msg.msg_control = NULL;
+	/* raw system calls: safe in a signal handler, and nothing that
+	 * interposes libc (a sanitizer, another preload) gets in the way */
 	do {
-		n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+		n = syscall(SYS_sendmsg, fd, &msg, flags | MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
@@ -251,7 +255,7 @@ ssize_t sock_recv(int fd, void *buf, size_t len, int *fd_out,
 	if (cred_out)
 		cred_out->valid = false;
 	do {
-		n = recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+		n = syscall(SYS_recvmsg, fd, &msg, flags | MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -268,7 +272,7 @@ ssize_t sock_recv(int fd, void *buf, size_t len, int *fd_out,
 				if (i == 0 && fd_out)
 					*fd_out = fds[i];
 				else
-					close(fds[i]);
+					syscall(SYS_close, fds[i]);
 			}
 		} else if (c->cmsg_type == SCM_CREDENTIALS && cred_out) {
 			struct ucred uc;
@@ -282,7 +286,7 @@ ssize_t sock_recv(int fd, void *buf, size_t len, int *fd_out,
 	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		if (fd_out && *fd_out >= 0) {
-			close(*fd_out);
+			syscall(SYS_close, *fd_out);
 			*fd_out = -1;
 		}
 		return -EMSGSIZE;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -162,9 +163,20 @@ static void early_but_never_faulted_612(void **state)
 	assert_string_equal(actor_cmd(&fx.b, "wait-signal 500"), "timeout");
 }
 
+/* TSan runs handlers when a thread next leaves a system call: a process
+ * blocked in read() takes its AO late there.  Not for TSan runs. */
+static bool tsan_run(void)
+{
+	return getenv("MF_TSAN") != NULL;
+}
+
 static void early_default_disposition_dies_612(void **state)
 {
 	(void)state;
+	if (tsan_run()) {
+		skip();
+		return;
+	}
 	mapper(&fx.b, "bystander", true);
 	assert_int_equal(reply_int(actor_cmd(&fx.b, "prctl set early"), "ret", -1), 0);
 	assert_true(reply_has(actor_cmd(&fx.b, "handler none"), "ok"));
@@ -223,6 +235,10 @@ static void every_mapper_gets_ao_419(void **state)
 static void default_bystander_dies_419(void **state)
 {
 	(void)state;
+	if (tsan_run()) {
+		skip();
+		return;
+	}
 	mapper(&fx.b, "bystander", true);
 	assert_true(reply_has(actor_cmd(&fx.b, "handler none"), "ok"));
 	mapper(&fx.p, "poisoner", true);

@@ -76,9 +76,16 @@ struct sig_rec {
 };
 
 static struct sig_rec sigs[MAX_SIGS];
-static volatile sig_atomic_t nr_sigs, reported_sigs;
-static volatile sig_atomic_t phase_touch;	/* a load or store is in progress */
-static const char *volatile phase = "idle";
+static sig_atomic_t nr_sigs;
+
+/* records are published with a release store by the handler */
+static int sigs_seen(void)
+{
+	return __atomic_load_n(&nr_sigs, __ATOMIC_ACQUIRE);
+}
+static volatile sig_atomic_t reported_sigs;
+static sig_atomic_t phase_touch;	/* a load or store is in progress */
+static const char *phase = "idle";	/* read by handlers on any thread */
 static sigjmp_buf touch_jb;
 static int wake_pipe[2];
 
@@ -89,7 +96,7 @@ static pid_t gettid_(void)
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	int i = nr_sigs;
+	int i = sigs_seen();
 
 	(void)sig;
 	(void)uc;
@@ -98,14 +105,16 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		sigs[i].addr = (uintptr_t)si->si_addr;
 		sigs[i].lsb = (si->si_code == 4 || si->si_code == 5) ? si->si_addr_lsb : -1;
 		sigs[i].tid = gettid_();
-		strncpy(sigs[i].phase, phase, sizeof(sigs[i].phase) - 1);
-		nr_sigs = i + 1;
+		strncpy(sigs[i].phase, __atomic_load_n(&phase, __ATOMIC_RELAXED),
+			sizeof(sigs[i].phase) - 1);
+		/* the record is complete before the main thread can see it */
+		__atomic_store_n(&nr_sigs, i + 1, __ATOMIC_RELEASE);
 	}
 	if (write(wake_pipe[1], "s", 1) < 0) {
 		/* nothing to do in a handler */
 	}
 	/* an access would fault again: leave it; other phases return */
-	if (phase_touch)
+	if (__atomic_load_n(&phase_touch, __ATOMIC_RELAXED))
 		siglongjmp(touch_jb, 1);
 }
 
@@ -186,10 +195,10 @@ static void *thread_main(void *arg)
 /* Access one byte; reports the value, or the SIGBUS it raised. */
 static void access_byte(char *p, int store, int byte, char *out, size_t n)
 {
-	int before = nr_sigs;
+	int before = sigs_seen();
 
-	phase = store ? "store" : "touch";
-	phase_touch = 1;
+	__atomic_store_n(&phase, store ? "store" : "touch", __ATOMIC_RELAXED);
+	__atomic_store_n(&phase_touch, 1, __ATOMIC_SEQ_CST);
 	if (!sigsetjmp(touch_jb, 1)) {
 		if (store) {
 			*(volatile char *)p = (char)byte;
@@ -202,10 +211,10 @@ static void access_byte(char *p, int store, int byte, char *out, size_t n)
 
 		sig_text(&sigs[before < MAX_SIGS ? before : MAX_SIGS - 1], t, sizeof(t));
 		snprintf(out, n, "sigbus %s", t);
-		reported_sigs = nr_sigs;
+		reported_sigs = sigs_seen();
 	}
-	phase_touch = 0;
-	phase = "idle";
+	__atomic_store_n(&phase_touch, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&phase, "idle", __ATOMIC_RELAXED);
 }
 
 static int child_to = -1, child_from = -1;
@@ -277,7 +286,8 @@ static void do_fork(char *out, size_t n)
 
 		close(to[1]);
 		close(from[0]);
-		nr_sigs = reported_sigs = 0;
+		__atomic_store_n(&nr_sigs, 0, __ATOMIC_RELEASE);
+		reported_sigs = 0;
 		serve(in, o);
 		_exit(0);
 	}
@@ -418,47 +428,47 @@ static void do_command(char *line, char *out, size_t n)
 			 bad ? first : 0);
 	} else if (!strcmp(argv[0], "madvise") && argc >= 5) {
 		struct mapping *m = get_map(argv[1]);
-		int before = nr_sigs, r, e;
+		int before = sigs_seen(), r, e;
 		char t[200] = "";
 
 		if (!m) {
 			snprintf(out, n, "err no-map");
 			return;
 		}
-		phase = "madvise";
+		__atomic_store_n(&phase, "madvise", __ATOMIC_RELAXED);
 		r = madvise(m->addr + strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
 			    parse_advice(argv[4]));
 		e = r < 0 ? errno : 0;
-		phase = "idle";
-		if (nr_sigs > before) {
+		__atomic_store_n(&phase, "idle", __ATOMIC_RELAXED);
+		if (sigs_seen() > before) {
 			sig_text(&sigs[before], t, sizeof(t));
-			reported_sigs = nr_sigs;
+			reported_sigs = sigs_seen();
 		}
-		snprintf(out, n, "ok ret=%d errno=%d during=%d %s", r, e, (int)(nr_sigs - before), t);
+		snprintf(out, n, "ok ret=%d errno=%d during=%d %s", r, e, (int)(sigs_seen() - before), t);
 	} else if (!strcmp(argv[0], "signals")) {
-		int i, len = snprintf(out, n, "ok n=%d", (int)(nr_sigs - reported_sigs));
+		int i, len = snprintf(out, n, "ok n=%d", (int)(sigs_seen() - reported_sigs));
 
-		for (i = reported_sigs; i < nr_sigs && len < (int)n - 200; i++) {
+		for (i = reported_sigs; i < sigs_seen() && len < (int)n - 200; i++) {
 			char t[200];
 
 			sig_text(&sigs[i], t, sizeof(t));
 			len += snprintf(out + len, n - len, " [%s]", t);
 		}
-		reported_sigs = nr_sigs;
+		reported_sigs = sigs_seen();
 	} else if (!strcmp(argv[0], "wait-signal") && argc >= 2) {
 		struct pollfd p = { .fd = wake_pipe[0], .events = POLLIN };
 		int ms = atoi(argv[1]);
 		char c;
 
-		phase = "wait";
-		while (nr_sigs == reported_sigs && ms > 0) {
+		__atomic_store_n(&phase, "wait", __ATOMIC_RELAXED);
+		while (sigs_seen() == reported_sigs && ms > 0) {
 			/* blocked in read(), as a real process waiting for work */
 			if (poll(&p, 1, 100) == 1 && read(wake_pipe[0], &c, 1) < 0)
 				break;
 			ms -= 100;
 		}
-		phase = "idle";
-		if (nr_sigs == reported_sigs) {
+		__atomic_store_n(&phase, "idle", __ATOMIC_RELAXED);
+		if (sigs_seen() == reported_sigs) {
 			snprintf(out, n, "timeout");
 		} else {
 			char t[200];
