@@ -30,6 +30,7 @@ struct shim shim = {
 	.req = { .fd = -1 },
 	.ctl = { .fd = -1 },
 	.pagemap_fd = -1,
+	.uffd_fd = -1,
 };
 
 /* Internal descriptors live up here, out of the way of dup2(x, 3). */
@@ -69,6 +70,7 @@ void real_init(void)
 	LOAD(sigprocmask);
 	LOAD(pthread_sigmask);
 	LOAD(signal);
+	LOAD(pthread_create);
 	LOAD(read);
 	LOAD(write);
 	LOAD(pread);
@@ -91,7 +93,7 @@ void shim_unblock(const sigset_t *old)
 	real.pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-static int move_high(int fd)
+int shim_fd_move_high(int fd)
 {
 	int nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, SHIM_FD_BASE);
 
@@ -103,14 +105,16 @@ static int move_high(int fd)
 
 bool shim_fd_internal(int fd)
 {
-	return fd >= 0 && (fd == shim.req.fd || fd == shim.ctl.fd || fd == shim.pagemap_fd);
+	return fd >= 0 && (fd == shim.req.fd || fd == shim.ctl.fd || fd == shim.pagemap_fd ||
+			   fd == shim.uffd_fd);
 }
 
 int shim_fd_relocate(int fd)
 {
 	int *slot = fd == shim.req.fd ? &shim.req.fd :
 		    fd == shim.ctl.fd ? &shim.ctl.fd :
-		    fd == shim.pagemap_fd ? &shim.pagemap_fd : NULL;
+		    fd == shim.pagemap_fd ? &shim.pagemap_fd :
+		    fd == shim.uffd_fd ? &shim.uffd_fd : NULL;
 	int nfd;
 
 	if (!slot)
@@ -156,20 +160,20 @@ static int connect_both(void)
 	err = mf_client_connect(&ctl, shim.sock_path, MF_ROLE_CONTROL, comm);
 	if (err)
 		return err;
-	ctl.fd = move_high(ctl.fd);
+	ctl.fd = shim_fd_move_high(ctl.fd);
 	err = mf_client_connect(&req, shim.sock_path, MF_ROLE_REQUEST, comm);
 	if (err) {
 		real.close(ctl.fd);
 		return err;
 	}
-	req.fd = move_high(req.fd);
+	req.fd = shim_fd_move_high(req.fd);
 	shim.ctl = ctl;
 	shim.req = req;
 	shim.profile = req.profile;
 	if (shim.pagemap_fd < 0) {
 		int fd = real.open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
-		shim.pagemap_fd = fd >= 0 ? move_high(fd) : -1;
+		shim.pagemap_fd = fd >= 0 ? shim_fd_move_high(fd) : -1;
 	}
 	return 0;
 }
@@ -248,11 +252,26 @@ static void after_fork_child(void)
 	pthread_mutex_init(&shim.req_lock, NULL);
 	pthread_mutex_init(&shim.lock, NULL);
 	shim.pid = getpid();
+	threads_changed();
 	atomic_store(&shim.active, false);
 	if (was_active) {
-		/* these are the parent's connections: close our copies */
+		/* these are the parent's connections: close our copies; and
+		 * /proc/self/pagemap opened by the parent reads the parent */
 		shim_client_close(&shim.req);
 		shim_client_close(&shim.ctl);
+		if (shim.pagemap_fd >= 0) {
+			int fd = shim.pagemap_fd;
+
+			shim.pagemap_fd = -1;
+			real.close(fd);
+		}
+		/* the parent's userfaultfd registers nothing of ours */
+		if (shim.uffd_fd >= 0) {
+			int fd = shim.uffd_fd;
+
+			shim.uffd_fd = -1;
+			real.close(fd);
+		}
 		if (connect_both() == 0 && service_start() == 0) {
 			atomic_store(&shim.active, true);
 			maps_after_fork();

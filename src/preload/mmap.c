@@ -12,9 +12,14 @@
  * slot has a sequence count, odd while a writer changes it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../util/fence.h"
 #include "../util/util.h"
@@ -38,6 +43,7 @@ static struct map_slot slots[MAP_SLOTS];
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t next_id = 1;
 static atomic_int nr_maps;
+static _Atomic size_t slots_hw;	/* no slot at or above this is used */
 
 void map_lock(void)
 {
@@ -97,7 +103,7 @@ bool map_lookup(uintptr_t addr, struct map_view *out)
 
 	if (!atomic_load_explicit(&nr_maps, memory_order_relaxed))
 		return false;
-	for (i = 0; i < MAP_SLOTS; i++) {
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_view v;
 
 		if (slot_read(i, &v) && addr >= v.start && addr - v.start < v.len) {
@@ -112,7 +118,7 @@ bool map_lookup_id(uint64_t id, struct map_view *out)
 {
 	size_t i;
 
-	for (i = 0; i < MAP_SLOTS; i++) {
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_view v;
 
 		if (slot_read(i, &v) && v.id == id) {
@@ -128,7 +134,7 @@ bool map_next(uintptr_t addr, struct map_view *out)
 	bool found = false;
 	size_t i;
 
-	for (i = 0; i < MAP_SLOTS; i++) {
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_view v;
 
 		if (slot_read(i, &v) && v.start + v.len > addr &&
@@ -164,6 +170,9 @@ static void slot_publish(struct map_slot *s, const struct map_view *v)
 	s->dontfork = false;
 	s->used = true;
 	slot_write_end(s);
+	/* slots are taken lowest first: scans stop at the highest ever used */
+	if ((size_t)(s - slots) + 1 > atomic_load(&slots_hw))
+		atomic_store(&slots_hw, (size_t)(s - slots) + 1);
 	atomic_fetch_add(&nr_maps, 1);
 }
 
@@ -173,6 +182,47 @@ static void slot_free(struct map_slot *s)
 	s->used = false;
 	slot_write_end(s);
 	atomic_fetch_sub(&nr_maps, 1);
+}
+
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC	(1 << 15)
+#endif
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY	1
+#endif
+
+/*
+ * A 4 KiB device maps each page on its own first touch; a file mapping
+ * maps up to 16 neighbours of a read fault too ("fault-around"), which
+ * would make pages the program never touched count as mapped when the
+ * daemon asks (6.12 only signals early-kill mappers that have the page
+ * mapped).  A userfaultfd registration turns fault-around off for the
+ * range; in write-protect async mode with nothing write-protected it does
+ * nothing else.  Without it (before Linux 6.7, or no userfaultfd), the
+ * answer may count a neighbour of a touched page as mapped.
+ */
+static void no_fault_around(uintptr_t start, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+
+	if (shim.uffd_fd == -2)
+		return;		/* tried, not available */
+	if (shim.uffd_fd < 0) {
+		struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+		int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+
+		if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+			if (fd >= 0)
+				real.close(fd);
+			shim.uffd_fd = -2;
+			return;
+		}
+		shim.uffd_fd = shim_fd_move_high(fd);
+	}
+	ioctl(shim.uffd_fd, UFFDIO_REGISTER, &reg);
 }
 
 /* Fence what is already poisoned in a new mapping. */
@@ -328,6 +378,8 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 		.start = (uintptr_t)p, .len = len, .id = next_id++, .ns_id = ns->id,
 		.ns_off = (uint64_t)off, .align = ns->align, .prot = prot,
 	};
+	if (v.align == 4096)
+		no_fault_around(v.start, v.len);
 	/* visible before the daemon knows it: its fences may come at once */
 	slot_publish(s, &v);
 	pthread_mutex_lock(&shim.req_lock);
@@ -365,7 +417,7 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 	size_t i;
 
 	/* check every cut before changing anything */
-	for (i = 0; i < MAP_SLOTS; i++) {
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_slot *s = &slots[i];
 
 		if (!s->used || s->start >= end || s->start + s->len <= addr)
@@ -374,7 +426,7 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 		    (end < s->start + s->len && end % s->align))
 			return -EINVAL;
 	}
-	for (i = 0; i < MAP_SLOTS; i++) {
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_slot *s = &slots[i];
 		struct map_view v, piece[2];
 		int np = 0, k;
@@ -420,7 +472,7 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 
 	if (!atomic_load(&nr_maps))
 		return false;
-	for (i = 0; i < MAP_SLOTS; i++)
+	for (i = 0; i < atomic_load(&slots_hw); i++)
 		if (slots[i].used && slots[i].start < addr + len &&
 		    addr < slots[i].start + slots[i].len)
 			return true;
@@ -516,7 +568,7 @@ void maps_set_dontfork(uintptr_t addr, size_t len, bool dontfork)
 	size_t i;
 
 	map_lock();
-	for (i = 0; i < MAP_SLOTS; i++)
+	for (i = 0; i < atomic_load(&slots_hw); i++)
 		if (slots[i].used && slots[i].start >= addr &&
 		    slots[i].start + slots[i].len <= addr + len)
 			slots[i].dontfork = dontfork;
@@ -528,7 +580,7 @@ void maps_after_fork(void)
 	size_t i;
 
 	map_lock();
-	for (i = 0; i < MAP_SLOTS; i++) {
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_slot *s = &slots[i];
 		struct map_view v;
 
@@ -540,6 +592,9 @@ void maps_after_fork(void)
 			continue;
 		}
 		slot_view(s, &v);
+		/* the parent's userfaultfd is not the child's */
+		if (v.align == 4096)
+			no_fault_around(v.start, v.len);
 		/* the child's own mapping now: same id, new process */
 		if (map_register(&v))
 			continue;

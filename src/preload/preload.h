@@ -71,6 +71,7 @@ struct real_fns {
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
 	__sighandler_t (*signal)(int, __sighandler_t);
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*pread)(int, void *, size_t, off_t);
@@ -95,6 +96,7 @@ struct shim {
 	uint32_t profile;
 	pid_t pid;
 	int pagemap_fd;
+	int uffd_fd;			/* -1 not yet, -2 unavailable */
 };
 extern struct shim shim;
 
@@ -121,6 +123,8 @@ struct dax_ns {
 /* Is fd a /dev/daxX.Y descriptor?  Copies what we know of it. */
 bool dax_fd_get(int fd, struct dax_ns *ns, bool *writable);
 bool shim_fd_internal(int fd);
+/* Move a new internal fd up, out of the program's way. */
+int shim_fd_move_high(int fd);
 /* Move an internal fd out of the program's way (dup2 onto it). */
 int shim_fd_relocate(int fd);
 
@@ -163,9 +167,13 @@ int unfence_pages(uintptr_t addr, size_t len, int prot);
  * with the kernel's inheritance rules (clone, fork, exec).  The shim reads
  * them back from /proc/self/task/<tid>/stat when the daemon asks.
  */
-/* The first thread that takes an early-kill AO, as find_early_kill_thread();
- * 0 if none.  The service thread never qualifies. */
-pid_t threads_early_kill(int sysctl_early_kill);
+/* The first thread that takes an early-kill AO, as find_early_kill_thread()
+ * (0 if none; never the service thread), its name and the main thread's.
+ * For the service thread only. */
+void threads_policy(int sysctl_early_kill, pid_t *early, char *early_comm,
+		    char *main_comm, size_t n);
+/* Something that may change the answer happened. */
+void threads_changed(void);
 bool thread_alive(pid_t tid);
 void thread_comm(pid_t tid, char *buf, size_t n);
 extern pid_t service_tid;

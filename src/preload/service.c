@@ -33,7 +33,7 @@ struct mf_pm_scan_arg {
 };
 
 #define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
-#define MF_PAGE_IS_PRESENT	(1ULL << 1)
+#define MF_PAGE_IS_PRESENT	(1ULL << 3)
 #define PM_PRESENT		(1ULL << 63)
 
 /* Is any page of [start, start + len) in our page tables? */
@@ -128,11 +128,9 @@ static void do_shootdown(const struct mf_ctl_shootdown *m, size_t len)
 		if ((e->ops & MF_SD_ZAP) && clip(&v, &a, &l) && zap_range((void *)a, l) && !res->error)
 			res->error = -errno;
 	}
-	r->early_tid = threads_early_kill((int)m->early_kill);
-	if (r->early_tid)
-		thread_comm(r->early_tid, r->early_comm, sizeof(r->early_comm));
+	threads_policy((int)m->early_kill, &r->early_tid, r->early_comm, r->main_comm,
+		       sizeof(r->early_comm));
 	r->main_tid = getpid();
-	thread_comm(r->main_tid, r->main_comm, sizeof(r->main_comm));
 	r->count = count;
 	r->r.hdr.magic = MF_PROTO_MAGIC;
 	r->r.hdr.type = MF_REPLY;
@@ -216,7 +214,7 @@ int service_start(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	err = pthread_create(&shim.service, &attr, service_main, NULL);
+	err = real.pthread_create(&shim.service, &attr, service_main, NULL);
 	pthread_attr_destroy(&attr);
 	real.pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -err;

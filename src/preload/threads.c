@@ -8,8 +8,17 @@
  * PF_MCE_PROCESS while vm.memory_failure_early_kill is 1.  The flags are
  * the 9th field of /proc/self/task/<tid>/stat; the directory lists the
  * threads in thread-list order, the leader first.
+ *
+ * Reading them costs a few system calls per thread, and the daemon asks
+ * on every shootdown, so the answer is kept until something that could
+ * change it happens: a prctl(PR_MCE_KILL) or a name change (both pass
+ * through here), a new thread (pthread_create passes through here), or
+ * the death of the thread the answer names.  Threads made with a raw
+ * clone() are not seen until one of those happens.
  */
 #include <dirent.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +32,23 @@
 #define PF_MCE_EARLY	0x08000000UL
 
 pid_t service_tid;
+
+static atomic_uint policy_gen;
+
+/* the service thread's cache; it is the only one to use it */
+static struct {
+	bool valid;
+	unsigned gen;
+	int sysctl;
+	pid_t early;
+	char early_comm[16];
+	char main_comm[16];
+} cache;
+
+void threads_changed(void)
+{
+	atomic_fetch_add_explicit(&policy_gen, 1, memory_order_release);
+}
 
 static bool task_flags(pid_t tid, unsigned long *flags)
 {
@@ -53,7 +79,7 @@ static bool task_flags(pid_t tid, unsigned long *flags)
 	return true;
 }
 
-pid_t threads_early_kill(int sysctl_early_kill)
+static pid_t scan_early_kill(int sysctl_early_kill)
 {
 	struct dirent *de;
 	pid_t found = 0;
@@ -107,4 +133,57 @@ void thread_comm(pid_t tid, char *buf, size_t n)
 	buf[r] = '\0';
 	if (buf[r - 1] == '\n')
 		buf[r - 1] = '\0';
+}
+
+void threads_policy(int sysctl_early_kill, pid_t *early, char *early_comm,
+		    char *main_comm, size_t n)
+{
+	unsigned gen = atomic_load_explicit(&policy_gen, memory_order_acquire);
+
+	if (!cache.valid || cache.gen != gen || cache.sysctl != sysctl_early_kill ||
+	    (cache.early && !thread_alive(cache.early))) {
+		cache.early = scan_early_kill(sysctl_early_kill);
+		cache.early_comm[0] = '\0';
+		if (cache.early)
+			thread_comm(cache.early, cache.early_comm, sizeof(cache.early_comm));
+		thread_comm(getpid(), cache.main_comm, sizeof(cache.main_comm));
+		cache.gen = gen;
+		cache.sysctl = sysctl_early_kill;
+		cache.valid = true;
+	}
+	*early = cache.early;
+	strlcpy_mf(early_comm, cache.early_comm, n);
+	strlcpy_mf(main_comm, cache.main_comm, n);
+}
+
+PRELOAD_ENTRY int prctl(int option, ...)
+{
+	unsigned long a2, a3, a4, a5;
+	va_list ap;
+	int ret;
+
+	va_start(ap, option);
+	a2 = va_arg(ap, unsigned long);
+	a3 = va_arg(ap, unsigned long);
+	a4 = va_arg(ap, unsigned long);
+	a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	EARLY(real.prctl(option, a2, a3, a4, a5));
+	/* the kernel's own PR_MCE_KILL: we only learn that it changed */
+	ret = real.prctl(option, a2, a3, a4, a5);
+	if (option == PR_MCE_KILL || option == PR_SET_NAME)
+		threads_changed();
+	return ret;
+}
+
+PRELOAD_ENTRY int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+				 void *(*fn)(void *), void *arg)
+{
+	int ret;
+
+	EARLY(real.pthread_create(t, attr, fn, arg));
+	ret = real.pthread_create(t, attr, fn, arg);
+	/* it inherited its creator's policy, and may come first */
+	threads_changed();
+	return ret;
 }
