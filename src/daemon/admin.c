@@ -115,8 +115,19 @@ static int ns_destroy(struct conn *c, const struct mf_ns_name *m)
 	if (!cred_is_admin_of(c->d, &c->cred, ns))
 		return -EPERM;
 	dax = ns_to_dax(ns);
-	if (dax && dax->nr_mmap)
-		return -EBUSY;
+	if (dax) {
+		struct mf_vma *vma, *tmp;
+
+		/*
+		 * Mappers that exited in this very loop iteration are not
+		 * reaped yet: their mappings are gone already.
+		 */
+		list_for_each_entry_safe(vma, tmp, &dax->i_mmap, i_mmap)
+			if (proc_gone(vma->task->peer))
+				mf_vma_remove(vma);
+		if (dax->nr_mmap)
+			return -EBUSY;
+	}
 	err = nd_namespace_destroy(ns);
 	if (!err)
 		dax_device_free(dax);

@@ -105,6 +105,8 @@ struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm);
 struct proc *proc_find(struct mfd *d, pid_t pid);
 void proc_exit(struct proc *p);
 void proc_pidfd_ready(struct proc *p);
+/* Has it exited, even if the loop has not seen it yet? */
+bool proc_gone(struct proc *p);
 
 /* admin.c: namespaces, errors, counters, settings, driver I/O */
 void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns);

@@ -121,6 +121,13 @@ void proc_pidfd_ready(struct proc *p)
 	proc_exit(p);
 }
 
+bool proc_gone(struct proc *p)
+{
+	if (!p->exited && (!p->ctl || pidfd_exited(p->pidfd)))
+		proc_exit(p);
+	return p->exited;
+}
+
 static struct mfd *engine_mfd(struct mf_engine *mf)
 {
 	return mf->priv;
@@ -316,6 +323,16 @@ out:
 	free(pfd);
 }
 
+/* AO signals sent and not yet confirmed queued (peer_signal_sync) */
+#define MAX_PENDING_SIGNALS 1024
+static struct {
+	struct proc *p;
+	uint64_t seq;
+} pending_sig[MAX_PENDING_SIGNALS];
+static unsigned nr_pending_sig;
+
+static void peer_signal_sync(struct mf_engine *mf);
+
 static int peer_signal(struct mf_engine *mf, struct mf_task *t, pid_t tid, int code,
 		       uint64_t addr, unsigned lsb)
 {
@@ -325,6 +342,8 @@ static int peer_signal(struct mf_engine *mf, struct mf_task *t, pid_t tid, int c
 
 	if (p->exited || !p->ctl)
 		return -ESRCH;
+	if (nr_pending_sig == MAX_PENDING_SIGNALS)
+		peer_signal_sync(mf);
 	memset(&m, 0, sizeof(m));
 	m.hdr.magic = MF_PROTO_MAGIC;
 	m.hdr.type = MF_CTL_SIGNAL;
@@ -334,8 +353,67 @@ static int peer_signal(struct mf_engine *mf, struct mf_task *t, pid_t tid, int c
 	m.code = code;
 	m.addr = addr;
 	m.lsb = lsb;
-	/* like send_sig_mceerr(): queued, not waited for */
-	return conn_send(p->ctl, &m, sizeof(m), -1) < 0 ? -ESRCH : 0;
+	if (conn_send(p->ctl, &m, sizeof(m), -1) < 0)
+		return -ESRCH;
+	pending_sig[nr_pending_sig].p = p;
+	pending_sig[nr_pending_sig].seq = m.hdr.seq;
+	nr_pending_sig++;
+	return 0;
+}
+
+/*
+ * The kernel's send_sig_mceerr() leaves the signal pending on the thread
+ * before memory_failure() goes on: the consumer's madvise() cannot return
+ * before the bystanders have their AO.  Wait until every service thread
+ * has queued its signal (or is gone).
+ */
+static void peer_signal_sync(struct mf_engine *mf)
+{
+	uint64_t deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
+	struct pollfd pfd[MAX_PENDING_SIGNALS];
+	char buf[256];
+	const struct mf_reply *r = (const void *)buf;
+	unsigned i, k, np, left;
+
+	for (;;) {
+		uint64_t now = now_monotonic_ns();
+
+		np = left = 0;
+		for (i = 0; i < nr_pending_sig; i++) {
+			if (!pending_sig[i].p || pending_sig[i].p->exited || !pending_sig[i].p->ctl) {
+				pending_sig[i].p = NULL;
+				continue;
+			}
+			left++;
+			pfd[np].fd = pending_sig[i].p->ctl->fd;
+			pfd[np++].events = POLLIN;
+		}
+		if (!left || now >= deadline)
+			break;
+		if (poll(pfd, np, (int)((deadline - now + 999999) / 1000000)) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < nr_pending_sig; i++) {
+			struct proc *p = pending_sig[i].p;
+			ssize_t n;
+
+			if (!p || p->exited || !p->ctl)
+				continue;
+			n = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
+			if (n == -EAGAIN)
+				continue;
+			if (n <= 0) {
+				proc_exit(p);
+				continue;
+			}
+			if ((size_t)n < sizeof(*r) || r->hdr.magic != MF_PROTO_MAGIC ||
+			    r->hdr.type != MF_REPLY)
+				continue;
+			for (k = 0; k < nr_pending_sig; k++)
+				if (pending_sig[k].p == p && pending_sig[k].seq == r->hdr.seq)
+					pending_sig[k].p = NULL;
+		}
+	}
+	nr_pending_sig = 0;
 }
 
 static int peer_kill(struct mf_engine *mf, struct mf_task *t)
@@ -366,6 +444,7 @@ static void peer_log(struct mf_engine *mf, int level, const char *line)
 const struct mf_peer_ops mfd_peer_ops = {
 	.shootdown = peer_shootdown,
 	.signal = peer_signal,
+	.signal_sync = peer_signal_sync,
 	.kill = peer_kill,
 	.panic = peer_panic,
 	.log = peer_log,

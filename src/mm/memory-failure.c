@@ -340,6 +340,9 @@ static void kill_procs(struct mf_engine *mf, uint64_t pfn, struct collect *c,
 			mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": Cannot send advisory machine check signal to %s:%d",
 				  pfn, tk->comm, tk->tid);
 	}
+	/* as send_sig_mceerr(): pending on the thread before we go on */
+	if (mf->ops && mf->ops->signal_sync)
+		mf->ops->signal_sync(mf);
 }
 
 static void shootdown(struct mf_engine *mf, struct collect *c)

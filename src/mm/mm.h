@@ -154,9 +154,12 @@ struct mf_peer_ops {
 	 * acked == false: the engine kills it.
 	 */
 	void (*shootdown)(struct mf_engine *mf, struct mf_shootdown *sd, unsigned n);
-	/* Deliver SIGBUS with this code to one thread of the task. */
+	/* Deliver SIGBUS with this code to one thread of the task.  It may
+	 * return before the signal is queued; signal_sync() waits for that. */
 	int (*signal)(struct mf_engine *mf, struct mf_task *t, pid_t tid, int code,
 		      uint64_t addr, unsigned lsb);
+	/* Every signal sent so far is queued to its thread (or failed). */
+	void (*signal_sync)(struct mf_engine *mf);
 	/* SIGKILL the task (through its pidfd). */
 	int (*kill)(struct mf_engine *mf, struct mf_task *t);
 	/* memory_failure_recovery is 0: kill every client. */

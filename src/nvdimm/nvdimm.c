@@ -115,15 +115,6 @@ static int load_bb(uint32_t id, uint64_t sector, uint64_t count, void *arg)
 	return rangeset_set(&ns->bb, sector, count);
 }
 
-static int load_hwpoison(uint32_t id, uint64_t page, void *arg)
-{
-	struct nd_namespace *ns = nd_namespace_by_id(arg, id);
-
-	if (!ns)
-		return 0;
-	return u64set_add(&ns->hwpoison, page) < 0 ? -ENOMEM : 0;
-}
-
 int nd_region_open(const char *state_dir, uint64_t size, struct nd_region **out)
 {
 	struct nd_region *region;
@@ -152,8 +143,6 @@ int nd_region_open(const char *state_dir, uint64_t size, struct nd_region **out)
 	err = nd_store_for_each_ns(region->store, load_ns, region);
 	if (!err)
 		err = nd_store_for_each_bb(region->store, load_bb, region);
-	if (!err)
-		err = nd_store_for_each_hwpoison(region->store, load_hwpoison, region);
 	if (err)
 		goto fail;
 	*out = region;
@@ -392,8 +381,7 @@ void nd_view_unfence(struct nd_namespace *ns, uint64_t page)
  * Change the bad sectors [s, e) (set or clear) durably.  The window
  * [lo, hi) covers every range the change can merge or split; its old
  * content is kept so that a failed commit can be undone in memory.
- * On a clear, pages left without bad sectors lose their poison flag in
- * the same transaction.
+ * On a clear, pages left without bad sectors lose their poison flag.
  */
 static int64_t bb_change(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set)
 {
@@ -428,9 +416,6 @@ static int64_t bb_change(struct nd_namespace *ns, uint64_t s, uint64_t e, bool s
 	err = nd_store_begin(st);
 	if (!err)
 		err = nd_store_bb_replace(st, ns->id, lo, hi, bb->r + a, b - a);
-	for (p = s / MF_SECTORS_PER_PAGE; !err && !set && p <= (e - 1) / MF_SECTORS_PER_PAGE; p++)
-		if (!nd_page_bad(ns, p) && nd_page_hwpoison(ns, p))
-			err = nd_store_hwpoison_clear(st, ns->id, p, p + 1);
 	if (!err)
 		err = nd_store_commit(st);
 	else
@@ -633,19 +618,11 @@ int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len)
 
 int nd_page_set_hwpoison(struct nd_namespace *ns, uint64_t page)
 {
-	int err;
-
-	if (nd_page_hwpoison(ns, page))
-		return 0;
-	err = nd_store_begin(ns->region->store);
-	if (!err)
-		err = nd_store_hwpoison_set(ns->region->store, ns->id, page);
-	if (!err)
-		err = nd_store_commit(ns->region->store);
-	else
-		nd_store_rollback(ns->region->store);
-	if (err)
-		return err;
+	/*
+	 * A page flag, as PageHWPoison is: it does not outlive the daemon,
+	 * as the kernel's does not outlive a reboot.  What does is the bad
+	 * sector under the page.
+	 */
 	if (u64set_add(&ns->hwpoison, page) < 0)
 		return -ENOMEM;
 	nd_view_fence(ns, page);

@@ -4,8 +4,9 @@
  * Linux): one region of emulated physical address space, the namespaces
  * carved out of it, each with a backing data file, its bad-sector list
  * and its poisoned-page flags; driver reads and writes that honour them;
- * error injection and clearing.  Everything that must survive a crash is
- * written to the store (SQLite) before a call returns success.
+ * error injection and clearing.  Everything that must survive a crash
+ * (namespaces, bad sectors) is written to the store (SQLite) before a
+ * call returns success.
  */
 #ifndef MF_NVDIMM_H
 #define MF_NVDIMM_H
@@ -53,7 +54,7 @@ struct nd_namespace {
 	int data_fd;			/* O_RDWR backing file */
 	char *data_path;
 	struct rangeset bb;		/* media errors, 512 B sectors */
-	struct u64set hwpoison;		/* pages memory_failure() marked */
+	struct u64set hwpoison;		/* pages memory_failure() marked (volatile) */
 	/*
 	 * The daemon's own view of the data, mapped on first driver read.
 	 * Poisoned pages in it are fenced (the set_mce_nospec() idea) so a
@@ -110,7 +111,8 @@ int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count
 int nd_read(struct nd_namespace *ns, uint64_t off, void *buf, size_t len);
 int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len);
 
-/* PageHWPoison, kept durably. */
+/* PageHWPoison: set by memory_failure(), cleared with the last bad sector
+ * of the page; in memory only, like the kernel's page flag. */
 int nd_page_set_hwpoison(struct nd_namespace *ns, uint64_t page);
 bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page);
 /* Is any sector of the page bad? */

@@ -11,9 +11,8 @@
 
 enum {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_NS_INSERT, ST_NS_DELETE, ST_BB_DELETE_NS, ST_HWP_DELETE_NS,
+	ST_NS_INSERT, ST_NS_DELETE, ST_BB_DELETE_NS,
 	ST_BB_DELETE_RANGE, ST_BB_INSERT,
-	ST_HWP_INSERT, ST_HWP_DELETE_RANGE,
 	ST_NR,
 };
 
@@ -25,11 +24,8 @@ static const char *const sql[ST_NR] = {
 			 " uid, gid, perm, data_path) VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[ST_NS_DELETE] = "DELETE FROM namespace WHERE id = ?",
 	[ST_BB_DELETE_NS] = "DELETE FROM badblock WHERE ns = ?",
-	[ST_HWP_DELETE_NS] = "DELETE FROM hwpoison WHERE ns = ?",
 	[ST_BB_DELETE_RANGE] = "DELETE FROM badblock WHERE ns = ? AND sector >= ? AND sector < ?",
 	[ST_BB_INSERT] = "INSERT INTO badblock(ns, sector, count) VALUES(?,?,?)",
-	[ST_HWP_INSERT] = "INSERT OR IGNORE INTO hwpoison(ns, page) VALUES(?,?)",
-	[ST_HWP_DELETE_RANGE] = "DELETE FROM hwpoison WHERE ns = ? AND page >= ? AND page < ?",
 };
 
 static const char schema[] =
@@ -42,10 +38,7 @@ static const char schema[] =
 	" data_path TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS badblock("
 	" ns INTEGER NOT NULL, sector INTEGER NOT NULL, count INTEGER NOT NULL,"
-	" PRIMARY KEY(ns, sector)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS hwpoison("
-	" ns INTEGER NOT NULL, page INTEGER NOT NULL,"
-	" PRIMARY KEY(ns, page)) WITHOUT ROWID;";
+	" PRIMARY KEY(ns, sector)) WITHOUT ROWID;";
 
 struct nd_store {
 	sqlite3 *db;
@@ -182,8 +175,6 @@ int nd_store_ns_delete(struct nd_store *st, uint32_t id)
 
 	err = run(st, ST_BB_DELETE_NS, 1, (int64_t)id);
 	if (!err)
-		err = run(st, ST_HWP_DELETE_NS, 1, (int64_t)id);
-	if (!err)
 		err = run(st, ST_NS_DELETE, 1, (int64_t)id);
 	return err;
 }
@@ -199,18 +190,6 @@ int nd_store_bb_replace(struct nd_store *st, uint32_t ns, uint64_t lo,
 		err = run(st, ST_BB_INSERT, 3, (int64_t)ns, (int64_t)r[i].start,
 			  (int64_t)r[i].count);
 	return err;
-}
-
-int nd_store_hwpoison_set(struct nd_store *st, uint32_t ns, uint64_t page)
-{
-	return run(st, ST_HWP_INSERT, 2, (int64_t)ns, (int64_t)page);
-}
-
-int nd_store_hwpoison_clear(struct nd_store *st, uint32_t ns, uint64_t first,
-			    uint64_t last)
-{
-	return run(st, ST_HWP_DELETE_RANGE, 3, (int64_t)ns, (int64_t)first,
-		   (int64_t)last);
 }
 
 /* Run a query and hand each row to fn. */
@@ -288,21 +267,4 @@ int nd_store_for_each_bb(struct nd_store *st,
 
 	return query(st, "SELECT ns, sector, count FROM badblock ORDER BY ns, sector",
 		     bb_row, &c);
-}
-
-static int hwp_row(sqlite3_stmt *s, void *p)
-{
-	struct each_ctx *c = p;
-	int (*fn)(uint32_t, uint64_t, void *) = c->fn;
-
-	return fn((uint32_t)sqlite3_column_int64(s, 0),
-		  (uint64_t)sqlite3_column_int64(s, 1), c->arg);
-}
-
-int nd_store_for_each_hwpoison(struct nd_store *st,
-			       int (*fn)(uint32_t ns, uint64_t page, void *arg), void *arg)
-{
-	struct each_ctx c = { (void *)fn, arg };
-
-	return query(st, "SELECT ns, page FROM hwpoison", hwp_row, &c);
 }

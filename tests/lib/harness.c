@@ -88,7 +88,7 @@ static int spawn_daemon(struct tdaemon *d)
 	return 0;
 }
 
-int td_start(struct tdaemon *d, const char *args)
+int td_prepare(struct tdaemon *d, const char *args)
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/mftest.XXXXXX");
@@ -99,7 +99,12 @@ int td_start(struct tdaemon *d, const char *args)
 	snprintf(d->state, sizeof(d->state), "%s/state", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
 	snprintf(d->args, sizeof(d->args), "%s", args ? args : "");
-	return spawn_daemon(d);
+	return 0;
+}
+
+int td_start(struct tdaemon *d, const char *args)
+{
+	return td_prepare(d, args) ? -1 : spawn_daemon(d);
 }
 
 int td_restart(struct tdaemon *d)

@@ -24,7 +24,10 @@ struct tdaemon {
 
 /* Start memfaild with extra options ("--kernel linux-4.19"); 0 or -1. */
 int td_start(struct tdaemon *d, const char *args);
-/* Start it again on the same state directory. */
+/* Only choose the paths (the test may prepare d->state), then start. */
+int td_prepare(struct tdaemon *d, const char *args);
+/* Start it again on the same state directory (or the first time after
+ * td_prepare). */
 int td_restart(struct tdaemon *d);
 void td_stop(struct tdaemon *d);	/* SIGTERM, wait */
 void td_kill9(struct tdaemon *d);	/* SIGKILL, wait */
