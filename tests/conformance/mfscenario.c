@@ -103,7 +103,7 @@ enum op {
 enum disp {
 	DISP_HANDLER,		/* SA_SIGINFO handler */
 	DISP_DEFAULT,		/* SIG_DFL */
-	DISP_BLOCKED,		/* handler, SIGBUS blocked until after the injection */
+	DISP_BLOCKED,		/* handler, but SIGBUS blocked (a bystander unblocks it later) */
 };
 
 enum mce {
@@ -125,7 +125,7 @@ struct scen {
 	const char *name;
 	const char *desc;
 	int dax4k;		/* 0: the 2M-aligned device, 1: the 4K one */
-	int slot;			/* which 8 MiB slot of the device (one per scenario) */
+	int slot;		/* which 8 MiB slot of the device (one per scenario) */
 	int early_kill;		/* vm.memory_failure_early_kill it is meant for */
 	enum op op;
 	enum disp poisoner_disp;
@@ -195,6 +195,12 @@ static const struct scen scens[] = {
 	{ "s4_devdax4k_double_madvise",
 	  "align 4K: madvise the same page twice, then another page of the same 2M",
 	  1, 5, 0, OP_HWPOISON_TWICE, DISP_HANDLER, 1, { BY_PLAIN } },
+	{ "s4b_devdax2m_double_madvise_early_bystander",
+	  "as s4 on align 2M, with a PR_MCE_KILL_EARLY bystander",
+	  0, 17, 0, OP_HWPOISON_TWICE, DISP_HANDLER, 1, { BY(DISP_HANDLER, MCE_EARLY, 0) } },
+	{ "s4b_devdax4k_double_madvise_early_bystander",
+	  "as s4 on align 4K, with a PR_MCE_KILL_EARLY bystander",
+	  1, 7, 0, OP_HWPOISON_TWICE, DISP_HANDLER, 1, { BY(DISP_HANDLER, MCE_EARLY, 0) } },
 	{ "s5_devdax2m_soft_offline",
 	  "align 2M: madvise(MADV_SOFT_OFFLINE)",
 	  0, 15, 0, OP_SOFT_OFFLINE, DISP_HANDLER, 1, { BY_PLAIN } },
@@ -603,8 +609,14 @@ static void poisoner(void)
 		do_madvise(POISON_OFF, MADV_HWPOISON);
 		break;
 	case OP_HWPOISON_TWICE:
+		/*
+		 * SIGBUS is not a queued signal: give a bystander time to
+		 * take one AO before the next injection may send another.
+		 */
 		do_madvise(POISON_OFF, MADV_HWPOISON);
+		sleep_ms(SETTLE_MS);
 		do_madvise(POISON_OFF, MADV_HWPOISON);
+		sleep_ms(SETTLE_MS);
 		do_madvise(SAME_UNIT_OFF, MADV_HWPOISON);
 		break;
 	case OP_SOFT_OFFLINE:
@@ -672,7 +684,10 @@ static void bystander(const struct bystander *b)
 	role_ready();
 	role_wait_go();
 
-	/* the injection is over; an early signal would have come already */
+	/*
+	 * The injection is over: Linux queues the early-kill signal before
+	 * madvise() returns, so one that shows up only now came late.
+	 */
 	me->phase = PH_SETTLE;
 	sleep_ms(SETTLE_MS);
 	if (b->disp == DISP_BLOCKED) {
@@ -784,7 +799,9 @@ static int await(struct role *r)
 		n = poll(&pfd, 1, SYNC_TIMEOUT_MS);
 	} while (n < 0 && errno == EINTR);
 	if (n == 0) {
-		printf("main: timeout waiting for %s\n", r->name);
+		/* stuck: kill it so that its end can still be reported */
+		printf("main: timeout waiting for %s, SIGKILL\n", r->name);
+		kill(r->pid, SIGKILL);
 		return -1;
 	}
 	return read(r->ready[0], &c, 1) == 1 ? 0 : -1;
@@ -800,15 +817,17 @@ static void go(struct role *r)
 
 static void report(struct role *r)
 {
-	int st, sig;
+	int st, sig, w;
 	const char *s;
 
+	/* reap first: its text is complete only once it has ended */
+	w = waitpid(r->pid, &st, 0);
 	printf("role %s pid=%d map=%#lx+%#lx\n", r->name, (int)r->pid, (unsigned long)r->base,
 	       (unsigned long)r->len);
 	fwrite(r->text, 1, r->used < TEXT_SIZE ? r->used : TEXT_SIZE, stdout);
 	if (r->used > TEXT_SIZE)
 		printf("%s: (transcript truncated)\n", r->name);
-	if (waitpid(r->pid, &st, 0) < 0) {
+	if (w < 0) {
 		printf("%s: end unknown (%s)\n", r->name, errname(errno));
 	} else if (WIFEXITED(st)) {
 		printf("%s: end exited %d\n", r->name, WEXITSTATUS(st));
