@@ -6,12 +6,12 @@
 #   bench/run.sh [BUILD_DIR]
 #
 # MF_BENCH_REPS    memory_failure repetitions per N (default 400)
-# MF_BENCH_BW_REPS bandwidth repetitions (default 21)
+# MF_BENCH_BW_REPS bandwidth repetitions (default 31)
 set -u
 BUILD=${1:-build}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "bench: no build directory $1" >&2; exit 2; }
 REPS=${MF_BENCH_REPS:-400}
-BW_REPS=${MF_BENCH_BW_REPS:-21}
+BW_REPS=${MF_BENCH_BW_REPS:-31}
 
 for f in memfail memfaild libmemfail-preload.so bench/bench-bw bench/bench-mflat bench/bench-mfmem; do
 	[ -e "$BUILD/$f" ] || { echo "bench: $BUILD/$f is missing: build first (ninja -C $BUILD)" >&2; exit 2; }
