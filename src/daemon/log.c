@@ -14,6 +14,26 @@
 #include "memfaild.h"
 
 static int log_fd = -1;
+/*
+ * Lines are gathered and written once per loop iteration (mfd_log_flush):
+ * memory_failure() with 64 mappers logs 66 lines, and 66 writes would
+ * delay the signals they describe.
+ */
+static char pending[64 * 1024];
+static size_t pending_len;
+
+void mfd_log_flush(void)
+{
+	if (!pending_len)
+		return;
+	if (write(STDERR_FILENO, pending, pending_len) < 0) {
+		/* nowhere left to report it */
+	}
+	if (log_fd >= 0 && write(log_fd, pending, pending_len) < 0) {
+		/* keep going: the log must not stop the daemon */
+	}
+	pending_len = 0;
+}
 
 void mfd_log_init(struct mfd *d, const char *log_file)
 {
@@ -39,11 +59,8 @@ void mfd_log(struct mfd *d, int level, const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	/* one write per line: lines from several writers never interleave */
-	if (write(STDERR_FILENO, line, n) < 0) {
-		/* nowhere left to report it */
-	}
-	if (log_fd >= 0 && write(log_fd, line, n) < 0) {
-		/* keep going: the log must not stop the daemon */
-	}
+	if (pending_len + (size_t)n > sizeof(pending))
+		mfd_log_flush();
+	memcpy(pending + pending_len, line, (size_t)n);
+	pending_len += (size_t)n;
 }

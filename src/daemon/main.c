@@ -195,6 +195,7 @@ static void run_loop(struct mfd *d)
 			/* something above may have freed what a later event points
 			 * to: nothing is freed before reap() */
 		}
+		mfd_log_flush();
 		reap(d);
 	}
 }
@@ -331,6 +332,7 @@ int main(int argc, char **argv)
 	mfd_log(&d, 6, "memfaild %s: %s, %u namespace%s, state %s, socket %s",
 		MF_VERSION, d.mf.profile->name, d.region->nr_namespaces,
 		d.region->nr_namespaces == 1 ? "" : "s", d.opt.state_dir, d.opt.socket_path);
+	mfd_log_flush();
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "ready\n", 6) != 6) {
 			/* the starter went away: carry on */
@@ -340,6 +342,7 @@ int main(int argc, char **argv)
 
 	run_loop(&d);
 	shutdown_daemon(&d);
+	mfd_log_flush();
 	close(lock_fd);
 	return 0;
 }

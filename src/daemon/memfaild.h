@@ -89,6 +89,8 @@ struct mfd {
 void mfd_log_init(struct mfd *d, const char *log_file);
 void mfd_log(struct mfd *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Write what was logged since the last flush. */
+void mfd_log_flush(void);
 
 /* conn.c */
 int conn_accept(struct mfd *d);

@@ -236,6 +236,7 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 	struct mfd *d = engine_mfd(mf);
 	struct pending *pd = NULL;
 	struct pollfd *pfd = NULL;
+	struct proc **pfd_owner = NULL;
 	unsigned npd = 0, i, j, left;
 	uint64_t deadline;
 
@@ -247,7 +248,8 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 	}
 	pd = calloc(npd ? npd : 1, sizeof(*pd));
 	pfd = calloc(npd ? npd * 2 : 1, sizeof(*pfd));
-	if (!pd || !pfd)
+	pfd_owner = calloc(npd ? npd : 1, sizeof(*pfd_owner));
+	if (!pd || !pfd || !pfd_owner)
 		goto out;	/* nobody acked: the engine kills them all */
 
 	/* send everything first: the mappers work in parallel */
@@ -255,7 +257,8 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 	for (i = 0; i < n; i++) {
 		struct proc *p = sd[i].task->peer;
 
-		if (p->exited || !p->ctl || pidfd_exited(p->pidfd)) {
+		/* a process that died is seen by poll() on its pidfd below */
+		if (p->exited || !p->ctl) {
 			sd_gone(&sd[i]);
 			continue;
 		}
@@ -272,6 +275,11 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 		}
 	}
 
+	/*
+	 * Wait for the answers.  Each process is polled once (its control
+	 * connection and its pidfd) and only the ones poll() names are read:
+	 * with N mappers, N wakeups must not cost N system calls each.
+	 */
 	deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
 	for (;;) {
 		uint64_t now = now_monotonic_ns();
@@ -280,25 +288,37 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 
 		left = 0;
 		for (i = 0; i < npd; i++) {
-			if (pd[i].done || pd[i].p->exited)
+			struct proc *p = pd[i].p;
+
+			if (pd[i].done || p->exited)
 				continue;
-			pfd[np].fd = pd[i].p->ctl->fd;
-			pfd[np++].events = POLLIN;
-			pfd[np].fd = pd[i].p->pidfd;
-			pfd[np++].events = POLLIN;
 			left++;
+			/* one pair of entries per process, however many chunks */
+			for (j = 0; j < i; j++)
+				if (pd[j].p == p && !pd[j].done)
+					break;
+			if (j < i)
+				continue;
+			pfd_owner[np / 2] = p;
+			pfd[np].fd = p->ctl->fd;
+			pfd[np++].events = POLLIN;
+			pfd[np].fd = p->pidfd;
+			pfd[np++].events = POLLIN;
 		}
 		if (!left || now >= deadline)
 			break;
 		timeout = (int)((deadline - now + 999999) / 1000000);
 		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
 			break;
-		for (i = 0; i < npd; i++) {
-			if (pd[i].done || pd[i].p->exited)
+		for (i = 0; i < np; i += 2) {
+			struct proc *p = pfd_owner[i / 2];
+
+			if (p->exited)
 				continue;
-			read_answers(pd[i].p, pd, npd);
-			if (!pd[i].p->exited && pidfd_exited(pd[i].p->pidfd))
-				proc_exit(pd[i].p);
+			if (pfd[i].revents)
+				read_answers(p, pd, npd);
+			if (!p->exited && pfd[i + 1].revents)
+				proc_exit(p);
 		}
 	}
 
@@ -321,6 +341,7 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 out:
 	free(pd);
 	free(pfd);
+	free(pfd_owner);
 }
 
 /* AO signals sent and not yet confirmed queued (peer_signal_sync) */
@@ -370,33 +391,42 @@ static int peer_signal(struct mf_engine *mf, struct mf_task *t, pid_t tid, int c
 static void peer_signal_sync(struct mf_engine *mf)
 {
 	uint64_t deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
-	struct pollfd pfd[MAX_PENDING_SIGNALS];
+	static struct pollfd pfd[MAX_PENDING_SIGNALS];
+	static struct proc *owner[MAX_PENDING_SIGNALS];
 	char buf[256];
 	const struct mf_reply *r = (const void *)buf;
-	unsigned i, k, np, left;
+	unsigned i, k, np;
 
 	for (;;) {
 		uint64_t now = now_monotonic_ns();
 
-		np = left = 0;
+		np = 0;
 		for (i = 0; i < nr_pending_sig; i++) {
-			if (!pending_sig[i].p || pending_sig[i].p->exited || !pending_sig[i].p->ctl) {
+			struct proc *p = pending_sig[i].p;
+
+			if (!p)
+				continue;
+			if (p->exited || !p->ctl) {
 				pending_sig[i].p = NULL;
 				continue;
 			}
-			left++;
-			pfd[np].fd = pending_sig[i].p->ctl->fd;
+			for (k = 0; k < np && owner[k] != p; k++)
+				;
+			if (k < np)
+				continue;
+			owner[np] = p;
+			pfd[np].fd = p->ctl->fd;
 			pfd[np++].events = POLLIN;
 		}
-		if (!left || now >= deadline)
+		if (!np || now >= deadline)
 			break;
 		if (poll(pfd, np, (int)((deadline - now + 999999) / 1000000)) < 0 && errno != EINTR)
 			break;
-		for (i = 0; i < nr_pending_sig; i++) {
-			struct proc *p = pending_sig[i].p;
+		for (i = 0; i < np; i++) {
+			struct proc *p = owner[i];
 			ssize_t n;
 
-			if (!p || p->exited || !p->ctl)
+			if (!pfd[i].revents)
 				continue;
 			n = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
 			if (n == -EAGAIN)

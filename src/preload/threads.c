@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../util/util.h"
@@ -107,10 +108,8 @@ static pid_t scan_early_kill(int sysctl_early_kill)
 
 bool thread_alive(pid_t tid)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
-	return tid > 0 && access(path, F_OK) == 0;
+	/* signal 0: the permission and existence checks, nothing sent */
+	return tid > 0 && syscall(SYS_tgkill, getpid(), tid, 0) == 0;
 }
 
 void thread_comm(pid_t tid, char *buf, size_t n)
