@@ -301,6 +301,20 @@ static void map_unregister(uint64_t id)
 static int unmap_dax_range(uintptr_t addr, size_t len);
 static bool overlaps_dax(uintptr_t addr, size_t len);
 
+/* MAP_FIXED over dax mappings replaces those parts of them.  Called with
+ * maps_lock held and signals blocked. */
+static int replace_dax_range(uintptr_t addr, size_t len)
+{
+	int err;
+
+	if (!overlaps_dax(addr, len))
+		return 0;
+	err = unmap_dax_range(addr, len);
+	if (!err)
+		fencetab_del_range(addr, len);
+	return err;
+}
+
 /* An address aligned to `align` with room for len (device-dax's
  * get_unmapped_area). */
 static void *place_aligned(size_t len, uint64_t align)
@@ -347,12 +361,10 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 
 	shim_block(&old);
 	map_lock();
-	/* MAP_FIXED over a dax mapping replaces that part of it */
-	if ((flags & MAP_FIXED) && overlaps_dax((uintptr_t)addr, len)) {
-		err = unmap_dax_range((uintptr_t)addr, len);
+	if (flags & MAP_FIXED) {
+		err = replace_dax_range((uintptr_t)addr, len);
 		if (err)
 			goto out_unlock;
-		fencetab_del_range((uintptr_t)addr, len);
 	}
 	s = slot_alloc();
 	if (!s) {
@@ -488,25 +500,18 @@ PRELOAD_ENTRY void *mmap(void *addr, size_t len, int prot, int flags, int fd, of
 	EARLY(real.mmap(addr, len, prot, flags, fd, off));
 	if (!(flags & MAP_ANONYMOUS) && dax_fd_get(fd, &ns, &writable))
 		return dax_mmap(addr, len, prot, flags, fd, off, &ns, writable);
-	/* MAP_FIXED over a dax mapping replaces (part of) it */
 	if ((flags & MAP_FIXED) && overlaps_dax((uintptr_t)addr, len)) {
 		sigset_t old;
 		int err;
 
 		shim_block(&old);
 		map_lock();
-		err = unmap_dax_range((uintptr_t)addr, len);
-		if (!err) {
-			p = real.mmap(addr, len, prot, flags, fd, off);
-			if (p != MAP_FAILED)
-				fencetab_del_range((uintptr_t)addr, len);
-		}
+		err = replace_dax_range((uintptr_t)addr, len);
+		p = err ? MAP_FAILED : real.mmap(addr, len, prot, flags, fd, off);
 		map_unlock();
 		shim_unblock(&old);
-		if (err) {
+		if (err)
 			errno = -err;
-			return MAP_FAILED;
-		}
 		return p;
 	}
 	return real.mmap(addr, len, prot, flags, fd, off);

@@ -156,14 +156,15 @@ static void fix_old(sigset_t *old, bool was_blocked)
 		sigdelset(old, MF_SIGNO);
 }
 
-PRELOAD_ENTRY int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+/* sigprocmask() and pthread_sigmask(): MF_SIGNO never blocked for real */
+static int set_mask(int (*fn)(int, const sigset_t *, sigset_t *), int how,
+		    const sigset_t *set, sigset_t *oldset)
 {
 	bool was = mfsig_blocked;
 	sigset_t copy;
 	int ret;
 
-	EARLY(real.sigprocmask(how, set, oldset));
-	ret = real.sigprocmask(how, strip_mask(how, set, &copy), oldset);
+	ret = fn(how, strip_mask(how, set, &copy), oldset);
 	if (!ret)
 		fix_old(oldset, was);
 	else
@@ -171,19 +172,16 @@ PRELOAD_ENTRY int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 	return ret;
 }
 
+PRELOAD_ENTRY int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+{
+	EARLY(real.sigprocmask(how, set, oldset));
+	return set_mask(real.sigprocmask, how, set, oldset);
+}
+
 PRELOAD_ENTRY int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset)
 {
-	bool was = mfsig_blocked;
-	sigset_t copy;
-	int ret;
-
 	EARLY(real.pthread_sigmask(how, set, oldset));
-	ret = real.pthread_sigmask(how, strip_mask(how, set, &copy), oldset);
-	if (!ret)
-		fix_old(oldset, was);
-	else
-		mfsig_blocked = was;
-	return ret;
+	return set_mask(real.pthread_sigmask, how, set, oldset);
 }
 
 PRELOAD_ENTRY int signalfd(int fd, const sigset_t *mask, int flags)

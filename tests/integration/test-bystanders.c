@@ -57,12 +57,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* an actor with 4 MiB of dax0.0 mapped and filled; `fault` touches the page */
+/* an actor with 4 MiB of dax0.0 mapped; `fault` touches the poisoned page */
 static void mapper(struct actor *a, const char *name, bool fault)
 {
-	assert_int_equal(actor_start(a, &fx.d, name), 0);
-	assert_true(reply_has(actor_cmd(a, "open /dev/dax0.0"), "ok"));
-	assert_true(reply_has(actor_cmd(a, "mmap 0x400000 0"), "ok"));
+	assert_int_equal(actor_map(a, &fx.d, name, "/dev/dax0.0", 0x400000, -1), 0);
 	if (fault)
 		assert_true(reply_has(actor_cmd(a, "touch 0 %#x", POISON_OFF), "ok"));
 }

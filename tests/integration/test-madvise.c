@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -42,17 +43,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* create a namespace, open it in an actor and map len bytes */
+/* create a namespace, open it in an actor, map len bytes and fill them */
 static void map_ns(struct fx *fx, const char *align, const char *len)
 {
-	char out[4096];
-
-	assert_int_equal(td_cli(&fx->d, out, sizeof(out),
+	assert_int_equal(td_cli(&fx->d, NULL, 0,
 				"create-namespace --size 4G --align %s --sparse", align), 0);
-	assert_int_equal(actor_start(&fx->a, &fx->d, "poisoner"), 0);
-	assert_true(reply_has(actor_cmd(&fx->a, "open /dev/dax0.0"), "ok"));
-	assert_true(reply_has(actor_cmd(&fx->a, "mmap %s 0", len), "ok"));
-	assert_true(reply_has(actor_cmd(&fx->a, "fill 0 0x5a"), "ok"));
+	assert_int_equal(actor_map(&fx->a, &fx->d, "poisoner", "/dev/dax0.0",
+				   strtoull(len, NULL, 0), 0x5a), 0);
 }
 
 static void ar_during_madvise_2m(void **state)

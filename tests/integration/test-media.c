@@ -39,19 +39,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void map_only(struct actor *x, const char *name)
-{
-	assert_int_equal(actor_start(x, &d, name), 0);
-	assert_true(reply_has(actor_cmd(x, "open /dev/dax0.0"), "ok"));
-	assert_true(reply_has(actor_cmd(x, "mmap 0x400000 0"), "ok"));
-}
 
-/* map and fill: only while nothing is poisoned (a fill would consume it) */
-static void mapper(struct actor *x, const char *name)
-{
-	map_only(x, name);
-	assert_true(reply_has(actor_cmd(x, "fill 0 0x5a"), "ok"));
-}
 
 static void zero_file(const char *path, size_t n)
 {
@@ -89,8 +77,8 @@ static void injected_poison_is_latent_until_touched(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "consumer");
-	mapper(&b, "bystander");
+	assert_int_equal(actor_map(&a, &d, "consumer", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_int_equal(actor_map(&b, &d, "bystander", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&b, "touch 0 0x102000"), "ok"));
 	assert_int_equal(reply_int(actor_cmd(&b, "prctl set early"), "ret", -1), 0);
 	/* sector 2064 = byte 0x102000 */
@@ -122,8 +110,8 @@ static void injected_poison_is_latent_until_touched(void **state)
 static void consumer_with_default_disposition_dies(void **state)
 {
 	(void)state;
-	mapper(&a, "consumer");
-	mapper(&b, "other");
+	assert_int_equal(actor_map(&a, &d, "consumer", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_int_equal(actor_map(&b, &d, "other", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&a, "handler none"), "ok"));
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 8 --count 8"), 0);
 	assert_null(actor_cmd(&a, "touch 0 0x1000"));
@@ -139,7 +127,7 @@ static void driver_read_fails_and_write_clears(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "mapper");
+	assert_int_equal(actor_map(&a, &d, "mapper", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 16 --count 1"), 0);
 	/* a read that touches the bad sector fails, one beside it works */
 	assert_int_not_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 8192 --length 512"), 0);
@@ -167,8 +155,8 @@ static void clear_errors_restores_access(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "consumer");
-	mapper(&b, "bystander");
+	assert_int_equal(actor_map(&a, &d, "consumer", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_int_equal(actor_map(&b, &d, "bystander", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
 	assert_int_equal(reply_int(r, "code", -1), 4);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 4096 --count 16"), 0);
@@ -195,7 +183,7 @@ static void clear_errors_range(void **state)
 	char out[4096];
 
 	(void)state;
-	mapper(&a, "mapper");
+	assert_int_equal(actor_map(&a, &d, "mapper", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 0 --count 32"), 0);
 	/* clear the middle: two ranges remain; pages fully cleared come back */
 	assert_int_equal(td_cli(&d, NULL, 0, "clear-errors dax0.0 --block 8 --count 16"), 0);
@@ -216,7 +204,7 @@ static void new_mapping_is_fenced(void **state)
 	(void)state;
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 2064 --count 1"), 0);
 	/* a mapping made after the error traps on it too */
-	map_only(&a, "late-mapper");
+	assert_int_equal(actor_map(&a, &d, "late-mapper", "/dev/dax0.0", 0x400000, -1), 0);
 	r = actor_cmd(&a, "touch 0 0x102000");
 	assert_true(reply_has(r, "sigbus"));
 	assert_int_equal(reply_int(r, "code", -1), 4);

@@ -40,13 +40,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void mapper(struct actor *x, const char *name)
-{
-	assert_int_equal(actor_start(x, &d, name), 0);
-	assert_true(reply_has(actor_cmd(x, "open /dev/dax0.0"), "ok"));
-	assert_true(reply_has(actor_cmd(x, "mmap 0x400000 0"), "ok"));
-	assert_true(reply_has(actor_cmd(x, "fill 0 0x5a"), "ok"));
-}
 
 static void fork_child_is_a_mapper(void **state)
 {
@@ -54,14 +47,14 @@ static void fork_child_is_a_mapper(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "parent");
+	assert_int_equal(actor_map(&a, &d, "parent", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&a, "fork"), "ok"));
 	/* the child inherited the mapping and asks for early kill */
 	assert_int_equal(reply_int(actor_cmd(&a, "child prctl set early"), "ret", -1), 0);
 	assert_int_equal(reply_int(actor_cmd(&a, "child touch 0 0x102000"), "value", -1), 0x5a);
 	assert_int_equal(td_cli(&d, out, sizeof(out), "list"), 0);
 	assert_non_null(strstr(out, "\"mappings\":2"));
-	mapper(&b, "poisoner");
+	assert_int_equal(actor_map(&b, &d, "poisoner", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	r = actor_cmd(&b, "madvise 0 0x102000 4096 hwpoison");
 	assert_int_equal(reply_int(r, "code", -1), 4);
 	r = actor_cmd(&a, "child wait-signal 3000");
@@ -81,11 +74,11 @@ static void threads_share_the_mapping(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "threads");
+	assert_int_equal(actor_map(&a, &d, "threads", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&a, "thread prctl late"), "ok"));
 	assert_true(reply_has(actor_cmd(&a, "thread prctl early"), "ok"));
 	assert_true(reply_has(actor_cmd(&a, "touch 0 0x102000"), "ok"));
-	mapper(&b, "poisoner");
+	assert_int_equal(actor_map(&b, &d, "poisoner", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_int_equal(reply_int(actor_cmd(&b, "madvise 0 0x102000 4096 hwpoison"), "code", -1), 4);
 	/* the early thread, not the first one, gets the AO */
 	r = actor_cmd(&a, "wait-signal 3000");
@@ -103,7 +96,7 @@ static void eperm_without_sys_admin(void **state)
 		return;
 	}
 	/* the namespace belongs to root; the mapper drops to nobody */
-	mapper(&a, "dropper");
+	assert_int_equal(actor_map(&a, &d, "dropper", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&a, "setuid 65534"), "ok"));
 	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
 	assert_int_equal(reply_int(r, "ret", 0), -1);
@@ -147,7 +140,7 @@ static void partial_munmap_keeps_the_rest(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "cutter");
+	assert_int_equal(actor_map(&a, &d, "cutter", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 6144 --count 1"), 0);
 	/* drop the first unit; the poisoned page in the second stays fenced */
 	assert_true(reply_has(actor_cmd(&a, "munmap 0 0 0x200000"), "ok"));

@@ -46,13 +46,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void mapper(struct actor *x, const char *name)
-{
-	assert_int_equal(actor_start(x, &d, name), 0);
-	assert_true(reply_has(actor_cmd(x, "open /dev/dax0.0"), "ok"));
-	assert_true(reply_has(actor_cmd(x, "mmap 0x400000 0"), "ok"));
-	assert_true(reply_has(actor_cmd(x, "fill 0 0x5a"), "ok"));
-}
 
 /* Send raw bytes on a fresh connection; return the reply's error. */
 static int raw(const void *msg, size_t len, bool hello_first)
@@ -178,7 +171,7 @@ static void client_dies_mid_request(void **state)
 	daemon_alive();
 	close(fd);
 	/* a mapper killed in the middle of its work */
-	mapper(&a, "victim");
+	assert_int_equal(actor_map(&a, &d, "victim", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	actor_kill(&a);
 	daemon_alive();
 	assert_int_equal(td_cli(&d, NULL, 0, "destroy-namespace dax0.0"), 0);
@@ -189,8 +182,8 @@ static void unresponsive_peer_is_killed(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "poisoner");
-	mapper(&b, "frozen");
+	assert_int_equal(actor_map(&a, &d, "poisoner", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_int_equal(actor_map(&b, &d, "frozen", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	/* a mapper that cannot answer the unmap: stopped */
 	kill(b.pid, SIGSTOP);
 	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
@@ -206,7 +199,7 @@ static void unresponsive_peer_is_killed(void **state)
 static void busy_namespace_stays(void **state)
 {
 	(void)state;
-	mapper(&a, "user");
+	assert_int_equal(actor_map(&a, &d, "user", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_int_not_equal(td_cli(&d, NULL, 0, "destroy-namespace dax0.0"), 0);
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 0x5a);
 	assert_true(reply_has(actor_cmd(&a, "munmap 0 0 0x400000"), "ok"));
@@ -220,7 +213,7 @@ static void state_survives_restart_and_kill9(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "writer");
+	assert_int_equal(actor_map(&a, &d, "writer", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&a, "store 0 0x3000 0x77"), "ok"));
 	r = actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison");
 	assert_int_equal(reply_int(r, "code", -1), 4);
@@ -247,7 +240,7 @@ static void data_survives_kill9(void **state)
 	const char *r;
 
 	(void)state;
-	mapper(&a, "writer");
+	assert_int_equal(actor_map(&a, &d, "writer", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_true(reply_has(actor_cmd(&a, "store 0 0x3000 0x77"), "ok"));
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 2064 --count 1"), 0);
 	actor_kill(&a);
@@ -270,8 +263,8 @@ static void panic_when_recovery_is_off(void **state)
 	char out[4096];
 
 	(void)state;
-	mapper(&a, "poisoner");
-	mapper(&b, "bystander");
+	assert_int_equal(actor_map(&a, &d, "poisoner", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_int_equal(actor_map(&b, &d, "bystander", "/dev/dax0.0", 0x400000, 0x5a), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "config memory_failure_recovery=0"), 0);
 	/* vm.memory_failure_recovery=0: the kernel panics */
 	assert_null(actor_cmd(&a, "madvise 0 0x102000 4096 hwpoison"));

@@ -294,6 +294,18 @@ dead:
 	return NULL;
 }
 
+int actor_map(struct actor *a, struct tdaemon *d, const char *name, const char *dev,
+	      size_t len, int fill)
+{
+	if (actor_start(a, d, name) ||
+	    !reply_has(actor_cmd(a, "open %s", dev), "ok") ||
+	    !reply_has(actor_cmd(a, "mmap %#zx 0", len), "ok"))
+		return -1;
+	if (fill >= 0 && !reply_has(actor_cmd(a, "fill 0 %#x", fill), "ok"))
+		return -1;
+	return 0;
+}
+
 int actor_wait(struct actor *a, int ms)
 {
 	int status;

@@ -56,6 +56,13 @@ struct actor {
 
 /* Start an mfactor under the preload library, talking to d. */
 int actor_start(struct actor *a, struct tdaemon *d, const char *name);
+/*
+ * An actor that opened `dev` and mapped its first `len` bytes (mapping
+ * 0), then stored `fill` in every byte of it unless fill < 0.  0 or -1
+ * (the actor's last answer says why).
+ */
+int actor_map(struct actor *a, struct tdaemon *d, const char *name, const char *dev,
+	      size_t len, int fill);
 /* Send a command, return its answer (a->reply), or NULL if the actor
  * died (a->status then says how).  Waits up to 20 s. */
 const char *actor_cmd(struct actor *a, const char *fmt, ...)
