@@ -13,6 +13,12 @@
  * every mapper acknowledged its unmap, so the last stamp is the end.
  * Each repetition poisons a page of a fresh 2 MiB unit.
  *
+ * With -c the poison is injected first (memfail_inject_error(), durable,
+ * outside the timing) and the clock starts at the poisoner's load of the
+ * page: what memory_failure() itself costs from the consuming access,
+ * where hardware would raise the machine check, without the durable
+ * record of a new bad sector that MADV_HWPOISON pays for.
+ *
  * The floor, measured in the same run by the coordinator (which maps
  * nothing) before and after each series: one SOCK_SEQPACKET round trip
  * between two processes plus one mprotect() of a page, times N: what
@@ -23,7 +29,9 @@
 #include <getopt.h>
 #include <linux/futex.h>
 #include <math.h>
+#include <memfail.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -70,6 +78,9 @@ struct shared {
 
 static struct shared *sh;
 static int my_idx;
+static bool consume;			/* -c: a load consumes injected poison */
+static sigjmp_buf load_jb;
+static volatile sig_atomic_t in_load;
 
 static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -113,6 +124,9 @@ static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 	sh->lsb[my_idx] = si->si_addr_lsb;
 	atomic_fetch_add(&sh->hits, 1);
 	wake_all(&sh->hits);
+	/* the load would consume again on return */
+	if (in_load)
+		siglongjmp(load_jb, 1);
 }
 
 static unsigned char *map_dax(const char *dax, size_t need)
@@ -175,9 +189,16 @@ static void poisoner(const char *dax, int n, unsigned base, unsigned reps, size_
 	unsigned r;
 	int i;
 
+	struct memfail_ctx *ctx = NULL;
+	const char *name = strrchr(dax, '/') ? strrchr(dax, '/') + 1 : dax;
+
 	my_idx = 0;
 	p = map_dax(dax, need);
 	fault_in(p, base, reps);
+	if (consume && memfail_connect(NULL, &ctx)) {
+		snprintf(sh->error, sizeof(sh->error), "cannot reach memfaild");
+		exit(1);
+	}
 	if (!wait_at_least(&sh->ready, (uint32_t)n - 1, 60000)) {
 		snprintf(sh->error, sizeof(sh->error), "only %u of %d bystanders mapped",
 			 atomic_load(&sh->ready), n - 1);
@@ -186,16 +207,34 @@ static void poisoner(const char *dax, int n, unsigned base, unsigned reps, size_
 	for (r = 0; r < reps; r++) {
 		/* a fresh unit, and a different page within it each time */
 		unsigned char *page = p + (base + r) * UNIT + ((r * 37) % 512) * PAGE;
-		uint64_t t0, end = 0;
+		volatile uint64_t t0 = 0;
+		uint64_t end = 0;
 		bool ok = true;
 
 		memset(sh->t_sig, 0, sizeof(sh->t_sig[0]) * (size_t)n);
 		atomic_store(&sh->hits, 0);
-		t0 = bench_now_ns();
-		if (madvise(page, PAGE, MADV_HWPOISON)) {
-			snprintf(sh->error, sizeof(sh->error), "madvise(MADV_HWPOISON): %s",
-				 strerror(errno));
-			exit(1);
+		if (consume) {
+			/* the bad sector is recorded (and fenced) before the clock */
+			int err = memfail_inject_error(ctx, name, (uint64_t)(page - p) / 512, 1,
+						       MEMFAIL_INJECT_NOTIFY);
+
+			if (err) {
+				snprintf(sh->error, sizeof(sh->error), "inject-error: %s",
+					 strerror(-err));
+				exit(1);
+			}
+			t0 = bench_now_ns();
+			in_load = 1;
+			if (!sigsetjmp(load_jb, 1))
+				(void)*(volatile unsigned char *)page;
+			in_load = 0;
+		} else {
+			t0 = bench_now_ns();
+			if (madvise(page, PAGE, MADV_HWPOISON)) {
+				snprintf(sh->error, sizeof(sh->error), "madvise(MADV_HWPOISON): %s",
+					 strerror(errno));
+				exit(1);
+			}
 		}
 		if (!wait_at_least(&sh->hits, (uint32_t)n, 5000)) {
 			/* a mapper was killed or never signalled: stop soon */
@@ -370,8 +409,11 @@ int main(int argc, char **argv)
 	size_t need;
 	char *s, *tok;
 
-	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+	while ((c = getopt(argc, argv, "cn:r:")) != -1) {
 		switch (c) {
+		case 'c':
+			consume = true;
+			break;
 		case 'n':
 			nr = 0;
 			for (s = optarg; nr < MAX_SERIES && (tok = strtok(s, ",")); s = NULL)
@@ -381,7 +423,7 @@ int main(int argc, char **argv)
 			reps = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: bench-mflat [-n 1,8,64] [-r REPS]\n");
+			fprintf(stderr, "usage: bench-mflat [-c] [-n 1,8,64] [-r REPS]\n");
 			return 2;
 		}
 	}
@@ -411,8 +453,9 @@ int main(int argc, char **argv)
 	if (sh == MAP_FAILED)
 		bench_die("mmap");
 
-	printf("memory_failure latency: %s, %u repetitions per N, madvise(MADV_HWPOISON) to the last SIGBUS\n",
-	       dax, reps);
+	printf("memory_failure latency: %s, %u repetitions per N, %s to the last SIGBUS\n",
+	       dax, reps, consume ? "the consuming load of injected poison"
+				  : "madvise(MADV_HWPOISON)");
 	for (i = 0; i < nr; i++, base += reps)
 		if (run_series(dax, ns[i], base, reps, need))
 			err = 1;

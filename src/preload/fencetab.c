@@ -12,6 +12,11 @@
  *
  * A page enters the set before its fence goes up and leaves it after the
  * fence comes down, so a fault on a fence always finds it.
+ *
+ * A fence also takes the page out of our page tables, which the kernel's
+ * poison does not: a unit (4 KiB, 2 MiB, 1 GiB) that was mapped when one
+ * of its pages was fenced is remembered as still mapped ("kept"), until a
+ * zap or a munmap really unmaps it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +24,7 @@
 #include <sys/mman.h>
 
 #include "../util/fence.h"
+#include "../util/u64set.h"
 #include "../util/util.h"
 #include "preload.h"
 
@@ -33,6 +39,49 @@ struct ftab {
 static _Atomic(struct ftab *) cur;
 static pthread_mutex_t ftab_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t used, live;
+static struct u64set kept;		/* units mapped, as far as the kernel goes */
+
+static int forget_unit(uint64_t unit, void *arg)
+{
+	const uint64_t *range = arg;
+
+	if (unit >= range[0] && unit - range[0] < range[1])
+		u64set_del(&kept, unit);
+	return 0;
+}
+
+/* Caller holds ftab_lock. */
+static void kept_forget_locked(uintptr_t start, size_t len)
+{
+	uint64_t range[2] = { start, len };
+
+	if (kept.nr)
+		u64set_for_each(&kept, forget_unit, range);
+}
+
+void units_keep(uintptr_t unit)
+{
+	pthread_mutex_lock(&ftab_lock);
+	u64set_add(&kept, unit);
+	pthread_mutex_unlock(&ftab_lock);
+}
+
+bool units_kept(uintptr_t unit)
+{
+	bool r;
+
+	pthread_mutex_lock(&ftab_lock);
+	r = u64set_has(&kept, unit);
+	pthread_mutex_unlock(&ftab_lock);
+	return r;
+}
+
+void units_forget(uintptr_t start, size_t len)
+{
+	pthread_mutex_lock(&ftab_lock);
+	kept_forget_locked(start, len);
+	pthread_mutex_unlock(&ftab_lock);
+}
 
 static size_t hash_page(uint64_t page)
 {
@@ -187,6 +236,7 @@ void fencetab_del_range(uintptr_t start, size_t len)
 			live--;
 		}
 	}
+	kept_forget_locked(start, len);
 	pthread_mutex_unlock(&ftab_lock);
 }
 

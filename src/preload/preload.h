@@ -157,6 +157,11 @@ int fencetab_add(uintptr_t page, int how);
 void fencetab_del(uintptr_t page);
 /* Forget every page in [start, start+len) (munmap). */
 void fencetab_del_range(uintptr_t start, size_t len);
+/* Units (by start address) the kernel would still have mapped although a
+ * fence took a page of theirs out of our page tables. */
+void units_keep(uintptr_t unit);
+bool units_kept(uintptr_t unit);
+void units_forget(uintptr_t start, size_t len);
 /* Fence [addr, addr+len) page by page, skipping pages already fenced. */
 int fence_pages(uintptr_t addr, size_t len);
 int unfence_pages(uintptr_t addr, size_t len, int prot);

@@ -75,6 +75,20 @@ static bool range_present(uint64_t start, uint64_t len)
 	return false;
 }
 
+/*
+ * A fence takes the page out of our page tables; on Linux the poisoned
+ * page stays mapped until memory_failure() unmaps it.  Remember the units
+ * of [a, a + len) that are mapped now.
+ */
+static void keep_mapped_units(uint64_t a, uint64_t len, uint64_t align)
+{
+	uint64_t unit;
+
+	for (unit = MF_ALIGN_DOWN(a, align); unit < a + len; unit += align)
+		if (range_present(unit, align))
+			units_keep(unit);
+}
+
 /* Clip [a, a + len) to the mapping; false if nothing is left. */
 static bool clip(const struct map_view *v, uint64_t *a, uint64_t *len)
 {
@@ -115,18 +129,29 @@ static void do_shootdown(const struct mf_ctl_shootdown *m, size_t len)
 		a = e->page_addr;
 		l = e->page_len;
 		/* what is mapped is looked at before anything is taken away */
-		if ((e->ops & MF_SD_QUERY) && clip(&v, &a, &l))
-			res->present = range_present(MF_ALIGN_DOWN(a, v.align), v.align);
+		if ((e->ops & MF_SD_QUERY) && clip(&v, &a, &l)) {
+			uint64_t unit = MF_ALIGN_DOWN(a, v.align);
+
+			res->present = units_kept(unit) || range_present(unit, v.align);
+		}
 		a = e->page_addr;
 		l = e->page_len;
-		if ((e->ops & MF_SD_FENCE) && clip(&v, &a, &l))
+		if ((e->ops & MF_SD_FENCE) && clip(&v, &a, &l)) {
+			keep_mapped_units(a, l, v.align);
 			res->error = fence_pages(a, l);
+		}
 		if ((e->ops & MF_SD_UNFENCE) && clip(&v, &a, &l))
 			res->error = unfence_pages(a, l, v.prot);
 		a = e->unit_addr;
 		l = e->unit_len;
-		if ((e->ops & MF_SD_ZAP) && clip(&v, &a, &l) && zap_range((void *)a, l) && !res->error)
-			res->error = -errno;
+		if ((e->ops & MF_SD_ZAP) && clip(&v, &a, &l)) {
+			int err = zap_range((void *)a, l);
+
+			/* unmapped now, for the kernel too */
+			units_forget(a, l);
+			if (err && !res->error)
+				res->error = err;
+		}
 	}
 	threads_policy((int)m->early_kill, &r->early_tid, r->early_comm, r->main_comm,
 		       sizeof(r->early_comm));

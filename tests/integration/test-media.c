@@ -107,6 +107,35 @@ static void injected_poison_is_latent_until_touched(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x103000"), "value", -1), 0x5a);
 }
 
+static void fenced_page_still_counts_as_mapped(void **state)
+{
+	const char *r;
+
+	(void)state;
+	/* a 4 KiB device: a mapper has exactly the pages it touched */
+	assert_int_equal(td_cli(&d, NULL, 0, "create-namespace --size 8M --align 4K"), 0);
+	assert_int_equal(actor_map(&b, &d, "bystander", "/dev/dax0.1", 0x400000, -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&b, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&b, "touch 0 0x102000"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&b, "pagemap 0 0x103000"), "present", -1), 0);
+	/*
+	 * The media goes bad under the page it has mapped: on Linux its PTE
+	 * stays until memory_failure() runs, so the consumer's touch sends
+	 * it an AO.  memfail's fence must not make it look unmapped.
+	 */
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.1 --block 2064 --count 1"), 0);
+	assert_int_equal(actor_map(&a, &d, "consumer", "/dev/dax0.1", 0x400000, -1), 0);
+	assert_true(reply_has(actor_cmd(&a, "touch 0 0x102000"), "sigbus"));
+	r = actor_cmd(&b, "wait-signal 3000");
+	assert_true(reply_has(r, "signal"));
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x102000);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	/* once memory_failure() has unmapped it, it is not mapped any more */
+	assert_true(reply_has(actor_cmd(&a, "touch 0 0x102000"), "sigbus"));
+	assert_string_equal(actor_cmd(&b, "wait-signal 300"), "timeout");
+}
+
 static void consumer_with_default_disposition_dies(void **state)
 {
 	(void)state;
@@ -239,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(injected_poison_is_latent_until_touched, setup, teardown),
+		cmocka_unit_test_setup_teardown(fenced_page_still_counts_as_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(consumer_with_default_disposition_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(driver_read_fails_and_write_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_errors_restores_access, setup, teardown),
