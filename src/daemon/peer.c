@@ -363,6 +363,25 @@ static int peer_signal(struct mf_engine *mf, struct mf_task *t, pid_t tid, int c
 
 	if (p->exited || !p->ctl)
 		return -ESRCH;
+	/*
+	 * Straight to the thread when we may signal it: the signal is pending
+	 * on it when the call returns, as send_sig_mceerr() leaves it.
+	 * Otherwise (another user's process) its service thread does it.
+	 */
+	if (!pidfd_exited(p->pidfd)) {
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		si.si_signo = MF_AO_SIGNAL;
+		si.si_code = SI_QUEUE;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+		si.si_value.sival_ptr = (void *)(uintptr_t)((addr & ~(MF_PAGE_SIZE - 1)) | (lsb & 0x3f));
+		if (!syscall(SYS_rt_tgsigqueueinfo, p->task.pid, tid, MF_AO_SIGNAL, &si))
+			return 0;
+		if (errno == ESRCH)
+			return -ESRCH;
+	}
 	if (nr_pending_sig == MAX_PENDING_SIGNALS)
 		peer_signal_sync(mf);
 	memset(&m, 0, sizeof(m));

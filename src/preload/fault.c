@@ -183,8 +183,9 @@ void ao_handler(int sig, siginfo_t *si, void *uctx)
 	uint64_t v;
 
 	(void)sig;
-	/* only the service thread's requests: SI_QUEUE from this process */
-	if (si->si_code != SI_QUEUE || si->si_pid != getpid())
+	/* only requests from the daemon or our own service thread */
+	if (si->si_code != SI_QUEUE ||
+	    (si->si_pid != getpid() && si->si_pid != shim.daemon_pid))
 		return;
 	v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	fault_raise_sigbus(BUS_MCEERR_AO, v & ~(uint64_t)(MF_PAGE_SIZE - 1),

@@ -170,6 +170,7 @@ static int connect_both(void)
 	shim.ctl = ctl;
 	shim.req = req;
 	shim.profile = req.profile;
+	shim.daemon_pid = req.daemon_pid;
 	if (shim.pagemap_fd < 0) {
 		int fd = real.open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 

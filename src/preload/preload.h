@@ -49,9 +49,9 @@ extern int shim_ready;
 	}							\
 } while (0)
 
-/* The signal the service thread uses to make a thread raise AO on itself;
+/* The signal that makes a thread raise AO on itself (MF_AO_SIGNAL);
  * hidden from the program. */
-#define MF_SIGNO (SIGRTMAX - 1)
+#define MF_SIGNO MF_AO_SIGNAL
 
 /* ---- real functions (init.c) ---- */
 struct real_fns {
@@ -95,6 +95,7 @@ struct shim {
 	pthread_t service;
 	uint32_t profile;
 	pid_t pid;
+	pid_t daemon_pid;		/* may send us MF_SIGNO */
 	int pagemap_fd;
 	int uffd_fd;			/* -1 not yet, -2 unavailable */
 };

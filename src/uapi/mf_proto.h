@@ -414,7 +414,17 @@ struct mf_ctl_shootdown_reply {
 	struct mf_sd_result res[];
 };
 
-/* MF_CTL_SIGNAL: raise BUS_MCEERR_AO (or AR) on thread tid. */
+/*
+ * The real-time signal a client reserves for the daemon's requests to
+ * raise BUS_MCEERR_AO: si_code SI_QUEUE, si_pid the sender (the daemon or
+ * the client's own service thread), si_value the 4 KiB-aligned address
+ * with the size shift (si_addr_lsb) in its low bits.  Only a thread can
+ * give itself a positive si_code, so the handler raises the SIGBUS.
+ */
+#define MF_AO_SIGNAL	63	/* SIGRTMAX - 1 */
+
+/* MF_CTL_SIGNAL: raise BUS_MCEERR_AO on thread tid, when the daemon may
+ * not signal it itself (another user's process). */
 struct mf_ctl_signal {
 	struct mf_hdr hdr;
 	int32_t tid;
