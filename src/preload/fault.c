@@ -121,6 +121,19 @@ static int report_consume(uintptr_t a, const struct map_view *v, struct mf_raise
 	syscall(SYS_prctl, PR_GET_NAME, comm, 0, 0, 0);
 	memcpy(m.comm, comm, sizeof(m.comm));
 
+	/*
+	 * The request connection, when no other thread is using it (no shim
+	 * lock is ever held by the thread we interrupted: the shim runs its
+	 * locked sections with signals blocked); else one of our own.
+	 */
+	if (!pthread_mutex_trylock(&shim.req_lock)) {
+		n = mf_client_call(&shim.req, &m, sizeof(m), &r, sizeof(r), NULL);
+		pthread_mutex_unlock(&shim.req_lock);
+		if (n == sizeof(r) && !r.r.error) {
+			*raise = r.raise;
+			return raise->signo == SIGBUS ? 1 : 0;
+		}
+	}
 	if (plen >= sizeof(sun.sun_path))
 		goto fallback;
 	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
