@@ -94,6 +94,11 @@ int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
 int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
 			 uint64_t sector, uint64_t count, unsigned flags);
 
+/* Forget injected errors in [sector, sector + count) without rewriting
+ * them (ndctl inject-error --uninject): the data there is what it was. */
+int memfail_uninject_error(struct memfail_ctx *ctx, const char *name,
+			   uint64_t sector, uint64_t count);
+
 #define MEMFAIL_CLEAR_ALL	(1u << 1)
 
 /* Rewrite bad sectors (their data is lost) and clear them, giving the

@@ -107,7 +107,7 @@ int cmd_inject_error(int argc, char **argv)
 	if (uninject) {
 		fprintf(stderr, "Warning: Un-injecting an error removes it from the bad-block list;\n"
 				"the data in those sectors is whatever was last written there.\n\n");
-		err = memfail_clear_errors(ctx, name, block, count, 0, NULL);
+		err = memfail_uninject_error(ctx, name, block, count);
 	} else {
 		err = memfail_inject_error(ctx, name, block, count, MEMFAIL_INJECT_NOTIFY);
 	}

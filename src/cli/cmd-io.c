@@ -16,18 +16,22 @@ static const char read_usage[] =
 "sector fails with EIO (exit status 1) and prints nothing.\n"
 "\n"
 "  -o, --offset O       byte offset\n"
-"  -l, --length L       bytes (e.g. 4096, 2M)\n"
-"  -O, --output FILE    write them here instead of stdout\n";
+"  -l, --length L       bytes (e.g. 4096, 2M; at most 1G)\n"
+"  -O, --output FILE    write them here instead of stdout\n"
+"  -h, --help\n";
 
 static const char write_usage[] =
 "usage: memfail write NAME --offset O [--input FILE]\n"
 "\n"
 "Write bytes into a namespace as its driver would: the data is durable\n"
-"first, then every bad sector it covers whole is cleared, and the pages\n"
-"left without bad sectors are given back to every process that maps them.\n"
+"first, then every bad sector it covers is cleared, and the pages left\n"
+"without bad sectors are given back to every process that maps them.  A\n"
+"write that covers only part of a bad sector fails with EIO and writes\n"
+"nothing (poison is cleared a whole sector at a time).\n"
 "\n"
 "  -o, --offset O       byte offset\n"
-"  -i, --input FILE     the bytes (default stdin)\n";
+"  -i, --input FILE     the bytes (default stdin; at most 1G)\n"
+"  -h, --help\n";
 
 static int io_args(int argc, char **argv, const char *usage, bool is_read,
 		   const char **name, uint64_t *off, uint64_t *len, const char **file)
@@ -139,10 +143,16 @@ int cmd_write(int argc, char **argv)
 	for (;;) {
 		ssize_t r;
 
+		if (len > (1ULL << 30)) {
+			cli_error("input too large (at most 1G at a time)");
+			free(buf);
+			return 1;
+		}
 		if (!buf || len == cap) {
 			char *nb = realloc(buf, buf ? (cap *= 2) : cap);
 
 			if (!nb || cap > (1ULL << 31)) {
+				/* the buffer doubles: above 1G it would pass 2G */
 				cli_error("input too large (at most 1G at a time)");
 				free(nb ? nb : buf);
 				return 1;

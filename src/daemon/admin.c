@@ -209,8 +209,24 @@ static int inject(struct conn *c, const struct mf_range_req *m)
 		return -ENODEV;
 	if (!cred_is_admin_of(c->d, &c->cred, ns))
 		return -EPERM;
-	if (m->flags & ~MF_INJECT_NOTIFY)
+	if (m->flags & ~(MF_INJECT_NOTIFY | MF_INJECT_REMOVE))
 		return -EINVAL;
+	if (m->flags & MF_INJECT_REMOVE) {
+		uint64_t restored;
+		int64_t r;
+
+		/* ndctl inject-error --uninject: the record goes, the data stays */
+		if (!m->count || m->sector >= ns->size >> MF_SECTOR_SHIFT ||
+		    m->count > (ns->size >> MF_SECTOR_SHIFT) - m->sector)
+			return -ERANGE;
+		err = bad_pages(ns, m->sector, m->count, &pl);
+		if (!err) {
+			r = nd_uninject_error(ns, m->sector, m->count);
+			err = r < 0 ? (int)r : restore_pages(c->d, ns, &pl, &restored);
+		}
+		free(pl.page);
+		return err;
+	}
 	/* latent (un-notified) errors arrive with scrubbing */
 	if (!(m->flags & MF_INJECT_NOTIFY))
 		return -EOPNOTSUPP;

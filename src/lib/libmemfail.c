@@ -13,6 +13,7 @@
 struct memfail_ctx {
 	struct mf_client c;
 	char buf[MF_MSG_MAX];		/* replies land here */
+	char req[sizeof(struct mf_io_req) + MF_IO_MAX];	/* memfail_write's */
 };
 
 MF_EXPORT int memfail_connect(const char *socket_path, struct memfail_ctx **out)
@@ -260,6 +261,12 @@ MF_EXPORT int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
 			 flags | MEMFAIL_INJECT_NOTIFY, 0);
 }
 
+MF_EXPORT int memfail_uninject_error(struct memfail_ctx *ctx, const char *name,
+				     uint64_t sector, uint64_t count)
+{
+	return range_req(ctx, MF_INJECT, name, sector, count, MF_INJECT_REMOVE, 0);
+}
+
 MF_EXPORT int memfail_clear_errors(struct memfail_ctx *ctx, const char *name,
 				   uint64_t sector, uint64_t count, unsigned flags,
 				   uint64_t *cleared)
@@ -304,10 +311,8 @@ MF_EXPORT int memfail_read(struct memfail_ctx *ctx, const char *name, uint64_t o
 MF_EXPORT int memfail_write(struct memfail_ctx *ctx, const char *name, uint64_t offset,
 			    const void *buf, size_t len)
 {
-	static char req[sizeof(struct mf_io_req) + MF_IO_MAX];
-
 	while (len) {
-		struct mf_io_req *m = (void *)req;
+		struct mf_io_req *m = (void *)ctx->req;
 		size_t chunk = len < MF_IO_MAX ? len : MF_IO_MAX;
 		int err;
 

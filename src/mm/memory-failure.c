@@ -349,6 +349,7 @@ static void shootdown(struct mf_engine *mf, struct collect *c)
 {
 	if (mf->ops && mf->ops->shootdown && c->nr_sd) {
 		mf->ops->shootdown(mf, c->sd, c->nr_sd);
+		mf_shootdown_check_fences(c->sd, c->nr_sd);
 	} else {
 		unsigned i;
 

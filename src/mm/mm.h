@@ -232,6 +232,9 @@ int mf_media_poisoned(struct mf_engine *mf, struct dax_device *dax,
 int mf_media_cleared(struct mf_engine *mf, struct dax_device *dax,
 		     const uint64_t *pages, size_t n);
 
+/* After a shootdown: a mapper that failed to fence counts as silent. */
+void mf_shootdown_check_fences(struct mf_shootdown *sd, unsigned n);
+
 /* printk for the engine and its callers: "fmt" without the newline. */
 void mf_printk(struct mf_engine *mf, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -88,6 +88,23 @@ static size_t lower_bound(const uint64_t *pages, size_t n, uint64_t x)
 	return lo;
 }
 
+/*
+ * A mapper that answered but could not fence a page (its fallback fences
+ * ran out, say) would read poison without a signal: it counts as not
+ * having answered, and is killed like one.  A mapping that went away
+ * meanwhile (-ENOENT) is no longer anybody's concern.
+ */
+void mf_shootdown_check_fences(struct mf_shootdown *sd, unsigned n)
+{
+	unsigned i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < sd[i].n && sd[i].acked; j++)
+			if ((sd[i].w[j].ops & MF_OP_FENCE) && sd[i].w[j].error &&
+			    sd[i].w[j].error != -ENOENT)
+				sd[i].acked = false;
+}
+
 static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 			 const uint64_t *pages, size_t n, unsigned ops, const char *what)
 {
@@ -119,6 +136,7 @@ static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 		goto out;
 	if (mf->ops && mf->ops->shootdown)
 		mf->ops->shootdown(mf, b.sd, b.n);
+	mf_shootdown_check_fences(b.sd, b.n);
 	for (i = 0; i < b.n; i++) {
 		struct mf_task *t = b.sd[i].task;
 

@@ -594,6 +594,14 @@ int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len)
 
 	if (err)
 		return err;
+	/*
+	 * pmem clears poison in whole sectors: a write that covers part of a
+	 * bad sector cannot clear it, and fails with EIO before writing
+	 * anything, as the driver's does.
+	 */
+	if ((off % MF_SECTOR_SIZE && rangeset_check(&ns->bb, off >> MF_SECTOR_SHIFT, 1)) ||
+	    ((off + len) % MF_SECTOR_SIZE && rangeset_check(&ns->bb, (off + len) >> MF_SECTOR_SHIFT, 1)))
+		return -EIO;
 	while (done < len) {
 		ssize_t w = pwrite(ns->data_fd, (const char *)buf + done, len - done,
 				   (off_t)(off + done));

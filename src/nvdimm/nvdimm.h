@@ -107,7 +107,8 @@ int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t cou
 int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count);
 
 /* Driver I/O (pmem_do_read / pmem_do_write): a read touching a bad sector
- * fails with -EIO; a write clears the bad sectors it fully covers. */
+ * fails with -EIO; a write clears the bad sectors it covers, and fails with
+ * -EIO (writing nothing) if it covers part of one. */
 int nd_read(struct nd_namespace *ns, uint64_t off, void *buf, size_t len);
 int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len);
 

@@ -177,6 +177,7 @@ struct mf_ns_list_reply {
 /* MF_INJECT / MF_CLEAR */
 #define MF_INJECT_NOTIFY	(1u << 0)	/* enter into badblocks at once */
 #define MF_CLEAR_ALL		(1u << 1)	/* clear every bad block */
+#define MF_INJECT_REMOVE	(1u << 2)	/* uninject: forget, do not rewrite */
 
 struct mf_range_req {
 	struct mf_hdr hdr;

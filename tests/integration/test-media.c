@@ -164,8 +164,8 @@ static void driver_read_fails_and_write_clears(void **state)
 	assert_int_equal((unsigned char)out[0], 0x5a);
 	/* the page is fenced in the mapper */
 	assert_true(reply_has(actor_cmd(&a, "touch 0 0x2000"), "sigbus"));
-	/* a write over part of the sector clears nothing */
-	assert_int_equal(td_cli(&d, NULL, 0, "write dax0.0 --offset 8200 --input /etc/hostname"), 0);
+	/* a write over part of the bad sector fails and clears nothing */
+	assert_int_not_equal(td_cli(&d, NULL, 0, "write dax0.0 --offset 8200 --input /etc/hostname"), 0);
 	assert_int_not_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 8192 --length 512"), 0);
 	/* a write covering the whole sector clears it and gives the page back */
 	snprintf(path, sizeof(path), "%s/zeros", d.dir);
@@ -226,6 +226,23 @@ static void clear_errors_range(void **state)
 	assert_true(reply_has(actor_cmd(&a, "touch 0 0x3000"), "sigbus"));
 }
 
+static void uninject_keeps_the_data(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(actor_map(&a, &d, "mapper", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 16 --count 8"), 0);
+	assert_true(reply_has(actor_cmd(&a, "touch 0 0x2000"), "sigbus"));
+	/* --uninject forgets the record and rewrites nothing */
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --uninject --block 16 --count 8"), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2000"), "value", -1), 0x5a);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 0x2000 --length 1"), 0);
+	assert_int_equal((unsigned char)out[0], 0x5a);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "inject-error dax0.0 --status"), 0);
+	assert_null(strstr(out, "block"));
+}
+
 static void new_mapping_is_fenced(void **state)
 {
 	const char *r;
@@ -273,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(driver_read_fails_and_write_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_errors_restores_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_errors_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(uninject_keeps_the_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_mapping_is_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_input_changes_nothing, setup, teardown),
 	};

@@ -31,6 +31,7 @@ struct fake {
 	bool present;		/* the unit is in its page tables */
 	pid_t early_tid;	/* its early-kill thread, as the sysctl decides */
 	bool mute;		/* never answers */
+	int fence_err;		/* answers, but its fences fail so */
 	unsigned fences, zaps, unfences;
 	uint64_t zap_addr, zap_len;
 	int signals;
@@ -75,8 +76,10 @@ static void fake_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 
 			if (x->ops & MF_OP_QUERY)
 				x->present = f->present;
-			if (x->ops & MF_OP_FENCE)
+			if (x->ops & MF_OP_FENCE) {
 				f->fences++;
+				x->error = f->fence_err;
+			}
 			if (x->ops & MF_OP_UNFENCE)
 				f->unfences++;
 			if (x->ops & MF_OP_ZAP) {
@@ -362,6 +365,29 @@ static void mute_mapper_is_killed(void **state)
 	assert_int_equal(r.signo, SIGBUS);
 }
 
+static void unfenceable_mapper_is_killed(void **state)
+{
+	struct fake *p, *full;
+	struct mf_current cur;
+	struct mf_raise r;
+
+	(void)state;
+	world_init("linux-6.12", 2 << 20);
+	p = proc("poisoner", 0x40000000, true, 0);
+	full = proc("full", 0x80000000, true, 0);
+	/* its fallback fences ran out: it could read the poison */
+	full->fence_err = -ENOSPC;
+	cur = cur_of(p);
+	assert_int_equal(memory_failure(&w.mf, PFN, MF_ACTION_REQUIRED, &cur, &r), 0);
+	assert_int_equal(full->kills, 1);
+	assert_int_equal(logged("forcibly killing full:1001"), 1);
+	/* a mapping that went away meanwhile is nobody's concern */
+	full->fence_err = -ENOENT;
+	full->kills = 0;
+	assert_int_equal(memory_failure(&w.mf, PFN, MF_ACTION_REQUIRED, &cur, &r), 0);
+	assert_int_equal(full->kills, 0);
+}
+
 static void outside_and_unowned(void **state)
 {
 	struct mf_raise r;
@@ -486,6 +512,7 @@ int main(void)
 		cmocka_unit_test_teardown(linux419_everybody_exact_page, world_free),
 		cmocka_unit_test_teardown(linux4190_kills_unmapped_and_overunmaps, world_free),
 		cmocka_unit_test_teardown(mute_mapper_is_killed, world_free),
+		cmocka_unit_test_teardown(unfenceable_mapper_is_killed, world_free),
 		cmocka_unit_test_teardown(outside_and_unowned, world_free),
 		cmocka_unit_test_teardown(owner_outlives_mapping, world_free),
 		cmocka_unit_test_teardown(panic_without_recovery, world_free),
