@@ -126,7 +126,7 @@ static void errors_reads_writes(void **state)
 	assert_int_equal(nd_read(ns, 4 << 20, buf, 1), -ERANGE);
 	/* a write covering part of the sector fails and changes nothing */
 	assert_int_equal(nd_write(ns, 8192 + 512 + 8, page, 100), -EIO);
-	assert_int_equal(nd_write(ns, 8192, page, 1024 + 8), -EIO);
+	assert_int_equal(nd_write(ns, 8192, page, 512 + 8), -EIO);
 	assert_true(nd_page_bad(ns, 2));
 	/* one that covers it whole clears it */
 	assert_int_equal(nd_write(ns, 8192 + 512, page, 512), 0);
