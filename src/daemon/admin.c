@@ -38,6 +38,7 @@ void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns)
 	i->gid = ns->gid;
 	i->perm = ns->perm;
 	i->nr_mappings = dax ? dax->nr_mmap : 0;
+	i->gen = ns->gen;
 	i->badblock_count = ns->bb.total;
 	i->nr_badblock_ranges = ns->bb.nr;
 	i->nr_hwpoison = ns->hwpoison.nr;

@@ -30,8 +30,21 @@ int conn_accept(struct mfd *d)
 	int fd, one = 1, pidfd;
 
 	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		int err = -errno;
+
+		/*
+		 * Out of descriptors: the pending connection stays pending and
+		 * the listening socket would wake us forever.  Stop listening
+		 * until a connection goes (reap() resumes).
+		 */
+		if ((err == -EMFILE || err == -ENFILE) && !d->listen_paused) {
+			epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
+			d->listen_paused = true;
+			mfd_log(d, 4, "memfaild: out of file descriptors: not accepting connections for now");
+		}
+		return err;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -149,7 +162,7 @@ static void handle_hello(struct conn *c, const struct mf_hdr *h, const void *buf
 		break;
 	case MF_ROLE_REQUEST:
 		/* a process's requests follow its registration */
-		p = proc_find(c->d, c->peer.pid);
+		p = proc_of_conn(c->d, c);
 		if (!p) {
 			send_error(c, h, -ENOENT);
 			return;
@@ -169,8 +182,7 @@ static void handle_hello(struct conn *c, const struct mf_hdr *h, const void *buf
 	conn_send(c, &r, sizeof(r), -1);
 }
 
-static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf,
-		     size_t len, int fd)
+static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len)
 {
 	struct mfd *d = c->d;
 
@@ -183,7 +195,7 @@ static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf,
 	}
 	if (!c->role && h->type == MF_CONSUME) {
 		/* a fault handler's one-shot report */
-		c->proc = proc_find(d, c->peer.pid);
+		c->proc = proc_of_conn(d, c);
 		if (!c->proc) {
 			send_error(c, h, -ENOENT);
 			return;
@@ -206,8 +218,7 @@ static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf,
 			send_error(c, h, -ESRCH);
 			break;
 		}
-		handle_request(c, h, buf, len, fd);
-		fd = -1;
+		handle_request(c, h, buf, len);
 		break;
 	case MF_ROLE_CONTROL:
 		/* late answers to requests given up on, signal acks: drop */
@@ -216,8 +227,6 @@ static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf,
 		send_error(c, h, -ENOTCONN);
 		break;
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 void conn_readable(struct conn *c)
@@ -231,6 +240,9 @@ void conn_readable(struct conn *c)
 		int fd = -1;
 		ssize_t n = sock_recv(c->fd, buf, sizeof(buf), &fd, &c->cred, MSG_DONTWAIT);
 
+		/* no request takes a descriptor: whatever came along goes */
+		if (fd >= 0)
+			close(fd);
 		if (n == -EAGAIN)
 			return;
 		if (n == -EMSGSIZE) {
@@ -243,13 +255,11 @@ void conn_readable(struct conn *c)
 		}
 		if ((size_t)n < sizeof(*h) || h->magic != MF_PROTO_MAGIC ||
 		    h->len != (size_t)n) {
-			if (fd >= 0)
-				close(fd);
 			send_error(c, (size_t)n >= sizeof(*h) ? h : NULL, -EBADMSG);
 			continue;
 		}
 		if (!c->cred.valid)
 			c->cred = c->peer;
-		dispatch(c, h, buf, (size_t)n, fd);
+		dispatch(c, h, buf, (size_t)n);
 	}
 }

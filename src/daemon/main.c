@@ -134,6 +134,7 @@ static void reap(struct mfd *d)
 {
 	struct proc *p, *ptmp;
 	struct conn *c, *ctmp;
+	bool freed = false;
 
 	list_for_each_entry_safe(p, ptmp, &d->procs, node) {
 		if (!p->exited)
@@ -161,6 +162,13 @@ static void reap(struct mfd *d)
 			close(c->peer_pidfd);
 		list_del(&c->node);
 		free(c);
+		freed = true;
+	}
+	if (freed && d->listen_paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->listen_watch };
+
+		if (!epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->listen_fd, &ev))
+			d->listen_paused = false;
 	}
 }
 

@@ -38,6 +38,7 @@ struct proc {
 	struct mf_task task;
 	struct conn *ctl;		/* its service thread */
 	int pidfd;
+	ino_t pidfd_ino;		/* pidfs: one inode per process */
 	struct watch pidfd_watch;
 	uint64_t order;			/* registration order */
 	bool exited;
@@ -82,6 +83,7 @@ struct mfd {
 	uint64_t next_seq;		/* daemon -> client requests */
 	uint64_t boot_ns;
 	uid_t uid;			/* the daemon's own */
+	bool listen_paused;		/* out of fds: see conn_accept() */
 	bool stop;
 };
 
@@ -105,6 +107,8 @@ int send_error(struct conn *c, const struct mf_hdr *req, int error);
 extern const struct mf_peer_ops mfd_peer_ops;
 struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm);
 struct proc *proc_find(struct mfd *d, pid_t pid);
+/* The registered process a connection comes from (pid and pidfd agree). */
+struct proc *proc_of_conn(struct mfd *d, struct conn *c);
 void proc_exit(struct proc *p);
 void proc_pidfd_ready(struct proc *p);
 /* Has it exited, even if the loop has not seen it yet? */
@@ -115,8 +119,7 @@ void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns);
 void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
 
 /* process.c: a mapping process's requests */
-void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len,
-		    int passed_fd);
+void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
 
 /* auth.c: who may do what */
 bool cred_is_admin_of(struct mfd *d, const struct mf_cred *cr, const struct nd_namespace *ns);

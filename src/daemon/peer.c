@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,6 +62,7 @@ struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct proc *p, *old;
+	struct stat st;
 	int pidfd;
 
 	/*
@@ -90,6 +92,8 @@ struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm)
 	mf_task_init(&p->task, ctl->peer.pid, ctl->peer.uid, comm, p);
 	p->ctl = ctl;
 	p->pidfd = pidfd;
+	if (!fstat(pidfd, &st))
+		p->pidfd_ino = st.st_ino;
 	p->order = d->next_order++;
 	p->pidfd_watch.type = W_PIDFD;
 	p->pidfd_watch.ptr = p;
@@ -104,6 +108,23 @@ struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm)
 }
 
 /* Mark the process gone; main.c's reaper frees it after this iteration. */
+struct proc *proc_of_conn(struct mfd *d, struct conn *c)
+{
+	struct proc *p = proc_find(d, c->peer.pid);
+	struct stat st;
+
+	/*
+	 * A connection made by a process that has died since, whose pid went
+	 * to a new process, must not speak for the new one: with pidfs
+	 * (Linux 6.9+) the two pidfds name one process only if their inodes
+	 * agree.
+	 */
+	if (p && c->peer_pidfd >= 0 && p->pidfd_ino && !fstat(c->peer_pidfd, &st) &&
+	    st.st_ino != p->pidfd_ino)
+		return NULL;
+	return p;
+}
+
 void proc_exit(struct proc *p)
 {
 	if (p->exited)
@@ -142,6 +163,7 @@ struct pending {
 	unsigned first, count;		/* the chunk of sd->w this message carries */
 	bool done;			/* stop waiting for it */
 	bool answered;
+	bool unsent;			/* the send failed: it cannot have answered */
 };
 
 static int send_chunk(struct pending *pd, int early_kill)
@@ -270,8 +292,16 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 			x->seq = ++d->next_seq;
 			x->first = j;
 			x->count = sd[i].n - j < MF_SD_MAX ? sd[i].n - j : MF_SD_MAX;
-			if (send_chunk(x, mf->early_kill) < 0)
-				x->done = true;	/* unreachable: no answer */
+			/*
+			 * A mapper that does not take its requests (its socket is
+			 * full, or it closed it) has not unmapped anything: it is
+			 * killed, not taken for gone.  Its connection is closed by
+			 * now, so nothing more is sent to it.
+			 */
+			if (!p->ctl || send_chunk(x, mf->early_kill) < 0) {
+				x->done = x->unsent = true;
+				break;
+			}
 		}
 	}
 
@@ -325,18 +355,23 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 	/* a task is acked when every chunk was answered, or it is gone */
 	for (i = 0; i < n; i++) {
 		struct proc *p = sd[i].task->peer;
-		bool all = true;
+		bool all = true, unsent = false;
 
 		if (sd[i].acked)
 			continue;
-		if (p->exited) {
+		for (j = 0; j < npd; j++) {
+			if (pd[j].sd != &sd[i])
+				continue;
+			if (!pd[j].answered)
+				all = false;
+			if (pd[j].unsent)
+				unsent = true;
+		}
+		if (p->exited && !unsent) {
 			sd_gone(&sd[i]);
 			continue;
 		}
-		for (j = 0; j < npd; j++)
-			if (pd[j].sd == &sd[i] && !pd[j].answered)
-				all = false;
-		sd[i].acked = all;
+		sd[i].acked = all && !unsent;
 	}
 out:
 	free(pd);

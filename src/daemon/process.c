@@ -58,7 +58,7 @@ static int map_register(struct conn *c, const struct mf_hdr *h,
 	uint64_t len, n = 0;
 	int err;
 
-	if (!ns || !ns_to_dax(ns))
+	if (!ns || !ns_to_dax(ns) || ns->gen != m->ns_gen)
 		return -ENODEV;
 	if (!m->len || m->offset % ns->align || m->len % ns->align ||
 	    m->addr % ns->align || m->addr + m->len < m->addr)
@@ -210,13 +210,10 @@ static int consume(struct conn *c, const struct mf_hdr *h, const struct mf_consu
 
 #define REQ(type, buf, len) ((len) == sizeof(type) ? (const type *)(buf) : NULL)
 
-void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len,
-		    int passed_fd)
+void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len)
 {
 	int err = -EBADMSG;
 
-	if (passed_fd >= 0)
-		close(passed_fd);	/* nothing we take fds for */
 	if (c->role == MF_ROLE_FAULT && h->type != MF_CONSUME) {
 		send_error(c, h, -EINVAL);
 		return;

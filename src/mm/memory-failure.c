@@ -485,49 +485,89 @@ int madvise_inject_error(struct mf_engine *mf, struct mf_vma *vma, uint64_t star
 	const struct mf_profile *p = mf->profile;
 	struct dax_device *dax = vma->dax;
 	struct nd_namespace *ns = dax->ns;
-	uint64_t end = start + len, size;
+	uint64_t end = start + len, size, *pages = NULL, *addrs = NULL;
+	size_t n = 0, cap = 0, i;
+	int ret = 0, stop = 0;
 	struct mf_raise r;
-	int ret;
 
 	if (raise)
 		memset(raise, 0, sizeof(*raise));
+	/* the pages the kernel's loop would visit, in its order */
 	for (; start < end; start += size) {
-		uint64_t page, pfn;
+		uint64_t page;
 
 		/* get_user_pages_fast() of an address outside the mapping */
-		if (start < vma->start || start >= vma->start + vma->len)
-			return -EFAULT;
+		if (start < vma->start || start >= vma->start + vma->len) {
+			stop = -EFAULT;
+			break;
+		}
 		page = vma->pgoff + ((start - vma->start) >> MF_PAGE_SHIFT);
-		if (page >= nd_nr_pages(ns))
-			return -EFAULT;
-		pfn = nd_pfn_base(ns) + page;
+		if (page >= nd_nr_pages(ns)) {
+			stop = -EFAULT;
+			break;
+		}
 		/* 6.12 steps by the folio: a whole unit of devdax */
 		size = p->madvise_step_unit ? 1ULL << dax->shift : MF_PAGE_SIZE;
-
 		if (p->madvise_skip_poisoned && nd_page_hwpoison(ns, page))
 			continue;
 		if (advice == MF_MADV_SOFT_OFFLINE) {
 			mf_printk(mf, 6, "Soft offlining pfn %#" PRIx64 " at process virtual address %#" PRIx64,
-				  pfn, start);
+				  nd_pfn_base(ns) + page, start);
 			/* device pages are never online: they cannot migrate */
-			return -EIO;
+			ret = -EIO;
+			goto out;
 		}
+		if (n == cap) {
+			uint64_t *np, *na;
+
+			cap = cap ? cap * 2 : 16;
+			np = realloc(pages, cap * sizeof(*np));
+			if (np)
+				pages = np;
+			na = np ? realloc(addrs, cap * sizeof(*na)) : NULL;
+			if (!na) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			addrs = na;
+		}
+		pages[n] = page;
+		addrs[n++] = start;
+	}
+	if (!n) {
+		ret = stop;
+		goto out;
+	}
+
+	/*
+	 * The media under every one of them goes bad (this is real poison),
+	 * recorded in one transaction before anything else happens.  After a
+	 * panic, or about to panic, there is nothing left to record.
+	 */
+	if (!mf->panicked && mf->recovery) {
+		ret = nd_poison_pages(ns, pages, n);
+		if (ret) {
+			mf_printk(mf, 3, "memfail: %s: cannot record the poison: %s",
+				  ns->name, strerror(-ret));
+			ret = -EIO;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t pfn = nd_pfn_base(ns) + pages[i];
+
 		mf_printk(mf, 6, "Injecting memory failure for pfn %#" PRIx64 " at process virtual address %#" PRIx64,
-			  pfn, start);
-		if (mf->panicked || !mf->recovery) {
-			ret = memory_failure(mf, pfn, MF_ACTION_REQUIRED | MF_SW_SIMULATED, cur, &r);
-			return ret;
-		}
-		/* the media under the page goes bad: this is real poison */
-		ret = nd_inject_error(ns, page * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE);
-		if (ret)
-			return ret;
+			  pfn, addrs[i]);
 		ret = memory_failure(mf, pfn, MF_ACTION_REQUIRED | MF_SW_SIMULATED, cur, &r);
 		/* one SIGBUS pending at a time: the first one is delivered */
 		if (raise && !raise->signo && r.signo)
 			*raise = r;
 		if (ret)
-			return ret;
+			goto out;
 	}
-	return 0;
+	ret = stop;
+out:
+	free(pages);
+	free(addrs);
+	return ret;
 }

@@ -104,6 +104,8 @@ void mf_task_init(struct mf_task *t, pid_t pid, uid_t uid, const char *comm,
 /* Unlink every mapping of the task (it exited or execed). */
 void mf_task_exit(struct mf_task *t);
 
+#define MF_MAX_VMAS	65530	/* vm.max_map_count's default */
+
 int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
 		  struct mf_vma **out);

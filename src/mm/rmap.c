@@ -54,6 +54,9 @@ int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 	 * pieces before the whole goes, so that its pages never leave the
 	 * rmap.  Ids are unique.
 	 */
+	/* as vm.max_map_count bounds a process's VMAs */
+	if (t->nr_vmas >= MF_MAX_VMAS)
+		return -ENOMEM;
 	list_for_each_entry(vma, &t->vmas, task_node)
 		if (vma->id == id)
 			return -EEXIST;

@@ -11,11 +11,22 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-#include "../util/fence.h"
 #include "../util/util.h"
 #include "copy_mc.h"
 #include "nvdimm.h"
 #include "store.h"
+
+/* FNV-1a of the uuid: a namespace's identity beyond its reusable id */
+static uint64_t uuid_gen(const char *uuid)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *uuid; uuid++) {
+		h ^= (unsigned char)*uuid;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
 
 static void ns_set_names(struct nd_namespace *ns)
 {
@@ -80,6 +91,7 @@ static int load_ns(const struct nd_store_ns *row, void *arg)
 	ns->id = row->id;
 	ns_set_names(ns);
 	strlcpy_mf(ns->uuid, row->uuid, sizeof(ns->uuid));
+	ns->gen = uuid_gen(ns->uuid);
 	ns->mode = row->mode;
 	ns->size = row->size;
 	ns->align = row->align;
@@ -92,15 +104,37 @@ static int load_ns(const struct nd_store_ns *row, void *arg)
 		ns_free(ns);
 		return -ENOMEM;
 	}
+	/*
+	 * The data file is the namespace's media.  If something outside the
+	 * daemon took it away or cut it short (its owner can truncate the
+	 * descriptor it was given), the namespace comes back with what is
+	 * left, at its size, and its bad-sector records: one damaged
+	 * namespace does not keep the others offline.
+	 */
 	ns->data_fd = open(ns->data_path, O_RDWR | O_CLOEXEC);
-	if (ns->data_fd < 0 || fstat(ns->data_fd, &st) ||
-	    (uint64_t)st.st_size != ns->size) {
-		int err = ns->data_fd < 0 ? -errno : -EUCLEAN;
+	if (ns->data_fd < 0 && errno == ENOENT) {
+		fprintf(stderr, "memfaild: %s: data file %s is missing: its data is lost, it starts out zeroed\n",
+			ns->name, ns->data_path);
+		ns->data_fd = open(ns->data_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (ns->data_fd < 0 || fstat(ns->data_fd, &st)) {
+		int err = -errno;
 
 		fprintf(stderr, "memfaild: %s: data file %s: %s\n", ns->name,
 			ns->data_path, strerror(-err));
 		ns_free(ns);
 		return err;
+	}
+	if ((uint64_t)st.st_size != ns->size) {
+		fprintf(stderr, "memfaild: %s: data file %s has %lld bytes instead of %llu: restored to its size\n",
+			ns->name, ns->data_path, (long long)st.st_size,
+			(unsigned long long)ns->size);
+		if (ftruncate(ns->data_fd, (off_t)ns->size)) {
+			int err = -errno;
+
+			ns_free(ns);
+			return err;
+		}
 	}
 	region_link(region, ns);
 	return 0;
@@ -192,6 +226,22 @@ static int region_alloc_phys(struct nd_region *region, uint64_t size,
 	return 0;
 }
 
+/* A new or removed data file's directory entry reaches the disk. */
+static int sync_data_dir(struct nd_region *region)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/data", region->state_dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static uint32_t region_free_id(struct nd_region *region)
 {
 	uint32_t id = 0;
@@ -225,6 +275,7 @@ int nd_namespace_create(struct nd_region *region, const struct nd_create_args *a
 	ns_set_names(ns);
 	uuid_generate(u);
 	uuid_unparse_lower(u, ns->uuid);
+	ns->gen = uuid_gen(ns->uuid);
 	ns->mode = a->mode;
 	ns->size = a->size;
 	ns->align = a->align;
@@ -258,10 +309,14 @@ int nd_namespace_create(struct nd_region *region, const struct nd_create_args *a
 		if (err)
 			goto fail_unlink;
 	}
+	/* the file and its name are on disk before the record names them */
 	if (fsync(ns->data_fd)) {
 		err = -errno;
 		goto fail_unlink;
 	}
+	err = sync_data_dir(region);
+	if (err)
+		goto fail_unlink;
 	row = (struct nd_store_ns){
 		.id = ns->id, .uuid = ns->uuid, .mode = ns->mode, .size = ns->size,
 		.align = ns->align, .phys_base = ns->phys_base, .uid = ns->uid,
@@ -302,6 +357,7 @@ int nd_namespace_destroy(struct nd_namespace *ns)
 		return err;
 	/* The record is gone: the data file is garbage from here on. */
 	unlink(ns->data_path);
+	sync_data_dir(region);
 	list_del(&ns->node);
 	region->nr_namespaces--;
 	ns_free(ns);
@@ -364,35 +420,46 @@ bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page)
 	return u64set_has(&ns->hwpoison, page);
 }
 
-void nd_view_fence(struct nd_namespace *ns, uint64_t page)
+/*
+ * The daemon's view fences with mprotect(): it maps nothing else, few
+ * ranges are poisoned, and a run of any length is one call.  If a fence
+ * cannot be put up (too many VMAs), reads are still refused by the
+ * bad-sector check before they reach the view.
+ */
+void nd_view_fence_pages(struct nd_namespace *ns, uint64_t first, uint64_t n)
 {
 	if (ns->view)
-		fence_range((char *)ns->view + page * MF_PAGE_SIZE, MF_PAGE_SIZE);
+		mprotect((char *)ns->view + first * MF_PAGE_SIZE, n * MF_PAGE_SIZE, PROT_NONE);
+}
+
+void nd_view_fence(struct nd_namespace *ns, uint64_t page)
+{
+	nd_view_fence_pages(ns, page, 1);
 }
 
 void nd_view_unfence(struct nd_namespace *ns, uint64_t page)
 {
 	if (ns->view)
-		unfence_range((char *)ns->view + page * MF_PAGE_SIZE, MF_PAGE_SIZE,
-			      FENCE_GUARD, PROT_READ);
+		mprotect((char *)ns->view + page * MF_PAGE_SIZE, MF_PAGE_SIZE, PROT_READ);
 }
 
 /*
- * Change the bad sectors [s, e) (set or clear) durably.  The window
- * [lo, hi) covers every range the change can merge or split; its old
- * content is kept so that a failed commit can be undone in memory.
- * On a clear, pages left without bad sectors lose their poison flag.
+ * Bad-sector changes.  Each is applied in memory and to the store's copy
+ * of the same window of ranges inside one transaction; if the commit
+ * fails, memory goes back to a copy taken before.  Only after the commit
+ * does the daemon's view follow (fenced, or given back).
  */
-static int64_t bb_change(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set)
+
+/* Apply one change inside an open transaction. */
+static int64_t bb_apply(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set)
 {
-	struct nd_store *st = ns->region->store;
 	struct rangeset *bb = &ns->bb;
-	struct rangeset old;
-	uint64_t lo = s, hi = e, p;
-	size_t i, j, k, a, b;
+	uint64_t lo = s, hi = e;
+	size_t i, j, a, b;
 	int64_t res;
 	int err;
 
+	/* the window: every range the change can merge with or split */
 	i = rangeset_lookup(bb, s ? s - 1 : 0);
 	for (j = i; j < bb->nr && bb->r[j].start <= e; j++) {
 		if (bb->r[j].start < lo)
@@ -400,45 +467,102 @@ static int64_t bb_change(struct nd_namespace *ns, uint64_t s, uint64_t e, bool s
 		if (bb->r[j].start + bb->r[j].count > hi)
 			hi = bb->r[j].start + bb->r[j].count;
 	}
-	rangeset_init(&old);
-	for (k = i; k < j; k++) {
-		if (rangeset_set(&old, bb->r[k].start, bb->r[k].count)) {
-			rangeset_free(&old);
-			return -ENOMEM;
-		}
-	}
 	res = set ? rangeset_set(bb, s, e - s) : rangeset_clear(bb, s, e - s);
 	if (res < 0)
-		goto out;
+		return res;
 	a = rangeset_lookup(bb, lo);
 	for (b = a; b < bb->nr && bb->r[b].start < hi; b++)
 		;
+	err = nd_store_bb_replace(ns->region->store, ns->id, lo, hi, bb->r + a, b - a);
+	return err ? err : res;
+}
+
+/* The daemon's view after a committed change; `before` holds (at least)
+ * the ranges that were bad in [s, e) before it. */
+static void bb_view_follow(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set,
+			   const struct rangeset *before)
+{
+	uint64_t first = s / MF_SECTORS_PER_PAGE, last = (e - 1) / MF_SECTORS_PER_PAGE, p;
+	size_t i;
+
+	if (set) {
+		nd_view_fence_pages(ns, first, last - first + 1);
+		return;
+	}
+	/* only pages that were bad can have come back */
+	for (i = rangeset_lookup(before, s); i < before->nr && before->r[i].start < e; i++) {
+		uint64_t a = before->r[i].start / MF_SECTORS_PER_PAGE;
+		uint64_t b = (before->r[i].start + before->r[i].count - 1) / MF_SECTORS_PER_PAGE;
+
+		for (p = a < first ? first : a; p <= b && p <= last; p++) {
+			if (nd_page_bad(ns, p))
+				continue;
+			u64set_del(&ns->hwpoison, p);
+			nd_view_unfence(ns, p);
+		}
+	}
+}
+
+static int rangeset_copy(struct rangeset *dst, const struct rangeset *src)
+{
+	rangeset_init(dst);
+	if (!src->nr)
+		return 0;
+	dst->r = malloc(src->nr * sizeof(*src->r));
+	if (!dst->r)
+		return -ENOMEM;
+	memcpy(dst->r, src->r, src->nr * sizeof(*src->r));
+	dst->nr = dst->cap = src->nr;
+	dst->total = src->total;
+	return 0;
+}
+
+/*
+ * Make ranges[i] (sectors, [start, start + count)) bad (set) or good,
+ * all in one transaction.  Returns the sectors changed or -errno, and then
+ * nothing changed.
+ */
+static int64_t bb_change_many(struct nd_namespace *ns, const struct range *ranges,
+			      size_t n, bool set)
+{
+	struct nd_store *st = ns->region->store;
+	struct rangeset before;
+	int64_t total = 0, r = 0;
+	size_t i;
+	int err;
+
+	err = rangeset_copy(&before, &ns->bb);
+	if (err)
+		return err;
 	err = nd_store_begin(st);
-	if (!err)
-		err = nd_store_bb_replace(st, ns->id, lo, hi, bb->r + a, b - a);
+	for (i = 0; !err && i < n; i++) {
+		r = bb_apply(ns, ranges[i].start, ranges[i].start + ranges[i].count, set);
+		if (r < 0)
+			err = (int)r;
+		else
+			total += r;
+	}
 	if (!err)
 		err = nd_store_commit(st);
 	else
 		nd_store_rollback(st);
 	if (err) {
-		/* undo: the window held exactly the old ranges */
-		rangeset_clear(bb, lo, hi - lo);
-		for (k = 0; k < old.nr; k++)
-			rangeset_set(bb, old.r[k].start, old.r[k].count);
-		res = err;
-		goto out;
+		/* nothing happened: the old ranges come back whole */
+		rangeset_free(&ns->bb);
+		ns->bb = before;
+		return err;
 	}
-	for (p = s / MF_SECTORS_PER_PAGE; p <= (e - 1) / MF_SECTORS_PER_PAGE; p++) {
-		if (set) {
-			nd_view_fence(ns, p);
-		} else if (!nd_page_bad(ns, p)) {
-			u64set_del(&ns->hwpoison, p);
-			nd_view_unfence(ns, p);
-		}
-	}
-out:
-	rangeset_free(&old);
-	return res;
+	for (i = 0; i < n; i++)
+		bb_view_follow(ns, ranges[i].start, ranges[i].start + ranges[i].count, set, &before);
+	rangeset_free(&before);
+	return total;
+}
+
+static int64_t bb_change(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set)
+{
+	struct range r = { .start = s, .count = e - s };
+
+	return bb_change_many(ns, &r, 1, set);
 }
 
 static int check_sectors(const struct nd_namespace *ns, uint64_t sector, uint64_t count)
@@ -456,7 +580,35 @@ int nd_inject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count)
 
 	if (err)
 		return err;
-	return (int)bb_change(ns, sector, sector + count, true);
+	/* every page of it gets fenced in every mapper: keep that bounded */
+	if (count > ND_INJECT_MAX_SECTORS)
+		return -E2BIG;
+	err = (int)bb_change(ns, sector, sector + count, true);
+	return err < 0 ? err : 0;
+}
+
+int nd_poison_pages(struct nd_namespace *ns, const uint64_t *pages, size_t n)
+{
+	struct range *r;
+	int64_t ret;
+	size_t i;
+
+	if (!n)
+		return 0;
+	r = malloc(n * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (pages[i] >= nd_nr_pages(ns)) {
+			free(r);
+			return -ERANGE;
+		}
+		r[i].start = pages[i] * MF_SECTORS_PER_PAGE;
+		r[i].count = MF_SECTORS_PER_PAGE;
+	}
+	ret = bb_change_many(ns, r, n, true);
+	free(r);
+	return ret < 0 ? (int)ret : 0;
 }
 
 int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count)
@@ -517,7 +669,6 @@ int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count
 
 static int map_view(struct nd_namespace *ns)
 {
-	uint64_t p;
 	size_t i;
 	void *v;
 
@@ -528,10 +679,12 @@ static int map_view(struct nd_namespace *ns)
 		return -errno;
 	ns->view = v;
 	/* set_mce_nospec() for everything already known bad */
-	for (i = 0; i < ns->bb.nr; i++)
-		for (p = ns->bb.r[i].start / MF_SECTORS_PER_PAGE;
-		     p <= (ns->bb.r[i].start + ns->bb.r[i].count - 1) / MF_SECTORS_PER_PAGE; p++)
-			nd_view_fence(ns, p);
+	for (i = 0; i < ns->bb.nr; i++) {
+		uint64_t a = ns->bb.r[i].start / MF_SECTORS_PER_PAGE;
+		uint64_t b = (ns->bb.r[i].start + ns->bb.r[i].count - 1) / MF_SECTORS_PER_PAGE;
+
+		nd_view_fence_pages(ns, a, b - a + 1);
+	}
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct nd_namespace {
 	char name[32];			/* namespace0.Y */
 	char chardev[32];		/* dax0.Y */
 	char uuid[40];
+	uint64_t gen;			/* from the uuid: tells a reused id apart */
 	enum nd_mode mode;
 	uint64_t size;
 	uint64_t align;
@@ -95,8 +96,14 @@ static inline uint64_t nd_nr_pages(const struct nd_namespace *ns)
 	return ns->size >> 12;
 }
 
-/* Error injection: mark sectors bad (durably). */
+/* At most this many sectors per injection (4 GiB): every page of it is
+ * fenced in every mapper. */
+#define ND_INJECT_MAX_SECTORS	(8ULL << 20)
+
+/* Error injection: mark sectors bad (durably); -E2BIG past the limit. */
 int nd_inject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
+/* The media under these pages goes bad, all in one transaction. */
+int nd_poison_pages(struct nd_namespace *ns, const uint64_t *pages, size_t n);
 /* Remove injected errors without writing (ndctl inject-error --uninject). */
 int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
 /*
@@ -124,6 +131,7 @@ bool nd_page_bad(const struct nd_namespace *ns, uint64_t page);
  * clear.  Cheap no-ops while the view is not mapped.
  */
 void nd_view_fence(struct nd_namespace *ns, uint64_t page);
+void nd_view_fence_pages(struct nd_namespace *ns, uint64_t first, uint64_t n);
 void nd_view_unfence(struct nd_namespace *ns, uint64_t page);
 
 #endif /* MF_NVDIMM_H */

@@ -59,6 +59,16 @@ static void kept_forget_locked(uintptr_t start, size_t len)
 		u64set_for_each(&kept, forget_unit, range);
 }
 
+void fencetab_lock(void)
+{
+	pthread_mutex_lock(&ftab_lock);
+}
+
+void fencetab_unlock(void)
+{
+	pthread_mutex_unlock(&ftab_lock);
+}
+
 void units_keep(uintptr_t unit)
 {
 	pthread_mutex_lock(&ftab_lock);

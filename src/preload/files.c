@@ -23,6 +23,7 @@
 
 struct dax_fd {
 	bool used;
+	bool readable;
 	bool writable;
 	struct dax_ns ns;
 };
@@ -37,6 +38,16 @@ static size_t nr_fds;
 #define FD_FAST	65536
 static atomic_uchar is_dax_fd[FD_FAST];
 static atomic_int any_dax_fd;
+
+void files_lock(void)
+{
+	pthread_mutex_lock(&fd_lock);
+}
+
+void files_unlock(void)
+{
+	pthread_mutex_unlock(&fd_lock);
+}
 
 static void fd_set_entry(int fd, const struct dax_fd *e)
 {
@@ -93,7 +104,7 @@ static bool fd_get_entry(int fd, struct dax_fd *out)
 	return found;
 }
 
-bool dax_fd_get(int fd, struct dax_ns *ns, bool *writable)
+bool dax_fd_get(int fd, struct dax_ns *ns, bool *readable, bool *writable)
 {
 	struct dax_fd e;
 
@@ -101,6 +112,8 @@ bool dax_fd_get(int fd, struct dax_ns *ns, bool *writable)
 		return false;
 	if (ns)
 		*ns = e.ns;
+	if (readable)
+		*readable = e.readable;
 	if (writable)
 		*writable = e.writable;
 	return true;
@@ -165,8 +178,10 @@ static int dax_open(const char *path, int flags)
 		real.fcntl(fd, F_SETFD, 0);
 	memset(&e, 0, sizeof(e));
 	e.used = true;
+	e.readable = (flags & O_ACCMODE) != O_WRONLY;
 	e.writable = m.writable;
 	e.ns.id = r.ns.id;
+	e.ns.gen = r.ns.gen;
 	e.ns.size = r.ns.size;
 	e.ns.align = r.ns.align;
 	e.ns.phys_base = r.ns.phys_base;
@@ -310,7 +325,7 @@ PRELOAD_ENTRY int fcntl64(int fd, int cmd, ...)
 /* Device-dax has no read or write file operations. */
 #define NO_RW(fd, call) do {					\
 	EARLY(call);						\
-	if (dax_fd_get(fd, NULL, NULL)) {			\
+	if (dax_fd_get(fd, NULL, NULL, NULL)) {			\
 		errno = EINVAL;					\
 		return -1;					\
 	}							\
@@ -365,7 +380,7 @@ PRELOAD_ENTRY int fallocate(int fd, int mode, off_t off, off_t len)
 {
 	EARLY(real.fallocate(fd, mode, off, len));
 	/* vfs_fallocate() on a character device */
-	if (dax_fd_get(fd, NULL, NULL)) {
+	if (dax_fd_get(fd, NULL, NULL, NULL)) {
 		errno = ENODEV;
 		return -1;
 	}

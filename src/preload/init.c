@@ -228,17 +228,28 @@ ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_
  */
 static sigset_t fork_mask;
 
-/* The shim's lock order: shim.lock, maps, req_lock, the fence table. */
+/*
+ * The shim's lock order: shim.lock, maps, req_lock, the fence table, the
+ * fd table, the signal dispositions.  fork() takes them all, so that the
+ * child finds none held by a thread it does not have (and no fence half
+ * put up).
+ */
 static void before_fork(void)
 {
 	shim_block(&fork_mask);
 	pthread_mutex_lock(&shim.lock);
 	map_lock();
 	pthread_mutex_lock(&shim.req_lock);
+	fencetab_lock();
+	files_lock();
+	signals_lock();
 }
 
 static void after_fork_parent(void)
 {
+	signals_unlock();
+	files_unlock();
+	fencetab_unlock();
 	pthread_mutex_unlock(&shim.req_lock);
 	map_unlock();
 	pthread_mutex_unlock(&shim.lock);
@@ -249,6 +260,10 @@ static void after_fork_child(void)
 {
 	bool was_active = atomic_load(&shim.active);
 
+	/* one thread now: every lock is ours to drop */
+	signals_unlock();
+	files_unlock();
+	fencetab_unlock();
 	map_unlock();
 	pthread_mutex_init(&shim.req_lock, NULL);
 	pthread_mutex_init(&shim.lock, NULL);

@@ -46,7 +46,7 @@ static int inject_segment(const struct map_view *v, uintptr_t start, size_t len,
 	memcpy(m.comm, comm, sizeof(m.comm));
 	n = shim_call(&m, sizeof(m), &r, sizeof(r), NULL);
 	if (n < 0)
-		return (int)n;
+		return -EIO;	/* the daemon is gone */
 	if ((size_t)n == sizeof(r) && r.raise.signo && !raise->signo)
 		*raise = r.raise;
 	return r.r.error;

@@ -33,6 +33,7 @@ struct map_slot {
 	bool dontfork;
 	uint64_t start, len;
 	uint64_t id;
+	uint64_t ns_gen;
 	uint32_t ns_id;
 	uint64_t ns_off;
 	uint64_t align;
@@ -60,6 +61,7 @@ static void slot_view(const struct map_slot *s, struct map_view *v)
 	v->start = s->start;
 	v->len = s->len;
 	v->id = s->id;
+	v->ns_gen = s->ns_gen;
 	v->ns_id = s->ns_id;
 	v->ns_off = s->ns_off;
 	v->align = s->align;
@@ -163,6 +165,7 @@ static void slot_publish(struct map_slot *s, const struct map_view *v)
 	s->start = v->start;
 	s->len = v->len;
 	s->id = v->id;
+	s->ns_gen = v->ns_gen;
 	s->ns_id = v->ns_id;
 	s->ns_off = v->ns_off;
 	s->align = v->align;
@@ -275,6 +278,7 @@ static int map_register(const struct map_view *v)
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = MF_MAP_REGISTER;
 	m.map_id = v->id;
+	m.ns_gen = v->ns_gen;
 	m.ns_id = v->ns_id;
 	m.prot = (uint32_t)v->prot;
 	m.offset = v->ns_off;
@@ -337,7 +341,7 @@ static void *place_aligned(size_t len, uint64_t align)
 }
 
 static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off,
-		      const struct dax_ns *ns, bool writable)
+		      const struct dax_ns *ns, bool readable, bool writable)
 {
 	int type = flags & MAP_TYPE;
 	struct map_view v;
@@ -352,7 +356,9 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 		goto einval;	/* "unaligned vma" */
 	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && (uintptr_t)addr % ns->align)
 		goto einval;
-	if ((prot & PROT_WRITE) && !writable) {
+	/* as mmap(2): the file must be open for reading, and for writing if
+	 * the shared mapping is to be writable */
+	if (!readable || ((prot & PROT_WRITE) && !writable)) {
 		errno = EACCES;
 		return MAP_FAILED;
 	}
@@ -387,7 +393,7 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 		goto out_unlock;
 	}
 	v = (struct map_view){
-		.start = (uintptr_t)p, .len = len, .id = next_id++, .ns_id = ns->id,
+		.start = (uintptr_t)p, .len = len, .id = next_id++, .ns_gen = ns->gen, .ns_id = ns->id,
 		.ns_off = (uint64_t)off, .align = ns->align, .prot = prot,
 	};
 	if (v.align == 4096)
@@ -403,6 +409,9 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 		slot_free(s);
 		fencetab_del_range(v.start, v.len);
 		real.munmap(p, len);
+		/* the daemon is gone: so is the device */
+		if (err == -ECONNRESET || err == -EPIPE || err == -ENOTCONN || err == -ETIMEDOUT)
+			err = -ENODEV;
 	}
 out_unlock:
 	map_unlock();
@@ -493,13 +502,13 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 
 PRELOAD_ENTRY void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+	bool readable, writable;
 	struct dax_ns ns;
-	bool writable;
 	void *p;
 
 	EARLY(real.mmap(addr, len, prot, flags, fd, off));
-	if (!(flags & MAP_ANONYMOUS) && dax_fd_get(fd, &ns, &writable))
-		return dax_mmap(addr, len, prot, flags, fd, off, &ns, writable);
+	if (!(flags & MAP_ANONYMOUS) && dax_fd_get(fd, &ns, &readable, &writable))
+		return dax_mmap(addr, len, prot, flags, fd, off, &ns, readable, writable);
 	if ((flags & MAP_FIXED) && overlaps_dax((uintptr_t)addr, len)) {
 		sigset_t old;
 		int err;

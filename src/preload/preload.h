@@ -115,14 +115,23 @@ void shim_unblock(const sigset_t *old);
 /* ---- dax file descriptors (files.c) ---- */
 struct dax_ns {
 	uint32_t id;
+	uint64_t gen;
 	uint64_t size;
 	uint64_t align;
 	uint64_t phys_base;
 	char name[MF_NAME_LEN];
 };
 
+/* fork() takes every shim lock (init.c); each table offers its own. */
+void files_lock(void);
+void files_unlock(void);
+void fencetab_lock(void);
+void fencetab_unlock(void);
+void signals_lock(void);
+void signals_unlock(void);
+
 /* Is fd a /dev/daxX.Y descriptor?  Copies what we know of it. */
-bool dax_fd_get(int fd, struct dax_ns *ns, bool *writable);
+bool dax_fd_get(int fd, struct dax_ns *ns, bool *readable, bool *writable);
 bool shim_fd_internal(int fd);
 /* Move a new internal fd up, out of the program's way. */
 int shim_fd_move_high(int fd);
@@ -133,6 +142,7 @@ int shim_fd_relocate(int fd);
 struct map_view {
 	uint64_t start, len;
 	uint64_t id;
+	uint64_t ns_gen;
 	uint32_t ns_id;
 	uint64_t ns_off;
 	uint64_t align;

@@ -27,6 +27,16 @@ static atomic_bool segv_owned;
 static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool mfsig_blocked;	/* the program's view of its mask */
 
+void signals_lock(void)
+{
+	pthread_mutex_lock(&sig_lock);
+}
+
+void signals_unlock(void)
+{
+	pthread_mutex_unlock(&sig_lock);
+}
+
 static void install_segv(void)
 {
 	struct sigaction sa;
@@ -39,22 +49,33 @@ static void install_segv(void)
 	real.sigaction(SIGSEGV, &sa, NULL);
 }
 
+/*
+ * The AO handler interrupts what the thread was doing before the SIGBUS
+ * does: whether an interrupted system call restarts must be the program's
+ * SIGBUS handler's choice (SA_RESTART), so ours copies it.
+ */
+static void install_ao(void)
+{
+	struct sigaction sa, bus;
+
+	real.sigaction(SIGBUS, NULL, &bus);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = ao_handler;
+	sa.sa_flags = SA_SIGINFO | (bus.sa_flags & SA_RESTART);
+	/* SIGBUS raised in the handler lands after it, in the interrupted
+	 * context */
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGBUS);
+	real.sigaction(MF_SIGNO, &sa, NULL);
+}
+
 void signals_activate(void)
 {
-	struct sigaction sa;
-
 	pthread_mutex_lock(&sig_lock);
 	if (!atomic_load(&segv_owned)) {
 		real.sigaction(SIGSEGV, NULL, &prog_segv);
 		install_segv();
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = ao_handler;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
-		/* SIGBUS raised in the handler lands after it, in the
-		 * interrupted context */
-		sigemptyset(&sa.sa_mask);
-		sigaddset(&sa.sa_mask, SIGBUS);
-		real.sigaction(MF_SIGNO, &sa, NULL);
+		install_ao();
 		atomic_store(&segv_owned, true);
 	}
 	pthread_mutex_unlock(&sig_lock);
@@ -64,14 +85,17 @@ void signals_forward_segv(int sig, siginfo_t *si, void *uctx)
 {
 	struct sigaction p = prog_segv;
 
+	if (p.sa_handler == SIG_IGN && si->si_code <= 0)
+		return;		/* sent, not a fault: ignored, as asked */
 	if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) {
 		struct sigaction dfl;
 
-		/* a fault happens again on return and kills, as it would have */
+		/* a fault happens again on return and kills, as it would have
+		 * (the kernel forces a fault's signal even when ignored) */
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		real.sigaction(sig, &dfl, NULL);
-		if (si->si_code <= 0 && p.sa_handler == SIG_DFL)
+		if (si->si_code <= 0)
 			syscall(SYS_rt_tgsigqueueinfo, getpid(), shim_gettid(), sig, si);
 		return;
 	}
@@ -94,6 +118,18 @@ PRELOAD_ENTRY int sigaction(int sig, const struct sigaction *act, struct sigacti
 		if (act)
 			prog_mfsig = *act;
 		return 0;
+	}
+	if (sig == SIGBUS && atomic_load(&segv_owned)) {
+		int ret = real.sigaction(sig, act, oact);
+
+		if (!ret && act) {
+			shim_block(&old);
+			pthread_mutex_lock(&sig_lock);
+			install_ao();
+			pthread_mutex_unlock(&sig_lock);
+			shim_unblock(&old);
+		}
+		return ret;
 	}
 	if (sig != SIGSEGV || !atomic_load(&segv_owned))
 		return real.sigaction(sig, act, oact);

@@ -127,6 +127,7 @@ struct mf_ns_info {
 	uint32_t uid, gid;
 	uint32_t perm;			/* st_mode permission bits */
 	uint32_t nr_mappings;
+	uint64_t gen;			/* which namespace of that name: ids are reused */
 	uint64_t badblock_count;	/* sectors */
 	uint64_t nr_badblock_ranges;
 	uint64_t nr_hwpoison;		/* pages memory_failure() marked */
@@ -289,6 +290,7 @@ struct mf_ns_open {
 struct mf_map_register {
 	struct mf_hdr hdr;
 	uint64_t map_id;
+	uint64_t ns_gen;	/* from MF_NS_OPEN: a destroyed namespace's fd is refused */
 	uint32_t ns_id;
 	uint32_t prot;
 	uint64_t offset;	/* in the namespace, bytes */

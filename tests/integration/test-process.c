@@ -151,6 +151,48 @@ static void partial_munmap_keeps_the_rest(void **state)
 	assert_int_equal(td_log_count(&d, "recovery action"), 1);
 }
 
+static void fork_with_threads_does_not_hang(void **state)
+{
+	const char *r;
+
+	(void)state;
+	/* fork() while another thread is in the shim's fd table */
+	assert_int_equal(actor_map(&a, &d, "forker", "/dev/dax0.0", 0x400000, -1), 0);
+	r = actor_cmd(&a, "forkstress 300");
+	assert_true(reply_has(r, "ok"));
+	assert_int_equal(reply_int(r, "hung", -1), 0);
+}
+
+static void ignored_segv_keeps_poison_handling(void **state)
+{
+	(void)state;
+	/* a SIGSEGV sent (not a fault) while ignored changes nothing */
+	assert_int_equal(actor_map(&a, &d, "ignorer", "/dev/dax0.0", 0x400000, -1), 0);
+	assert_true(reply_has(actor_cmd(&a, "segv ignore"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "raise 11"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "handler none"), "ok"));
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 8 --count 1"), 0);
+	/* the touch is a consumption: it dies of SIGBUS, as on Linux */
+	assert_null(actor_cmd(&a, "touch 0 0x1000"));
+	assert_true(actor_killed_by(&a, SIGBUS));
+}
+
+static void daemon_gone_device_gone(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_int_equal(actor_map(&a, &d, "orphan", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	td_stop(&d);
+	/* what is mapped stays mapped; a new mapping of the device fails as
+	 * a device that went away does */
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 0x5a);
+	r = actor_cmd(&a, "mmap 0x200000 0");
+	assert_int_equal(reply_int(r, "errno", 0), 19);
+	r = actor_cmd(&a, "madvise 0 0x1000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "errno", 0), 5);
+}
+
 static int sh(const char *fmt, ...)
 {
 	char cmd[2048];
@@ -206,6 +248,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(eperm_without_sys_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(owner_may_poison_own_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(partial_munmap_keeps_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(fork_with_threads_does_not_hang, setup, teardown),
+		cmocka_unit_test_setup_teardown(ignored_segv_keeps_poison_handling, setup, teardown),
+		cmocka_unit_test_setup_teardown(daemon_gone_device_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(memfail_run_embedded, setup, teardown),
 		cmocka_unit_test_setup_teardown(memfail_run_uses_running_daemon, setup, teardown),
 	};

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,64 @@ static void malformed_requests(void **state)
 	assert_null(strstr(out, "badblock_count"));
 	/* and the well-formed one works */
 	assert_int_equal(raw(&inj, sizeof(inj), true), 0);
+	daemon_alive();
+}
+
+static int count_fds(pid_t pid)
+{
+	char cmd[128], out[32];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
+	f = popen(cmd, "r");
+	if (f && fgets(out, sizeof(out), f))
+		n = atoi(out);
+	if (f)
+		pclose(f);
+	return n;
+}
+
+static void passed_descriptors_do_not_leak(void **state)
+{
+	struct mf_hello h = { .hdr = { .magic = MF_PROTO_MAGIC, .type = MF_HELLO,
+				       .len = sizeof(h), .seq = 1 },
+			      .version = MF_PROTO_VERSION, .role = MF_ROLE_ADMIN };
+	char buf[256];
+	int fd, nul, i, before;
+
+	(void)state;
+	before = count_fds(d.pid);
+	nul = open("/dev/null", O_RDONLY);
+	fd = unix_connect_seqpacket(d.sock);
+	assert_true(fd >= 0 && nul >= 0);
+	/* a descriptor with every message, requests that take none */
+	for (i = 0; i < 200; i++) {
+		assert_true(sock_send(fd, &h, sizeof(h), nul, false, 0) > 0);
+		assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+	}
+	close(fd);
+	close(nul);
+	usleep(100000);
+	assert_true(count_fds(d.pid) <= before + 1);
+	daemon_alive();
+}
+
+static void many_mappings_of_a_stopped_peer(void **state)
+{
+	const char *r;
+
+	(void)state;
+	/* more mappings of one page than one shootdown message holds */
+	assert_int_equal(td_cli(&d, NULL, 0, "create-namespace --size 4M --align 4K"), 0);
+	assert_int_equal(actor_map(&a, &d, "hoarder", "/dev/dax0.1", 0x1000, -1), 0);
+	r = actor_cmd(&a, "mapmany 600 0x1000 0");
+	assert_int_equal(reply_int(r, "mapped", -1), 600);
+	kill(a.pid, SIGSTOP);
+	/* it cannot take its fences: it is killed, and the daemon lives */
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.1 --block 0 --count 1"), 0);
+	assert_int_not_equal(actor_wait(&a, 5000), -1);
+	assert_true(actor_killed_by(&a, SIGKILL));
 	daemon_alive();
 }
 
@@ -334,6 +393,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_process_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(passed_descriptors_do_not_leak, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_mappings_of_a_stopped_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(client_dies_mid_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(unresponsive_peer_is_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(busy_namespace_stays, setup, teardown),

@@ -25,6 +25,12 @@
  *   pagemap IDX OFF                is the page present in our page tables
  *   fork                           a child actor; "child CMD" talks to it
  *   setuid UID                     setresuid(UID, UID, UID)
+ *   segv ignore|default            SIGSEGV disposition
+ *   raise SIG                      send ourselves a signal
+ *   mapmany N LEN OFF              map the device N more times (kept, unnamed)
+ *   forkstress N                   fork N children while a thread opens and
+ *                                  closes files, each child unmapping
+ *                                  mapping 0 and exiting
  *   pid | sleep MS | exit CODE
  */
 #ifndef _GNU_SOURCE
@@ -217,6 +223,49 @@ static void access_byte(char *p, int store, int byte, char *out, size_t n)
 	__atomic_store_n(&phase, "idle", __ATOMIC_RELAXED);
 }
 
+static void *closer_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/* fork() while another thread is inside the C library and the shim */
+static void fork_stress(int n, char *out, size_t len)
+{
+	pthread_t t;
+	int i, hung = 0;
+
+	pthread_create(&t, NULL, closer_main, NULL);
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+		int status, waited = 0;
+
+		if (!pid) {
+			close(100);
+			if (nr_maps)
+				munmap(maps[0].addr, maps[0].len);
+			_exit(0);
+		}
+		/* a child that does not end within 5 s is stuck */
+		while (waitpid(pid, &status, WNOHANG) == 0 && waited < 5000) {
+			usleep(1000);
+			waited++;
+		}
+		if (waited >= 5000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			hung++;
+		}
+	}
+	snprintf(out, len, "ok forks=%d hung=%d", n, hung);
+}
+
 static int child_to = -1, child_from = -1;
 static pid_t child_pid;
 
@@ -258,7 +307,16 @@ static void serve(FILE *in, FILE *outf)
 {
 	char line[1024], out[2048];
 
-	while (fgets(line, sizeof(line), in)) {
+	for (;;) {
+		errno = 0;
+		if (!fgets(line, sizeof(line), in)) {
+			/* a signal (an AO) interrupted the read: read on */
+			if (errno == EINTR) {
+				clearerr(in);
+				continue;
+			}
+			break;
+		}
 		line[strcspn(line, "\n")] = '\0';
 		do_command(line, out, sizeof(out));
 		fprintf(outf, "%s\n", out);
@@ -508,6 +566,27 @@ static void do_command(char *line, char *out, size_t n)
 			snprintf(out, n, "err errno=%d", errno);
 		else
 			snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "segv") && argc >= 2) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = !strcmp(argv[1], "ignore") ? SIG_IGN : SIG_DFL;
+		sigaction(SIGSEGV, &sa, NULL);
+		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "raise") && argc >= 2) {
+		raise(atoi(argv[1]));
+		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "mapmany") && argc >= 4) {
+		size_t len = strtoull(argv[2], NULL, 0);
+		off_t off = (off_t)strtoull(argv[3], NULL, 0);
+		int i, k = atoi(argv[1]);
+
+		for (i = 0; i < k; i++)
+			if (mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, cur_fd, off) == MAP_FAILED)
+				break;
+		snprintf(out, n, "ok mapped=%d errno=%d", i, i < k ? errno : 0);
+	} else if (!strcmp(argv[0], "forkstress") && argc >= 2) {
+		fork_stress(atoi(argv[1]), out, n);
 	} else if (!strcmp(argv[0], "pid")) {
 		snprintf(out, n, "ok pid=%d tid=%d", (int)getpid(), (int)gettid_());
 	} else if (!strcmp(argv[0], "sleep") && argc >= 2) {
