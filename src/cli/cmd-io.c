@@ -93,7 +93,8 @@ int cmd_read(int argc, char **argv)
 	err = memfail_read(ctx, name, off, buf, len);
 	memfail_disconnect(ctx);
 	if (err) {
-		cli_error("%s: %s", name, err == -EIO ? "Input/output error (bad block)" : cli_strerror(err));
+		cli_error("%s: %s", name, err == -EIO ? "Input/output error (a bad block in the range)"
+						   : cli_strerror(err));
 		free(buf);
 		return 1;
 	}

@@ -124,7 +124,9 @@ int cmd_create_namespace(int argc, char **argv)
 		return 1;
 	err = memfail_namespace_create(ctx, &a, &ns);
 	if (err) {
-		cli_error("failed to create namespace: %s", cli_strerror(err));
+		cli_error("failed to create namespace: %s",
+			  err == -EPERM ? "operation not permitted (giving a namespace to another user needs root or the daemon's user)"
+					: cli_strerror(err));
 		memfail_disconnect(ctx);
 		return 1;
 	}

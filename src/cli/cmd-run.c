@@ -208,7 +208,8 @@ static int start_daemon(struct run *r)
 
 		waitpid(r->daemon, &status, 0);
 		r->daemon = 0;
-		cli_error("the embedded memfaild did not start");
+		cli_error("the embedded memfaild did not start%s",
+			  r->quiet ? " (run without -q to see why)" : "");
 		return -1;
 	}
 	setenv("MEMFAIL_SOCKET", r->sock, 1);

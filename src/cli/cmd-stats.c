@@ -82,19 +82,52 @@ static const char *const keys[] = {
 	"memory_failure_early_kill", "memory_failure_recovery", "unmap_timeout_ms",
 };
 
+static bool known_key(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return !strcmp(k, "kernel") || !strcmp(k, "panicked");
+}
+
+static void add_key(struct memfail_ctx *ctx, struct json_object *o, const char *k)
+{
+	int64_t v;
+
+	if (!strcmp(k, "kernel"))
+		json_object_object_add(o, k, json_object_new_string(memfail_kernel_profile(ctx)));
+	else if (!strcmp(k, "panicked") && !memfail_config_get(ctx, k, &v))
+		json_object_object_add(o, k, json_object_new_boolean(v != 0));
+	else if (!memfail_config_get(ctx, k, &v))
+		json_object_object_add(o, k, json_object_new_int64(v));
+}
+
 int cmd_config(int argc, char **argv)
 {
 	struct json_object *o;
 	struct memfail_ctx *ctx;
+	bool named = false;
 	int i, err;
 	size_t k;
-	int64_t v;
 
 	for (i = 1; i < argc; i++) {
+		char key[64];
+		const char *eq = strchr(argv[i], '=');
+
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return cli_usage(config_usage, false);
 		if (argv[i][0] == '-')
 			return cli_usage(config_usage, true);
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - argv[i]) : (int)strlen(argv[i]),
+			 argv[i]);
+		if (!known_key(key)) {
+			cli_error("%s: no such setting (see 'memfail config --help')", key);
+			return EXIT_USAGE;
+		}
+		if (!eq)
+			named = true;
 	}
 	ctx = cli_connect();
 	if (!ctx)
@@ -113,20 +146,27 @@ int cmd_config(int argc, char **argv)
 		}
 		err = memfail_config_set(ctx, key, (int64_t)val);
 		if (err) {
-			cli_error("%s: %s", key, err == -ENOENT ? "no such setting" :
+			cli_error("%s: %s", key,
 				  err == -EROFS ? "read-only" :
-				  err == -EINVAL ? "value out of range" : cli_strerror(err));
+				  err == -EINVAL ? "value out of range" :
+				  err == -EPERM ? "operation not permitted (needs root or the daemon's user)" :
+				  cli_strerror(err));
 			memfail_disconnect(ctx);
 			return 1;
 		}
 	}
+	/* KEY alone: just those; nothing named: everything */
 	o = json_object_new_object();
-	for (k = 0; k < ARRAY_SIZE(keys); k++)
-		if (!memfail_config_get(ctx, keys[k], &v))
-			json_object_object_add(o, keys[k], json_object_new_int64(v));
-	json_object_object_add(o, "kernel", json_object_new_string(memfail_kernel_profile(ctx)));
-	if (!memfail_config_get(ctx, "panicked", &v))
-		json_object_object_add(o, "panicked", json_object_new_boolean(v != 0));
+	if (named) {
+		for (i = 1; i < argc; i++)
+			if (!strchr(argv[i], '='))
+				add_key(ctx, o, argv[i]);
+	} else {
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
+			add_key(ctx, o, keys[k]);
+		add_key(ctx, o, "kernel");
+		add_key(ctx, o, "panicked");
+	}
 	json_print(o);
 	memfail_disconnect(ctx);
 	return 0;

@@ -66,13 +66,16 @@ const char *cli_strerror(int err)
 		return "namespace is mapped by a running process";
 	case -EPERM:
 		return "operation not permitted (needs root or the namespace's owner)";
+	case -E2BIG:
+		return "too many sectors at once (at most 8388608, 4 GiB)";
 	case -ENOSPC:
 		return "no space left (region or disk)";
 	case -EOPNOTSUPP:
 		return "not supported";
 	case -ECONNREFUSED:
-	case -ENOENT:
-		return "memfaild is not running";
+	case -ECONNRESET:
+	case -EPIPE:
+		return "memfaild went away";
 	default:
 		return strerror(-err);
 	}

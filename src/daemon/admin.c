@@ -410,7 +410,7 @@ static int io_read(struct conn *c, const struct mf_hdr *h, const struct mf_io_re
 
 	if (!ns)
 		return -ENODEV;
-	if (!cred_may_open(&c->cred, ns, false))
+	if (!cred_may_open(&c->cred, ns, MF_ACCESS_READ))
 		return -EACCES;
 	if (!m->len || m->len > MF_IO_MAX)
 		return -EINVAL;
@@ -432,7 +432,7 @@ static int io_write(struct conn *c, const struct mf_io_req *m, size_t len)
 
 	if (!ns)
 		return -ENODEV;
-	if (!cred_may_open(&c->cred, ns, true))
+	if (!cred_may_open(&c->cred, ns, MF_ACCESS_WRITE))
 		return -EACCES;
 	if (!m->len || m->len > MF_IO_MAX || len != sizeof(*m) + m->len)
 		return -EINVAL;

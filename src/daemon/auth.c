@@ -63,9 +63,9 @@ static bool in_groups(const struct mf_cred *cr, gid_t gid)
 	return false;
 }
 
-bool cred_may_open(const struct mf_cred *cr, const struct nd_namespace *ns, bool writable)
+bool cred_may_open(const struct mf_cred *cr, const struct nd_namespace *ns, unsigned access)
 {
-	mode_t want = writable ? 06 : 04;
+	mode_t want = ((access & MF_ACCESS_READ) ? 04 : 0) | ((access & MF_ACCESS_WRITE) ? 02 : 0);
 	mode_t bits;
 
 	if (cr->uid == 0)

@@ -123,7 +123,8 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 
 /* auth.c: who may do what */
 bool cred_is_admin_of(struct mfd *d, const struct mf_cred *cr, const struct nd_namespace *ns);
-bool cred_may_open(const struct mf_cred *cr, const struct nd_namespace *ns, bool writable);
+/* access: MF_ACCESS_READ and/or MF_ACCESS_WRITE */
+bool cred_may_open(const struct mf_cred *cr, const struct nd_namespace *ns, unsigned access);
 bool cred_may_configure(struct mfd *d, const struct mf_cred *cr);
 /* The emulated CAP_SYS_ADMIN for madvise on a namespace. */
 bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid,

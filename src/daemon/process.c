@@ -29,10 +29,16 @@ static int ns_open(struct conn *c, const struct mf_hdr *h, const struct mf_ns_op
 	ns = nd_namespace_find(c->d->region, m->name);
 	if (!ns)
 		return -ENOENT;
-	if (!cred_may_open(&c->cred, ns, m->writable))
+	if (!m->access || (m->access & ~(MF_ACCESS_READ | MF_ACCESS_WRITE)))
+		return -EINVAL;
+	if (!cred_may_open(&c->cred, ns, m->access))
 		return -EACCES;
-	/* a description of its own: the client's file offset is its own */
-	fd = open(ns->data_path, (m->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/*
+	 * A description of its own: the client's file offset is its own.  A
+	 * write-only open gets a read-write description (there is no
+	 * write-only mmap); the shim refuses to mmap it, as Linux would.
+	 */
+	fd = open(ns->data_path, ((m->access & MF_ACCESS_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	reply_init(&r.r, h, sizeof(r), 0);
@@ -65,8 +71,8 @@ static int map_register(struct conn *c, const struct mf_hdr *h,
 		return -EINVAL;
 	if (m->offset >= ns->size)
 		return -ENXIO;
-	if ((m->prot & PROT_WRITE) ? !cred_may_open(&c->cred, ns, true)
-				   : !cred_may_open(&c->cred, ns, false))
+	if (!cred_may_open(&c->cred, ns, MF_ACCESS_READ |
+			   ((m->prot & PROT_WRITE) ? MF_ACCESS_WRITE : 0)))
 		return -EACCES;
 	/* the part beyond the device faults with SIGBUS: nothing to track */
 	len = m->len < ns->size - m->offset ? m->len : ns->size - m->offset;

@@ -158,7 +158,9 @@ static int dax_open(const char *path, int flags)
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = MF_NS_OPEN;
 	strlcpy_mf(m.name, name, sizeof(m.name));
-	m.writable = (flags & O_ACCMODE) != O_RDONLY;
+	m.access = (flags & O_ACCMODE) == O_RDONLY ? MF_ACCESS_READ :
+		   (flags & O_ACCMODE) == O_WRONLY ? MF_ACCESS_WRITE :
+		   MF_ACCESS_READ | MF_ACCESS_WRITE;
 	n = shim_call(&m, sizeof(m), &r, sizeof(r), &fd);
 	if (n < 0)
 		return -2;	/* the daemon is gone: behave as without it */
@@ -179,7 +181,7 @@ static int dax_open(const char *path, int flags)
 	memset(&e, 0, sizeof(e));
 	e.used = true;
 	e.readable = (flags & O_ACCMODE) != O_WRONLY;
-	e.writable = m.writable;
+	e.writable = (m.access & MF_ACCESS_WRITE) != 0;
 	e.ns.id = r.ns.id;
 	e.ns.gen = r.ns.gen;
 	e.ns.size = r.ns.size;

@@ -111,6 +111,7 @@ bool shim_fd_internal(int fd)
 
 int shim_fd_relocate(int fd)
 {
+	sigset_t old;
 	int *slot = fd == shim.req.fd ? &shim.req.fd :
 		    fd == shim.ctl.fd ? &shim.ctl.fd :
 		    fd == shim.pagemap_fd ? &shim.pagemap_fd :
@@ -122,9 +123,20 @@ int shim_fd_relocate(int fd)
 	nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
 	if (nfd < 0)
 		return -errno;
-	/* the service thread reads ctl.fd: swap before the old one goes */
+	/*
+	 * No request may be half way on the old number.  The service thread
+	 * reads ctl.fd afresh for every message, and a receive already
+	 * waiting keeps the socket itself; if it lost the race, it retries
+	 * on the new number (service.c).
+	 */
+	shim_block(&old);
+	if (slot == &shim.req.fd)
+		pthread_mutex_lock(&shim.req_lock);
 	__atomic_store_n(slot, nfd, __ATOMIC_SEQ_CST);
 	real.close(fd);
+	if (slot == &shim.req.fd)
+		pthread_mutex_unlock(&shim.req_lock);
+	shim_unblock(&old);
 	return 0;
 }
 

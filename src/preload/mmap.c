@@ -398,6 +398,13 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	};
 	if (v.align == 4096)
 		no_fault_around(v.start, v.len);
+	/*
+	 * Wholly past the end of the device: device-dax maps it, and every
+	 * access faults with SIGBUS (here: past the data file's end).  There
+	 * is nothing of the device in it to register.
+	 */
+	if ((uint64_t)off >= ns->size)
+		goto out_unlock;
 	/* visible before the daemon knows it: its fences may come at once */
 	slot_publish(s, &v);
 	pthread_mutex_lock(&shim.req_lock);

@@ -204,8 +204,13 @@ static void *service_main(void *arg)
 	/* never the thread an early-kill signal goes to */
 	real.prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
 	for (;;) {
-		ssize_t n = sock_recv(shim.ctl.fd, buf, sizeof(buf), NULL, NULL, 0);
+		int fd = __atomic_load_n(&shim.ctl.fd, __ATOMIC_SEQ_CST);
+		ssize_t n = sock_recv(fd, buf, sizeof(buf), NULL, NULL, 0);
 
+		/* the program moved our socket away (dup2 onto its number) */
+		if ((n == -EBADF || n == -ENOTSOCK) &&
+		    fd != __atomic_load_n(&shim.ctl.fd, __ATOMIC_SEQ_CST))
+			continue;
 		if (n <= 0 && n != -EMSGSIZE)
 			break;	/* the daemon is gone */
 		if (n < (ssize_t)sizeof(*h) || h->magic != MF_PROTO_MAGIC || h->len != (size_t)n)

@@ -281,9 +281,12 @@ struct mf_io_reply {
 struct mf_ns_open {
 	struct mf_hdr hdr;
 	char name[MF_NAME_LEN];
-	uint32_t writable;
+	uint32_t access;	/* MF_ACCESS_READ | MF_ACCESS_WRITE, as open()'s mode */
 	uint32_t pad;
 };
+
+#define MF_ACCESS_READ		(1u << 0)
+#define MF_ACCESS_WRITE		(1u << 1)
 
 /* MF_MAP_REGISTER: a new mapping of a namespace in the calling process.
  * map_id is chosen by the client and unique within it. */
@@ -341,7 +344,7 @@ struct mf_madvise {
 
 /* What the calling thread must raise on itself before returning. */
 struct mf_raise_msg {
-	int32_t signo;		/* 0: nothing, SIGBUS or SIGKILL */
+	int32_t signo;		/* 0: nothing, or SIGBUS */
 	int32_t code;		/* BUS_MCEERR_AR ... */
 	uint64_t addr;
 	uint32_t lsb;

@@ -202,6 +202,13 @@ static void mmap_rules(void **state)
 	/* read-only open: no writable mapping */
 	assert_true(reply_has(actor_cmd(&fx->a, "open /dev/dax0.0 ro"), "ok"));
 	assert_int_equal(reply_int(actor_cmd(&fx->a, "mmap 0x200000 0"), "errno", 0), 13);
+	/* past the end of the device: mapped, and an access is a bus error */
+	assert_true(reply_has(actor_cmd(&fx->a, "open /dev/dax0.0"), "ok"));
+	r = actor_cmd(&fx->a, "mmap 0x200000 0x40000000");
+	assert_true(reply_has(r, "ok"));
+	r = actor_cmd(&fx->a, "touch %lld 0", reply_int(r, "idx", -1));
+	assert_true(reply_has(r, "sigbus"));
+	assert_int_equal(reply_int(r, "code", -1), 2);	/* BUS_ADRERR */
 	/* a device memfail does not have is not memfail's */
 	assert_int_equal(reply_int(actor_cmd(&fx->a, "open /dev/dax0.7"), "errno", 0), 2);
 }
