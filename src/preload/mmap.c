@@ -348,7 +348,7 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	struct map_slot *s;
 	sigset_t old;
 	void *p;
-	int err;
+	int err = 0;
 
 	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
 		goto einval;	/* "attempted private mapping" */

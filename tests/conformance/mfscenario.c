@@ -875,7 +875,7 @@ static int run(const struct scen *s)
 	await(p);
 	for (i = 0; i < s->nr_byst; i++) {
 		if (s->nr_byst > 1)
-			snprintf(name, sizeof(name), "bystander%d", i + 1);
+			snprintf(name, sizeof(name), "bystander%d", (i + 1) % 100);
 		else
 			snprintf(name, sizeof(name), "bystander");
 		b[i] = spawn(name, run_bystander, &s->byst[i]);
