@@ -96,6 +96,10 @@ static void ar_during_madvise_1g(void **state)
 	assert_int_equal(reply_int(r, "code", -1), 4);
 	assert_int_equal(reply_int(r, "addr_off", -1), 0x40000000);
 	assert_int_equal(reply_int(r, "lsb", -1), 30);
+	/* the whole 1 GiB unit was unmapped; its healthy pages map back */
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "touch 0 0x40000000"), "value", -1), 0x5a);
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "touch 0 0x7ffff000"), "value", -1), 0x5a);
+	assert_true(reply_has(actor_cmd(&fx->a, "touch 0 0x40102000"), "sigbus"));
 }
 
 static void touch_after_poison_consumes_again(void **state)
