@@ -162,6 +162,7 @@ static int madvise_req(struct conn *c, const struct mf_hdr *h, const struct mf_m
 	struct mf_madvise_reply r;
 	struct mf_current cur;
 	struct mf_raise raise = { 0 };
+	uint64_t len = m->len;
 	int ret;
 
 	if (!vma)
@@ -171,12 +172,20 @@ static int madvise_req(struct conn *c, const struct mf_hdr *h, const struct mf_m
 	/* the capability comes first, as in the kernel */
 	if (!cred_has_sys_admin(c->d, &c->cred, m->tid, vma->dax->ns))
 		return -EPERM;
-	if (!m->len || m->offset % MF_PAGE_SIZE || m->offset >= vma->len ||
-	    m->len > vma->len - m->offset)
+	if (!len || m->offset % MF_PAGE_SIZE || m->offset >= vma->len)
 		return -EFAULT;
+	/*
+	 * A range that runs past the device's end: the kernel poisons page
+	 * by page and fails at the first page it cannot get, so the pages
+	 * before the end are poisoned all the same.
+	 */
+	if (len > vma->len - m->offset)
+		len = vma->len - m->offset;
 	current_of(c, m->tid, m->comm, &cur);
-	ret = madvise_inject_error(&c->d->mf, vma, vma->start + m->offset, m->len,
+	ret = madvise_inject_error(&c->d->mf, vma, vma->start + m->offset, len,
 				   (int)m->advice, &cur, &raise);
+	if (!ret && len < m->len)
+		ret = -EFAULT;
 	reply_init(&r.r, h, sizeof(r), ret);
 	raise_to_wire(&r.raise, &raise);
 	conn_send(c, &r, sizeof(r), -1);

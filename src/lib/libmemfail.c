@@ -257,6 +257,8 @@ static int range_req(struct memfail_ctx *ctx, uint16_t type, const char *name,
 MF_EXPORT int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
 				   uint64_t sector, uint64_t count, unsigned flags)
 {
+	if (flags & ~MEMFAIL_INJECT_NOTIFY)
+		return -EINVAL;
 	return range_req(ctx, MF_INJECT, name, sector, count,
 			 flags | MEMFAIL_INJECT_NOTIFY, 0);
 }
@@ -313,8 +315,17 @@ MF_EXPORT int memfail_write(struct memfail_ctx *ctx, const char *name, uint64_t 
 {
 	while (len) {
 		struct mf_io_req *m = (void *)ctx->req;
-		size_t chunk = len < MF_IO_MAX ? len : MF_IO_MAX;
+		/*
+		 * Pieces end on MF_IO_MAX boundaries of the namespace, not of
+		 * the buffer: the daemon refuses a piece that covers part of
+		 * a bad sector, so a piece must never end inside a sector the
+		 * write as a whole covers.
+		 */
+		size_t chunk = MF_IO_MAX - offset % MF_IO_MAX;
 		int err;
+
+		if (chunk > len)
+			chunk = len;
 
 		memset(m, 0, sizeof(*m));
 		m->hdr.type = MF_WRITE;

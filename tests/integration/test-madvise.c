@@ -182,6 +182,35 @@ static void soft_offline_is_eio(void **state)
 	assert_non_null(strstr(out, "total 0\n"));
 }
 
+/*
+ * A range that runs past the device's end: the page before the end is
+ * poisoned (AR for its unit) and the call still fails with EFAULT, as
+ * the oracle showed for 6.12 (mpe probe: madvise over the last unit and
+ * 2 MiB beyond it).
+ */
+static void madvise_past_the_end(void **state)
+{
+	struct fx *fx = *state;
+	const char *r;
+
+	assert_int_equal(td_cli(&fx->d, NULL, 0, "create-namespace --size 4M --align 2M"), 0);
+	assert_int_equal(actor_start(&fx->a, &fx->d, "poisoner"), 0);
+	assert_true(reply_has(actor_cmd(&fx->a, "open /dev/dax0.0"), "ok"));
+	assert_true(reply_has(actor_cmd(&fx->a, "mmap 0x600000 0"), "ok"));
+	assert_true(reply_has(actor_cmd(&fx->a, "store 0 0x202000 1"), "ok"));
+	r = actor_cmd(&fx->a, "madvise 0 0x202000 0x400000 hwpoison");
+	assert_int_equal(reply_int(r, "ret", -9), -1);
+	assert_int_equal(reply_int(r, "errno", -1), 14);
+	assert_int_equal(reply_int(r, "during", -1), 1);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x200000);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_int_equal(td_log_wait(&fx->d, "recovery action for dax page: Recovered", 1, 2000), 1);
+	assert_int_equal(td_log_count(&fx->d, "Injecting memory failure for pfn 0x100202 at"), 1);
+	/* the first unit was never touched by the call */
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "touch 0 0x1000"), "value", -1), 0);
+}
+
 static void mmap_rules(void **state)
 {
 	struct fx *fx = *state;
@@ -227,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(default_disposition_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocked_or_ignored_ar_still_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(soft_offline_is_eio, setup, teardown),
+		cmocka_unit_test_setup_teardown(madvise_past_the_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(mmap_rules, setup, teardown),
 	};
 

@@ -178,6 +178,28 @@ static void driver_read_fails_and_write_clears(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2200"), "value", -1), 0x5a);
 }
 
+/*
+ * A write from an offset that is not a multiple of 512 still clears a bad
+ * sector it covers whole: its pieces end on the namespace's boundaries,
+ * never inside the sector.
+ */
+static void unaligned_write_clears_covered_sector(void **state)
+{
+	char out[64], path[256];
+
+	(void)state;
+	assert_int_equal(actor_map(&a, &d, "mapper", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	/* sector 64 is bytes 32768..33279: inside the first 32 KiB from 100 */
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 64 --count 1"), 0);
+	snprintf(path, sizeof(path), "%s/zeros", d.dir);
+	zero_file(path, 65536);
+	assert_int_equal(td_cli(&d, NULL, 0, "write dax0.0 --offset 100 --input %s", path), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 32768 --length 16"), 0);
+	assert_int_equal(out[0], 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x8000"), "value", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 99"), "value", -1), 0x5a);
+}
+
 static void clear_errors_restores_access(void **state)
 {
 	struct json_object *o;
@@ -288,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fenced_page_still_counts_as_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(consumer_with_default_disposition_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(driver_read_fails_and_write_clears, setup, teardown),
+		cmocka_unit_test_setup_teardown(unaligned_write_clears_covered_sector, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_errors_restores_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_errors_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(uninject_keeps_the_data, setup, teardown),

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libmemfail's public API against a private memfaild: the return codes
+ * each call documents, and that a refused call changes nothing.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "memfail.h"
+
+static struct tdaemon d;
+static struct memfail_ctx *ctx;
+
+static int setup(void **state)
+{
+	struct memfail_namespace_args args = { .size = 8u << 20, .align = 2u << 20 };
+	struct memfail_namespace ns;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	if (td_start(&d, ""))
+		return -1;
+	if (memfail_connect(d.sock, &ctx))
+		return -1;
+	return memfail_namespace_create(ctx, &args, &ns);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	memfail_disconnect(ctx);
+	ctx = NULL;
+	td_destroy(&d);
+	return 0;
+}
+
+static size_t nr_badblocks(void)
+{
+	struct memfail_badblock *bb = NULL;
+	size_t n = 0;
+
+	assert_int_equal(memfail_badblocks(ctx, "dax0.0", &bb, &n), 0);
+	free(bb);
+	return n;
+}
+
+static void namespace_lookup(void **state)
+{
+	struct memfail_namespace ns;
+	struct memfail_namespace_args bad = { .size = 3u << 20, .align = 2u << 20 };
+
+	(void)state;
+	assert_int_equal(memfail_namespace_get(ctx, "namespace0.0", &ns), 0);
+	assert_string_equal(ns.chardev, "dax0.0");
+	assert_int_equal(ns.size, 8u << 20);
+	assert_int_equal(ns.align, 2u << 20);
+	assert_int_equal(memfail_namespace_get(ctx, "dax0.9", &ns), -ENODEV);
+	/* a size that is not a multiple of the alignment is refused */
+	assert_int_equal(memfail_namespace_create(ctx, &bad, &ns), -EINVAL);
+	assert_int_equal(memfail_namespace_get(ctx, "dax0.1", &ns), -ENODEV);
+}
+
+static void inject_rejects_unknown_flags(void **state)
+{
+	(void)state;
+	/* 4 is the wire's uninject bit: the API must not pass it through */
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 8, 1, 4), -EINVAL);
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 8, 1, 1u << 31), -EINVAL);
+	assert_int_equal(nr_badblocks(), 0);
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 8, 1, MEMFAIL_INJECT_NOTIFY), 0);
+	assert_int_equal(nr_badblocks(), 1);
+	assert_int_equal(memfail_uninject_error(ctx, "dax0.0", 8, 1), 0);
+	assert_int_equal(nr_badblocks(), 0);
+}
+
+static void inject_past_the_end_changes_nothing(void **state)
+{
+	(void)state;
+	/* 8 MiB is 16384 sectors */
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 16383, 2, 0), -ERANGE);
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 1ull << 62, 1, 0), -ERANGE);
+	assert_int_equal(nr_badblocks(), 0);
+}
+
+static void read_and_write_around_bad_sectors(void **state)
+{
+	static char buf[100000];
+	char small[16];
+
+	(void)state;
+	memset(buf, 0x33, sizeof(buf));
+	assert_int_equal(memfail_write(ctx, "dax0.0", 0, buf, sizeof(buf)), 0);
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 64, 1, 0), 0);
+	assert_int_equal(memfail_read(ctx, "dax0.0", 32768 + 100, small, sizeof(small)), -EIO);
+	assert_int_equal(memfail_read(ctx, "dax0.0", 33280, small, sizeof(small)), 0);
+	assert_int_equal(small[0], 0x33);
+	/* part of the bad sector: refused, still bad */
+	assert_int_equal(memfail_write(ctx, "dax0.0", 32768 + 8, small, sizeof(small)), -EIO);
+	assert_int_equal(nr_badblocks(), 1);
+	/* an unaligned write covering it whole clears it */
+	memset(buf, 0x44, sizeof(buf));
+	assert_int_equal(memfail_write(ctx, "dax0.0", 7, buf, sizeof(buf)), 0);
+	assert_int_equal(nr_badblocks(), 0);
+	assert_int_equal(memfail_read(ctx, "dax0.0", 32768, small, sizeof(small)), 0);
+	assert_int_equal(small[0], 0x44);
+	/* past the end */
+	assert_int_equal(memfail_read(ctx, "dax0.0", 8u << 20, small, 1), -ERANGE);
+	assert_int_equal(memfail_write(ctx, "dax0.0", (8u << 20) - 1, small, 2), -ERANGE);
+}
+
+static void config_keys(void **state)
+{
+	int64_t v = -1;
+
+	(void)state;
+	assert_int_equal(memfail_config_get(ctx, "memory_failure_early_kill", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(memfail_config_set(ctx, "memory_failure_early_kill", 1), 0);
+	assert_int_equal(memfail_config_get(ctx, "memory_failure_early_kill", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(memfail_config_get(ctx, "no_such_key", &v), -ENOENT);
+	assert_int_equal(memfail_config_set(ctx, "memory_failure_early_kill", 7), -EINVAL);
+	assert_int_equal(memfail_config_get(ctx, "memory_failure_early_kill", &v), 0);
+	assert_int_equal(v, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(namespace_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(inject_rejects_unknown_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(inject_past_the_end_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_and_write_around_bad_sectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(config_keys, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("test-libmemfail", tests, NULL, NULL);
+}
