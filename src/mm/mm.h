@@ -141,6 +141,7 @@ struct mf_shootdown {
 	unsigned n;
 	/* filled in by the peer */
 	bool acked;
+	int fence_error;		/* answered, but a fence failed (-errno) */
 	pid_t early_tid;		/* first early-kill thread, 0 if none */
 	pid_t main_tid;
 	char early_comm[MF_COMM_MAX];

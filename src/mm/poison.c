@@ -101,8 +101,10 @@ void mf_shootdown_check_fences(struct mf_shootdown *sd, unsigned n)
 	for (i = 0; i < n; i++)
 		for (j = 0; j < sd[i].n && sd[i].acked; j++)
 			if ((sd[i].w[j].ops & MF_OP_FENCE) && sd[i].w[j].error &&
-			    sd[i].w[j].error != -ENOENT)
+			    sd[i].w[j].error != -ENOENT) {
 				sd[i].acked = false;
+				sd[i].fence_error = sd[i].w[j].error;
+			}
 }
 
 static int change_fences(struct mf_engine *mf, struct dax_device *dax,
@@ -142,8 +144,12 @@ static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 
 		if (b.sd[i].acked)
 			continue;
-		mf_printk(mf, 3, "memfail: forcibly killing %s:%d: no answer to %s in %u ms",
-			  t->comm, t->pid, what, mf->unmap_timeout_ms);
+		if (b.sd[i].fence_error)
+			mf_printk(mf, 3, "memfail: forcibly killing %s:%d: cannot fence poisoned pages: %s",
+				  t->comm, t->pid, strerror(-b.sd[i].fence_error));
+		else
+			mf_printk(mf, 3, "memfail: forcibly killing %s:%d: no answer to %s in %u ms",
+				  t->comm, t->pid, what, mf->unmap_timeout_ms);
 		if (mf->ops && mf->ops->kill)
 			mf->ops->kill(mf, t);
 	}
