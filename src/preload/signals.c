@@ -50,9 +50,17 @@ static void install_segv(void)
 }
 
 /*
- * The AO handler interrupts what the thread was doing before the SIGBUS
- * does: whether an interrupted system call restarts must be the program's
- * SIGBUS handler's choice (SA_RESTART), so ours copies it.
+ * MF_SIGNO stands for a SIGBUS that is not generated yet, so it follows
+ * SIGBUS's disposition:
+ *  - ignored: an AO to a process that ignores SIGBUS is dropped by the
+ *    kernel, and must not interrupt anything here either;
+ *  - caught: the AO handler interrupts what the thread was doing before
+ *    the SIGBUS does, so whether an interrupted system call restarts is
+ *    the program's SIGBUS handler's choice (SA_RESTART), and ours copies it.
+ * Blocked SIGBUS does not block MF_SIGNO: its handler still runs and
+ * leaves the SIGBUS pending, where sigwaitinfo() or a signalfd finds it
+ * as on Linux; the price is that the handler can interrupt a system call
+ * the kernel's pending SIGBUS would not have.
  */
 static void install_ao(void)
 {
@@ -60,6 +68,11 @@ static void install_ao(void)
 
 	real.sigaction(SIGBUS, NULL, &bus);
 	memset(&sa, 0, sizeof(sa));
+	if (!(bus.sa_flags & SA_SIGINFO) && bus.sa_handler == SIG_IGN) {
+		sa.sa_handler = SIG_IGN;
+		real.sigaction(MF_SIGNO, &sa, NULL);
+		return;
+	}
 	sa.sa_sigaction = ao_handler;
 	sa.sa_flags = SA_SIGINFO | (bus.sa_flags & SA_RESTART);
 	/* SIGBUS raised in the handler lands after it, in the interrupted
@@ -151,7 +164,8 @@ PRELOAD_ENTRY __sighandler_t signal(int sig, __sighandler_t handler)
 	struct sigaction sa, old;
 
 	EARLY(real.signal(sig, handler));
-	if (sig != SIGSEGV && sig != MF_SIGNO)
+	/* SIGBUS too: its AO signal follows its disposition */
+	if (sig != SIGSEGV && sig != MF_SIGNO && sig != SIGBUS)
 		return real.signal(sig, handler);
 	/* BSD semantics, as glibc's signal() */
 	memset(&sa, 0, sizeof(sa));

@@ -8,6 +8,7 @@
  * that does not map the page gets nothing.  linux-4.19: every mapper that
  * has the page mapped gets AO for the exact page, whatever its policy.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -188,6 +190,32 @@ static void early_default_disposition_dies_612(void **state)
 	assert_int_equal(td_cli(&fx.d, NULL, 0, "stats"), 0);
 }
 
+/*
+ * send_sig_mceerr() to a process that ignores SIGBUS (set with signal(),
+ * after the device was opened): the kernel logs the SIGBUS and drops it,
+ * so nothing interrupts the process, not even a timed socket read, which
+ * no SA_RESTART would resume.
+ */
+static void early_bystander_ignoring_sigbus_612(void **state)
+{
+	const char *r;
+
+	(void)state;
+	mapper(&fx.b, "bystander", true);
+	assert_int_equal(reply_int(actor_cmd(&fx.b, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.b, "handler signal-ignore"), "ok"));
+	mapper(&fx.p, "poisoner", true);
+	assert_int_equal(actor_send(&fx.b, "rcvwait 1500"), 0);
+	usleep(300 * 1000);	/* let it block in the read */
+	poison();
+	r = actor_reply(&fx.b);
+	assert_non_null(r);
+	assert_int_equal(reply_int(r, "errno", -1), EAGAIN);
+	assert_int_equal(reply_int(actor_cmd(&fx.b, "signals"), "n", -1), 0);
+	assert_int_equal(td_log_count(&fx.d, "Sending SIGBUS to bystander"), 1);
+	assert_true(reply_has(actor_cmd(&fx.b, "touch 0 0x300000"), "ok"));
+}
+
 static void early_thread_gets_ao_612(void **state)
 {
 	const char *r;
@@ -307,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(late_prctl_overrides_sysctl_612, setup_612_early, teardown),
 		cmocka_unit_test_setup_teardown(early_but_never_faulted_612, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(early_default_disposition_dies_612, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(early_bystander_ignoring_sigbus_612, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(early_thread_gets_ao_612, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(madvise_twice_612_runs_twice, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(every_mapper_gets_ao_419, setup_419, teardown),

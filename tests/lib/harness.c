@@ -256,21 +256,51 @@ int actor_start(struct actor *a, struct tdaemon *d, const char *name)
 	return 0;
 }
 
-const char *actor_cmd(struct actor *a, const char *fmt, ...)
+static int actor_vsend(struct actor *a, const char *fmt, va_list ap)
 {
 	char cmd[1024];
-	size_t len = 0;
+
+	if (a->exited)
+		return -1;
+	vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
+	strcat(cmd, "\n");
+	return write(a->to, cmd, strlen(cmd)) < 0 ? -1 : 0;
+}
+
+int actor_send(struct actor *a, const char *fmt, ...)
+{
 	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = actor_vsend(a, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+const char *actor_cmd(struct actor *a, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = actor_vsend(a, fmt, ap);
+	va_end(ap);
+	if (ret) {
+		if (!a->exited)
+			actor_wait(a, 5000);
+		return NULL;
+	}
+	return actor_reply(a);
+}
+
+const char *actor_reply(struct actor *a)
+{
+	size_t len = 0;
 	int waited = 0;
 
 	if (a->exited)
 		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
-	va_end(ap);
-	strcat(cmd, "\n");
-	if (write(a->to, cmd, strlen(cmd)) < 0)
-		goto dead;
 	while (len < sizeof(a->reply) - 1) {
 		struct pollfd p = { .fd = a->from, .events = POLLIN };
 		ssize_t r;

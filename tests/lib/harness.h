@@ -67,6 +67,11 @@ int actor_map(struct actor *a, struct tdaemon *d, const char *name, const char *
  * died (a->status then says how).  Waits up to 20 s. */
 const char *actor_cmd(struct actor *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The two halves of actor_cmd(), for a command that blocks while the
+ * test does something else: 0 or -1; then the answer, or NULL. */
+int actor_send(struct actor *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *actor_reply(struct actor *a);
 /* Wait for the actor to end; returns its wait status, or -1 on timeout. */
 int actor_wait(struct actor *a, int ms);
 void actor_kill(struct actor *a);

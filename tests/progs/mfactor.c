@@ -13,7 +13,8 @@
  *   mmap LEN OFF [private] [fixed=ADDR]   map; the mapping gets the next index
  *   munmap IDX OFF LEN             unmap part of mapping IDX
  *   fill IDX BYTE                  store BYTE into every byte of the mapping
- *   handler longjmp|none|block|ignore   SIGBUS disposition (default longjmp)
+ *   handler longjmp|none|block|ignore|signal-ignore   SIGBUS disposition
+ *                                  (default longjmp; signal-ignore uses signal())
  *   prctl set early|late|default|N / prctl clear / prctl get
  *   touch IDX OFF                  load one byte
  *   store IDX OFF BYTE             store one byte
@@ -21,6 +22,8 @@
  *   madvise IDX OFF LEN hwpoison|soft_offline|N
  *   signals                        the asynchronous SIGBUSes so far
  *   wait-signal MS                 block in read() until one arrives
+ *   rcvwait MS                     block in a socket read with an MS timeout;
+ *                                  errno says whether a signal cut it short
  *   thread prctl early|late        a thread that sets its policy and sleeps
  *   pagemap IDX OFF                is the page present in our page tables
  *   fork                           a child actor; "child CMD" talks to it
@@ -157,6 +160,10 @@ static void set_handler(const char *mode)
 	sigemptyset(&set);
 	sigaddset(&set, SIGBUS);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	if (!strcmp(mode, "signal-ignore")) {
+		signal(SIGBUS, SIG_IGN);
+		return;
+	}
 	if (!strcmp(mode, "none")) {
 		sa.sa_handler = SIG_DFL;
 	} else if (!strcmp(mode, "ignore")) {
@@ -535,6 +542,24 @@ static void do_command(char *line, char *out, size_t n)
 			reported_sigs = reported_sigs + 1;
 			snprintf(out, n, "signal %s", t);
 		}
+	} else if (!strcmp(argv[0], "rcvwait") && argc >= 2) {
+		int ms = atoi(argv[1]), sv[2], e = 0;
+		struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+		char c;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+			snprintf(out, n, "err errno=%d", errno);
+			return;
+		}
+		setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		__atomic_store_n(&phase, "rcvwait", __ATOMIC_RELAXED);
+		/* a timed socket read is never restarted: any handler ends it */
+		if (read(sv[0], &c, 1) < 0)
+			e = errno;
+		__atomic_store_n(&phase, "idle", __ATOMIC_RELAXED);
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(out, n, "ok errno=%d", e);
 	} else if (!strcmp(argv[0], "thread") && argc >= 3) {
 		pthread_t t;
 		long early = !strcmp(argv[2], "early");
