@@ -91,6 +91,18 @@ static void die(const char *fmt, const char *arg, int err)
 }
 
 /* Refuse to start beside a live daemon on the same socket. */
+/* A data file nd_region_open() found gone or cut short, and mended. */
+static void log_data_repair(struct mfd *d, const struct nd_namespace *ns)
+{
+	if (ns->data_repair == ND_DATA_MISSING)
+		mfd_log(d, 3, "memfaild: %s: data file %s was missing: its data is lost, it starts out zeroed",
+			ns->name, ns->data_path);
+	else if (ns->data_repair == ND_DATA_RESIZED)
+		mfd_log(d, 3, "memfaild: %s: data file %s had %llu bytes instead of %llu: restored to its size",
+			ns->name, ns->data_path, (unsigned long long)ns->data_found_size,
+			(unsigned long long)ns->size);
+}
+
 static void check_socket_free(const char *path)
 {
 	int fd = unix_connect_seqpacket(path);
@@ -309,9 +321,11 @@ int main(int argc, char **argv)
 	err = nd_region_open(d.opt.state_dir, d.opt.region_size, &d.region);
 	if (err)
 		die("cannot open the state in %s", d.opt.state_dir, -err);
-	list_for_each_entry(ns, &d.region->namespaces, node)
+	list_for_each_entry(ns, &d.region->namespaces, node) {
 		if (dax_device_attach(ns))
 			die("out of memory", NULL, 0);
+		log_data_repair(&d, ns);
+	}
 	mf_engine_init(&d.mf, d.region, d.opt.profile, &mfd_peer_ops, &d);
 	d.mf.early_kill = d.opt.early_kill;
 	d.mf.recovery = recovery;

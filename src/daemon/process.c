@@ -34,11 +34,12 @@ static int ns_open(struct conn *c, const struct mf_hdr *h, const struct mf_ns_op
 	if (!cred_may_open(&c->cred, ns, m->access))
 		return -EACCES;
 	/*
-	 * A description of its own: the client's file offset is its own.  A
-	 * write-only open gets a read-write description (there is no
-	 * write-only mmap); the shim refuses to mmap it, as Linux would.
+	 * A description of its own, with the caller's access mode and no
+	 * more: the client's file offset is its own, and a write-only open
+	 * cannot be read through a call the shim does not interpose.
 	 */
-	fd = open(ns->data_path, ((m->access & MF_ACCESS_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	fd = open(ns->data_path, (m->access == MF_ACCESS_READ ? O_RDONLY :
+				  m->access == MF_ACCESS_WRITE ? O_WRONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	reply_init(&r.r, h, sizeof(r), 0);

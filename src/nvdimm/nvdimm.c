@@ -76,6 +76,22 @@ static struct nd_namespace *ns_alloc(struct nd_region *region)
 	return ns;
 }
 
+/* A new or removed data file's directory entry reaches the disk. */
+static int sync_data_dir(struct nd_region *region)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/data", region->state_dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static int load_ns(const struct nd_store_ns *row, void *arg)
 {
 	struct nd_region *region = arg;
@@ -113,8 +129,7 @@ static int load_ns(const struct nd_store_ns *row, void *arg)
 	 */
 	ns->data_fd = open(ns->data_path, O_RDWR | O_CLOEXEC);
 	if (ns->data_fd < 0 && errno == ENOENT) {
-		fprintf(stderr, "memfaild: %s: data file %s is missing: its data is lost, it starts out zeroed\n",
-			ns->name, ns->data_path);
+		ns->data_repair = ND_DATA_MISSING;
 		ns->data_fd = open(ns->data_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	}
 	if (ns->data_fd < 0 || fstat(ns->data_fd, &st)) {
@@ -126,12 +141,20 @@ static int load_ns(const struct nd_store_ns *row, void *arg)
 		return err;
 	}
 	if ((uint64_t)st.st_size != ns->size) {
-		fprintf(stderr, "memfaild: %s: data file %s has %lld bytes instead of %llu: restored to its size\n",
-			ns->name, ns->data_path, (long long)st.st_size,
-			(unsigned long long)ns->size);
-		if (ftruncate(ns->data_fd, (off_t)ns->size)) {
-			int err = -errno;
+		int err = 0;
 
+		if (ns->data_repair == ND_DATA_OK) {
+			ns->data_repair = ND_DATA_RESIZED;
+			ns->data_found_size = (uint64_t)st.st_size;
+		}
+		/* mended for good before anyone maps it: size, then name */
+		if (ftruncate(ns->data_fd, (off_t)ns->size) || fsync(ns->data_fd))
+			err = -errno;
+		if (!err && ns->data_repair == ND_DATA_MISSING)
+			err = sync_data_dir(region);
+		if (err) {
+			fprintf(stderr, "memfaild: %s: cannot restore data file %s: %s\n",
+				ns->name, ns->data_path, strerror(-err));
 			ns_free(ns);
 			return err;
 		}
@@ -224,22 +247,6 @@ static int region_alloc_phys(struct nd_region *region, uint64_t size,
 		return -ENOSPC;
 	*base = cand;
 	return 0;
-}
-
-/* A new or removed data file's directory entry reaches the disk. */
-static int sync_data_dir(struct nd_region *region)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/data", region->state_dir);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 static uint32_t region_free_id(struct nd_region *region)

@@ -63,6 +63,10 @@ struct nd_namespace {
 	 */
 	void *view;
 	void *owner;			/* the dax layer's device */
+	/* what nd_region_open() found wrong with the data file and mended,
+	 * for the daemon to log */
+	enum { ND_DATA_OK, ND_DATA_MISSING, ND_DATA_RESIZED } data_repair;
+	uint64_t data_found_size;	/* ND_DATA_RESIZED: the size it had */
 };
 
 struct nd_create_args {

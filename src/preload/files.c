@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "../util/util.h"
@@ -365,6 +366,93 @@ PRELOAD_ENTRY ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 PRELOAD_ENTRY ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	return pwrite(fd, buf, n, off);
+}
+
+/*
+ * The vector and in-kernel copies: device-dax has no read_iter or
+ * write_iter either, and the descriptor behind a device is the
+ * namespace's data file, which must not be read around the bad sectors.
+ */
+PRELOAD_ENTRY ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	NO_RW(fd, real.readv(fd, iov, n));
+	return real.readv(fd, iov, n);
+}
+
+PRELOAD_ENTRY ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	NO_RW(fd, real.writev(fd, iov, n));
+	return real.writev(fd, iov, n);
+}
+
+PRELOAD_ENTRY ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	NO_RW(fd, real.preadv2(fd, iov, n, off, flags));
+	return real.preadv2(fd, iov, n, off, flags);
+}
+
+PRELOAD_ENTRY ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	NO_RW(fd, real.pwritev2(fd, iov, n, off, flags));
+	return real.pwritev2(fd, iov, n, off, flags);
+}
+
+PRELOAD_ENTRY ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
+{
+	return preadv2(fd, iov, n, off, 0);
+}
+
+PRELOAD_ENTRY ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
+{
+	return pwritev2(fd, iov, n, off, 0);
+}
+
+PRELOAD_ENTRY ssize_t preadv64(int fd, const struct iovec *iov, int n, off_t off)
+{
+	return preadv2(fd, iov, n, off, 0);
+}
+
+PRELOAD_ENTRY ssize_t pwritev64(int fd, const struct iovec *iov, int n, off_t off)
+{
+	return pwritev2(fd, iov, n, off, 0);
+}
+
+PRELOAD_ENTRY ssize_t preadv64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	return preadv2(fd, iov, n, off, flags);
+}
+
+PRELOAD_ENTRY ssize_t pwritev64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	return pwritev2(fd, iov, n, off, flags);
+}
+
+PRELOAD_ENTRY ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	NO_RW(in, real.sendfile(out, in, off, n));
+	NO_RW(out, real.sendfile(out, in, off, n));
+	return real.sendfile(out, in, off, n);
+}
+
+PRELOAD_ENTRY ssize_t sendfile64(int out, int in, off_t *off, size_t n)
+{
+	return sendfile(out, in, off, n);
+}
+
+PRELOAD_ENTRY ssize_t splice(int in, off_t *inoff, int out, off_t *outoff, size_t n,
+			     unsigned flags)
+{
+	NO_RW(in, real.splice(in, inoff, out, outoff, n, flags));
+	NO_RW(out, real.splice(in, inoff, out, outoff, n, flags));
+	return real.splice(in, inoff, out, outoff, n, flags);
+}
+
+PRELOAD_ENTRY ssize_t copy_file_range(int in, off_t *inoff, int out, off_t *outoff,
+				      size_t n, unsigned flags)
+{
+	NO_RW(in, real.copy_file_range(in, inoff, out, outoff, n, flags));
+	NO_RW(out, real.copy_file_range(in, inoff, out, outoff, n, flags));
+	return real.copy_file_range(in, inoff, out, outoff, n, flags);
 }
 
 PRELOAD_ENTRY int ftruncate(int fd, off_t len)

@@ -75,6 +75,13 @@ void real_init(void)
 	LOAD(write);
 	LOAD(pread);
 	LOAD(pwrite);
+	LOAD(readv);
+	LOAD(writev);
+	LOAD(preadv2);
+	LOAD(pwritev2);
+	LOAD(sendfile);
+	LOAD(splice);
+	LOAD(copy_file_range);
 	LOAD(ftruncate);
 	LOAD(fallocate);
 	LOAD(signalfd);

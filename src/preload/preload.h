@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "../lib/client.h"
 
@@ -76,6 +77,13 @@ struct real_fns {
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*pread)(int, void *, size_t, off_t);
 	ssize_t (*pwrite)(int, const void *, size_t, off_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	ssize_t (*preadv2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*pwritev2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*sendfile)(int, int, off_t *, size_t);
+	ssize_t (*splice)(int, off_t *, int, off_t *, size_t, unsigned);
+	ssize_t (*copy_file_range)(int, off_t *, int, off_t *, size_t, unsigned);
 	int (*ftruncate)(int, off_t);
 	int (*fallocate)(int, int, off_t, off_t);
 	int (*signalfd)(int, const sigset_t *, int);

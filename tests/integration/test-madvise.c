@@ -242,6 +242,16 @@ static void mmap_rules(void **state)
 	r = actor_cmd(&fx->a, "touch %lld 0", reply_int(r, "idx", -1));
 	assert_true(reply_has(r, "sigbus"));
 	assert_int_equal(reply_int(r, "code", -1), 2);	/* BUS_ADRERR */
+	/* no read or write file operations, through any call */
+	assert_true(reply_has(actor_cmd(&fx->a, "open /dev/dax0.0 ro"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "fdio read"), "errno", 0), 22);
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "fdio readv"), "errno", 0), 22);
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "fdio preadv"), "errno", 0), 22);
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "fdio sendfile"), "errno", 0), 22);
+	/* write-only: opened, but not mapped (mmap needs read access) */
+	assert_true(reply_has(actor_cmd(&fx->a, "open /dev/dax0.0 wo"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "mmap 0x200000 0"), "errno", 0), 13);
+	assert_int_equal(reply_int(actor_cmd(&fx->a, "fdio readv"), "errno", 0), 22);
 	/* a device memfail does not have is not memfail's */
 	assert_int_equal(reply_int(actor_cmd(&fx->a, "open /dev/dax0.7"), "errno", 0), 2);
 }

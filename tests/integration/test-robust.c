@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -317,6 +318,87 @@ static void data_survives_kill9(void **state)
 	assert_true(reply_has(r, "sigbus"));
 }
 
+/* The data file of the namespace of `size` bytes, in the state directory. */
+static void data_file_of(uint64_t size, char *path, size_t n)
+{
+	char dir[256];
+	struct dirent *e;
+	struct stat st;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/data", d.state);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	path[0] = '\0';
+	while ((e = readdir(dp))) {
+		snprintf(path, n, "%s/%s", dir, e->d_name);
+		if (!stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size)
+			break;
+		path[0] = '\0';
+	}
+	closedir(dp);
+	assert_true(path[0] != '\0');
+}
+
+static int count_in_file(const char *path, const char *needle)
+{
+	char line[1024];
+	int count = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		count += strstr(line, needle) != NULL;
+	fclose(f);
+	return count;
+}
+
+/*
+ * A data file removed or cut short while the daemon was down: the daemon
+ * still starts, brings the namespace back at its size with its bad
+ * blocks, keeps what data is left, and says so in its log file.
+ */
+static void data_file_mended_at_start(void **state)
+{
+	char out[64], lost[512], cut[512], logf[200];
+	const char *r;
+
+	(void)state;
+	assert_int_equal(td_cli(&d, NULL, 0, "create-namespace --size 4M --align 2M"), 0);
+	assert_int_equal(actor_map(&a, &d, "writer", "/dev/dax0.1", 0x400000, 0x5a), 0);
+	actor_kill(&a);
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 16 --count 1"), 0);
+	data_file_of(64u << 20, lost, sizeof(lost));
+	data_file_of(4u << 20, cut, sizeof(cut));
+
+	td_stop(&d);
+	assert_int_equal(unlink(lost), 0);
+	assert_int_equal(truncate(cut, 1 << 20), 0);
+	snprintf(logf, sizeof(logf), "%s/events.log", d.dir);
+	snprintf(d.args + strlen(d.args), sizeof(d.args) - strlen(d.args), " --log-file %s", logf);
+	assert_int_equal(td_restart(&d), 0);
+
+	assert_int_equal(count_in_file(logf, "data file"), 2);
+	assert_int_equal(count_in_file(logf, "was missing: its data is lost"), 1);
+	assert_int_equal(count_in_file(logf, "had 1048576 bytes instead of 4194304: restored"), 1);
+	/* the first MiB of dax0.1 is kept, the rest reads zeroed */
+	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.1 --offset 0x1000 --length 1"), 0);
+	assert_int_equal((unsigned char)out[0], 0x5a);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.1 --offset 0x300000 --length 1"), 0);
+	assert_int_equal(out[0], 0);
+	/* dax0.0 is zeroed, and its bad block is still bad */
+	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 0x3000 --length 1"), 0);
+	assert_int_equal(out[0], 0);
+	assert_int_not_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 0x2000 --length 1"), 0);
+	/* and maps again */
+	assert_int_equal(actor_start(&b, &d, "reader"), 0);
+	assert_true(reply_has(actor_cmd(&b, "open /dev/dax0.0"), "ok"));
+	assert_true(reply_has(actor_cmd(&b, "mmap 0x400000 0"), "ok"));
+	r = actor_cmd(&b, "touch 0 0x2000");
+	assert_true(reply_has(r, "sigbus"));
+}
+
 static void panic_when_recovery_is_off(void **state)
 {
 	char out[4096];
@@ -400,6 +482,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(busy_namespace_stays, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_survives_restart_and_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(data_survives_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(data_file_mended_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(panic_when_recovery_is_off, setup, teardown),
 		cmocka_unit_test(full_disk_changes_nothing),
 	};

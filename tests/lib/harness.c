@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,6 +64,9 @@ static int spawn_daemon(struct tdaemon *d)
 	if (!d->pid) {
 		char cmd[1024];
 		int log = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		/* a test killed by its time limit takes its daemon along */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 		if (log >= 0) {
 			dup2(log, STDERR_FILENO);

@@ -9,7 +9,9 @@
  * kernel with real /dev/dax devices.
  *
  * Commands:
- *   open PATH [ro]                 open a device; later mmaps use it
+ *   open PATH [ro|wo]              open a device; later mmaps use it
+ *   fdio read|readv|preadv|sendfile   one 512-byte transfer from the open
+ *                                  device (sendfile: into a pipe)
  *   mmap LEN OFF [private] [fixed=ADDR]   map; the mapping gets the next index
  *   munmap IDX OFF LEN             unmap part of mapping IDX
  *   fill IDX BYTE                  store BYTE into every byte of the mapping
@@ -51,6 +53,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -382,7 +386,8 @@ static void do_command(char *line, char *out, size_t n)
 	errno = 0;
 	if (!strcmp(argv[0], "open") && argc >= 2) {
 		int ro = argc > 2 && !strcmp(argv[2], "ro");
-		int fd = open(argv[1], ro ? O_RDONLY : O_RDWR);
+		int wo = argc > 2 && !strcmp(argv[2], "wo");
+		int fd = open(argv[1], ro ? O_RDONLY : wo ? O_WRONLY : O_RDWR);
 
 		if (fd < 0) {
 			snprintf(out, n, "err errno=%d", errno);
@@ -390,6 +395,25 @@ static void do_command(char *line, char *out, size_t n)
 		}
 		cur_fd = fd;
 		snprintf(out, n, "ok fd=%d", fd);
+	} else if (!strcmp(argv[0], "fdio") && argc >= 2) {
+		static char buf[512];
+		struct iovec iov = { buf, sizeof(buf) };
+		ssize_t r = -1;
+		int pfd[2];
+
+		errno = 0;
+		if (!strcmp(argv[1], "read")) {
+			r = read(cur_fd, buf, sizeof(buf));
+		} else if (!strcmp(argv[1], "readv")) {
+			r = readv(cur_fd, &iov, 1);
+		} else if (!strcmp(argv[1], "preadv")) {
+			r = preadv(cur_fd, &iov, 1, 0);
+		} else if (!strcmp(argv[1], "sendfile") && !pipe(pfd)) {
+			r = sendfile(pfd[1], cur_fd, NULL, sizeof(buf));
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 	} else if (!strcmp(argv[0], "mmap") && argc >= 3) {
 		size_t len = strtoull(argv[1], NULL, 0);
 		off_t off = (off_t)strtoull(argv[2], NULL, 0);
