@@ -442,7 +442,7 @@ einval:
 static int unmap_dax_range(uintptr_t addr, size_t len)
 {
 	uintptr_t end = addr + len;
-	size_t i;
+	size_t i, pieces = 0;
 
 	/* check every cut before changing anything */
 	for (i = 0; i < atomic_load(&slots_hw); i++) {
@@ -453,7 +453,16 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 		if ((addr > s->start && addr % s->align) ||
 		    (end < s->start + s->len && end % s->align))
 			return -EINVAL;
+		pieces += (addr > s->start) + (end < s->start + s->len);
 	}
+	/*
+	 * Every piece needs a slot before its mapping's slot is freed; with
+	 * too few, the split is refused as the kernel refuses one past
+	 * vm.max_map_count.  (Registering a piece cannot then fail but for
+	 * the daemon going away: its own limit is far above MAP_SLOTS.)
+	 */
+	if ((size_t)atomic_load(&nr_maps) + pieces > MAP_SLOTS)
+		return -ENOMEM;
 	for (i = 0; i < atomic_load(&slots_hw); i++) {
 		struct map_slot *s = &slots[i];
 		struct map_view v, piece[2];

@@ -4,6 +4,7 @@
  * privilege (EPERM for madvise without the emulated CAP_SYS_ADMIN,
  * namespace permissions), partial munmap, and memfail run itself.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,34 @@ static void partial_munmap_keeps_the_rest(void **state)
 	assert_int_equal(td_log_count(&d, "recovery action"), 1);
 }
 
+/*
+ * With the shim's mapping table full, a munmap that would leave a piece
+ * to track fails with ENOMEM and changes nothing (as a split past
+ * vm.max_map_count does); one that needs no new piece still works.
+ */
+static void split_with_table_full_is_enomem(void **state)
+{
+	const char *r;
+	int more;
+
+	(void)state;
+	assert_int_equal(actor_map(&a, &d, "hoarder", "/dev/dax0.0", 0x400000, 0x5a), 0);
+	assert_true(reply_has(actor_cmd(&a, "mmap 0x200000 0x400000"), "ok"));
+	r = actor_cmd(&a, "mapmany 5000 0x200000 0");
+	more = (int)reply_int(r, "mapped", -1);
+	assert_true(more > 100 && more < 5000);
+	assert_int_equal(reply_int(r, "errno", -1), ENOMEM);
+	assert_int_equal(reply_int(actor_cmd(&a, "munmap 0 0x200000 0x200000"), "errno", 0), ENOMEM);
+	/* still mapped, still tracked: poison there is found */
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 6144 --count 1"), 0);
+	assert_true(reply_has(actor_cmd(&a, "touch 0 0x300000"), "sigbus"));
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x201000"), "value", -1), 0x5a);
+	/* a whole mapping goes, and then the cut has its slot */
+	assert_true(reply_has(actor_cmd(&a, "munmap 1 0 0x200000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "munmap 0 0x200000 0x200000"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 0x5a);
+}
+
 static void fork_with_threads_does_not_hang(void **state)
 {
 	const char *r;
@@ -248,6 +277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(eperm_without_sys_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(owner_may_poison_own_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(partial_munmap_keeps_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(split_with_table_full_is_enomem, setup, teardown),
 		cmocka_unit_test_setup_teardown(fork_with_threads_does_not_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(ignored_segv_keeps_poison_handling, setup, teardown),
 		cmocka_unit_test_setup_teardown(daemon_gone_device_gone, setup, teardown),
