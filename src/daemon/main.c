@@ -90,7 +90,6 @@ static void die(const char *fmt, const char *arg, int err)
 	exit(1);
 }
 
-/* Refuse to start beside a live daemon on the same socket. */
 /* A data file nd_region_open() found gone or cut short, and mended. */
 static void log_data_repair(struct mfd *d, const struct nd_namespace *ns)
 {
@@ -103,6 +102,7 @@ static void log_data_repair(struct mfd *d, const struct nd_namespace *ns)
 			(unsigned long long)ns->size);
 }
 
+/* Refuse to start beside a live daemon on the same socket. */
 static void check_socket_free(const char *path)
 {
 	int fd = unix_connect_seqpacket(path);

@@ -326,7 +326,6 @@ MF_EXPORT int memfail_write(struct memfail_ctx *ctx, const char *name, uint64_t 
 
 		if (chunk > len)
 			chunk = len;
-
 		memset(m, 0, sizeof(*m));
 		m->hdr.type = MF_WRITE;
 		m->offset = offset;
