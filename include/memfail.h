@@ -53,6 +53,7 @@ struct memfail_namespace {
 	mode_t perm;
 	unsigned nr_mappings;		/* mappings registered right now */
 	uint64_t badblock_count;	/* bad sectors */
+	uint64_t latent_count;		/* poisoned sectors not found yet */
 	uint64_t hwpoison_pages;	/* pages memory_failure() marked */
 };
 
@@ -83,16 +84,39 @@ struct memfail_badblock {
 	uint64_t count;
 };
 
-/* Bad sectors of a namespace, merged ranges in order; *out malloc()ed. */
+/* Bad sectors of a namespace (the badblocks list: known poison), merged
+ * ranges in order; *out malloc()ed. */
 int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
 		      struct memfail_badblock **out, size_t *count);
+/* Latent poison: injected without notification and not found yet. */
+int memfail_latent_errors(struct memfail_ctx *ctx, const char *name,
+			  struct memfail_badblock **out, size_t *count);
 
 #define MEMFAIL_INJECT_NOTIFY	(1u << 0)	/* into badblocks at once (default) */
+#define MEMFAIL_INJECT_LATENT	(1u << 1)	/* found only by a scrub or an access */
 
-/* Poison sectors [sector, sector + count) of the media.  Mappers notice
- * nothing until one of them touches it. */
+/*
+ * Poison sectors [sector, sector + count) of the media, known to the
+ * driver at once or latent.  Mappers notice nothing until one of them
+ * touches it.
+ */
 int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
 			 uint64_t sector, uint64_t count, unsigned flags);
+/* Several ranges in one transaction: all of them or none. */
+#define MEMFAIL_INJECT_MANY_MAX	2048
+int memfail_inject_many(struct memfail_ctx *ctx, const char *name,
+			const struct memfail_badblock *ranges, size_t n, unsigned flags);
+
+/* Who maps each poisoned page of a namespace (*out malloc()ed). */
+struct memfail_mapper {
+	uint64_t page;			/* page of the namespace (4 KiB) */
+	pid_t pid;
+	char comm[16];
+	uint64_t size;			/* the mapping's unit: 4 KiB, 2 MiB or 1 GiB */
+	uint64_t addr;			/* the page's address in that process */
+};
+int memfail_mappers(struct memfail_ctx *ctx, const char *name,
+		    struct memfail_mapper **out, size_t *count);
 
 /* Forget injected errors in [sector, sector + count) without rewriting
  * them (ndctl inject-error --uninject): the data there is what it was. */
@@ -137,6 +161,103 @@ int memfail_stats(struct memfail_ctx *ctx, struct memfail_counters *node,
  */
 int memfail_config_get(struct memfail_ctx *ctx, const char *key, int64_t *value);
 int memfail_config_set(struct memfail_ctx *ctx, const char *key, int64_t value);
+
+/*
+ * Scrub (ARS): make latent poison known, of one namespace or (name NULL)
+ * of the whole region.  It runs in the daemon; status says how far it is.
+ * One at a time (-EBUSY).
+ */
+#define MEMFAIL_SCRUB_FULL	(1u << 0)	/* read every block, not just poison */
+
+struct memfail_scrub {
+	int active;			/* running now */
+	int cancelled;			/* the last one was cancelled */
+	unsigned flags;			/* MEMFAIL_SCRUB_* of the current or last */
+	char dev[32];			/* region0, or the namespace */
+	uint64_t count;			/* scrubs completed since the daemon started */
+	uint64_t done, total;		/* bytes scrubbed, of */
+	uint64_t found;			/* latent sectors it found */
+};
+
+int memfail_scrub_start(struct memfail_ctx *ctx, const char *name, unsigned flags,
+			struct memfail_scrub *state);
+int memfail_scrub_status(struct memfail_ctx *ctx, struct memfail_scrub *state);
+int memfail_scrub_cancel(struct memfail_ctx *ctx, struct memfail_scrub *state);
+
+/*
+ * Events: what the daemon did and saw, as the monitor streams them and the
+ * history keeps them.  Fields a type does not use are 0.
+ */
+enum memfail_event_type {
+	MEMFAIL_EV_MEMORY_FAILURE = 1,	/* pfn, page_type, result */
+	MEMFAIL_EV_SIGNAL,		/* pid, tid, comm, code, addr, lsb */
+	MEMFAIL_EV_KILL,		/* pid, comm: could not be unmapped */
+	MEMFAIL_EV_INJECT,		/* sector, count; MEMFAIL_EVF_LATENT */
+	MEMFAIL_EV_UNINJECT,		/* sector, count */
+	MEMFAIL_EV_CLEAR,		/* sector, count; MEMFAIL_EVF_BY_WRITE */
+	MEMFAIL_EV_FOUND,		/* latent poison found: sector, count, how */
+	MEMFAIL_EV_SCRUB_START,		/* dev, flags */
+	MEMFAIL_EV_SCRUB_END,		/* dev, count: sectors found */
+	MEMFAIL_EV_PANIC,		/* pfn */
+	MEMFAIL_EV_LOST,		/* monitor: count events it missed */
+};
+
+#define MEMFAIL_EVF_LATENT	(1u << 0)
+#define MEMFAIL_EVF_BY_WRITE	(1u << 1)
+#define MEMFAIL_EVF_BY_SCRUB	(1u << 2)
+#define MEMFAIL_EVF_BY_ACCESS	(1u << 3)
+#define MEMFAIL_EVF_BY_READ	(1u << 4)
+#define MEMFAIL_EVF_CANCELLED	(1u << 5)
+
+struct memfail_event {
+	uint64_t seq;			/* 1, 2, ... for the daemon's life and after */
+	uint64_t time_ns;		/* CLOCK_REALTIME */
+	unsigned type;			/* enum memfail_event_type */
+	unsigned flags;			/* MEMFAIL_EVF_* */
+	char dev[32];			/* namespace0.Y, or region0 */
+	uint64_t pfn;
+	uint64_t sector, count;
+	pid_t pid, tid;
+	char comm[16];
+	int code;			/* si_code: 4 BUS_MCEERR_AR, 5 BUS_MCEERR_AO; 9 SIGKILL */
+	unsigned lsb;			/* si_addr_lsb */
+	uint64_t addr;
+	unsigned result;		/* 0 Ignored, 1 Failed, 2 Delayed, 3 Recovered */
+	unsigned page_type;		/* 1: "dax page" */
+};
+
+/* "memory_failure", "signal", ...; NULL for an unknown type. */
+const char *memfail_event_type_name(unsigned type);
+/* "Ignored", "Failed", "Delayed", "Recovered", as rasdaemon names them. */
+const char *memfail_action_result_name(unsigned result);
+/* "dax page", as the kernel's action_page_types. */
+const char *memfail_page_type_name(unsigned page_type);
+
+/*
+ * Turn the context into a monitor: from now on it receives every event
+ * (root or the daemon's user only), and serves no other call.  next()
+ * waits up to timeout_ms (-1: for ever): 1 an event, 0 none yet.
+ */
+int memfail_monitor_start(struct memfail_ctx *ctx);
+int memfail_monitor_fd(const struct memfail_ctx *ctx);
+int memfail_monitor_next(struct memfail_ctx *ctx, struct memfail_event *ev, int timeout_ms);
+
+/* The history: events with seq > after_seq and time >= since_ns, of one
+ * type (0: all), oldest first (*out malloc()ed). */
+int memfail_history(struct memfail_ctx *ctx, uint64_t after_seq, uint64_t since_ns,
+		    unsigned type, struct memfail_event **out, size_t *count);
+
+/* The history counted, as ras-mc-ctl --summary counts it. */
+struct memfail_summary_row {
+	unsigned type;
+	unsigned result;		/* MEMORY_FAILURE */
+	unsigned page_type;
+	int code;			/* SIGNAL */
+	char dev[32];			/* media events: the namespace */
+	uint64_t count;
+};
+int memfail_history_summary(struct memfail_ctx *ctx, uint64_t since_ns,
+			    struct memfail_summary_row **out, size_t *count);
 
 #ifdef __cplusplus
 }

@@ -41,16 +41,36 @@ int cmd_config(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_start_scrub(int argc, char **argv);
+int cmd_wait_scrub(int argc, char **argv);
+int cmd_cancel_scrub(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_inject_campaign(int argc, char **argv);
 
 /* json.c */
 #define JF_HUMAN	(1u << 0)	/* sizes as "2.00 MiB", as ndctl -u */
 #define JF_MEDIA_ERRORS	(1u << 1)	/* badblock lists, as ndctl -M */
+#define JF_DEVICES	(1u << 2)	/* dax devices inside namespaces, as -N -D */
 
 struct json_object *json_namespace(const struct memfail_namespace *ns,
 				   const struct memfail_badblock *bb, size_t nbb,
+				   const struct memfail_mapper *mappers, size_t nmappers,
 				   uint64_t sector_base, unsigned flags);
+/* Who maps the poisoned pages (memfail's addition to -M). */
+struct json_object *json_mappers(const struct memfail_mapper *m, size_t n, unsigned flags);
+/* daxctl list -D's device object. */
+struct json_object *json_daxdev(const struct memfail_namespace *ns, unsigned flags);
+/* inject-error --status: known ranges, and latent ones marked so. */
 struct json_object *json_badblock_status(const struct memfail_badblock *bb, size_t nbb,
+					 const struct memfail_badblock *lat, size_t nlat,
 					 unsigned flags);
+struct json_object *json_scrub(const struct memfail_scrub *s);
+struct json_object *json_event(const struct memfail_event *ev);
+struct json_object *json_summary(const struct memfail_summary_row *r, size_t n);
+/* "2026-11-25 09:10:11 +0000" */
+void cli_format_time(uint64_t time_ns, char *buf, size_t n);
+const char *cli_si_code_name(int code);
 struct json_object *json_stats(const struct memfail_counters *node, uint64_t hw_kb,
 			       const struct memfail_ns_counters *ns, size_t n);
 struct json_object *json_size(uint64_t v, unsigned flags);

@@ -12,16 +12,17 @@ static const char inject_usage[] =
 "       memfail inject-error NAME --status\n"
 "\n"
 "Poison sectors of a namespace's media.  The error is entered in the\n"
-"namespace's bad blocks at once; nothing happens to processes that map it\n"
-"until one touches it: that access runs memory_failure() with the toucher\n"
-"as the consumer.\n"
+"namespace's bad blocks at once, or with --no-notify stays latent until a\n"
+"scrub or an access finds it.  Either way nothing happens to processes that\n"
+"map it until one touches it: that access runs memory_failure() with the\n"
+"toucher as the consumer.\n"
 "\n"
 "  -B, --block N        first 512-byte sector, from the data start\n"
 "  -n, --count M        number of sectors (default 1)\n"
 "  -d, --uninject       remove injected errors instead (the data stays)\n"
-"  -t, --status         print the injected errors as JSON\n"
-"  -N, --no-notify      a latent error, found only by a scrub or a touch\n"
-"                       (not supported yet)\n"
+"  -t, --status         print the injected errors as JSON (latent ones\n"
+"                       marked \"latent\":true)\n"
+"  -N, --no-notify      a latent error, found only by a scrub or an access\n"
 "  -S, --saturate       poison the whole sector (always the case here)\n"
 "  -u, --human          numbers for people\n"
 "  -h, --help\n";
@@ -77,9 +78,9 @@ int cmd_inject_error(int argc, char **argv)
 		cli_error("--count must be at least 1");
 		return EXIT_USAGE;
 	}
-	if (no_notify) {
-		cli_error("latent (--no-notify) errors are not supported yet");
-		return 1;
+	if (no_notify && (status || uninject)) {
+		cli_error("--no-notify is for injecting");
+		return EXIT_USAGE;
 	}
 	ctx = cli_connect();
 	if (!ctx)
@@ -90,17 +91,21 @@ int cmd_inject_error(int argc, char **argv)
 		goto out;
 	}
 	if (status) {
-		struct memfail_badblock *bb;
-		size_t n;
+		struct memfail_badblock *bb = NULL, *lat = NULL;
+		size_t n = 0, nl = 0;
 
 		err = memfail_badblocks(ctx, name, &bb, &n);
+		if (!err)
+			err = memfail_latent_errors(ctx, name, &lat, &nl);
 		if (err) {
+			free(bb);
 			cli_error("%s: %s", name, cli_strerror(err));
 			goto out;
 		}
-		if (n)
-			json_print(json_badblock_status(bb, n, flags));
+		if (n || nl)
+			json_print(json_badblock_status(bb, n, lat, nl, flags));
 		free(bb);
+		free(lat);
 		ret = 0;
 		goto out;
 	}
@@ -109,7 +114,8 @@ int cmd_inject_error(int argc, char **argv)
 				"the data in those sectors is whatever was last written there.\n\n");
 		err = memfail_uninject_error(ctx, name, block, count);
 	} else {
-		err = memfail_inject_error(ctx, name, block, count, MEMFAIL_INJECT_NOTIFY);
+		err = memfail_inject_error(ctx, name, block, count,
+					   no_notify ? MEMFAIL_INJECT_LATENT : MEMFAIL_INJECT_NOTIFY);
 	}
 	if (err) {
 		cli_error("%s: %s", name, cli_strerror(err));

@@ -10,30 +10,51 @@
 static const char list_usage[] =
 "usage: memfail list [options]\n"
 "\n"
-"List namespaces (the default), or the region with -R, as JSON.\n"
+"List namespaces (the default), the region with -R, or the dax devices\n"
+"with -D, as JSON.\n"
 "\n"
 "  -N, --namespaces     list namespaces\n"
 "  -R, --regions        list the region (with its namespaces if -N too)\n"
+"  -D, --devices        list dax devices (inside their namespaces if -N too)\n"
 "  -M, --media-errors   include bad blocks (512-byte sectors: from the\n"
-"                       namespace's data start, or the region's start)\n"
+"                       namespace's data start, or the region's start),\n"
+"                       and which processes map each bad page, at which size\n"
 "  -n, --namespace NAME only this namespace\n"
 "  -u, --human          sizes for people; a single result unwrapped\n"
 "  -h, --help\n";
 
-/* One namespace as JSON, with its bad blocks when asked. */
+/* One namespace as JSON, with its bad blocks and their mappers when asked. */
 struct json_object *namespace_object(struct memfail_ctx *ctx, const struct memfail_namespace *ns,
 				     uint64_t sector_base, unsigned flags)
 {
 	struct memfail_badblock *bb = NULL;
+	struct memfail_mapper *m = NULL;
 	struct json_object *o;
-	size_t n = 0;
+	size_t n = 0, nm = 0;
 
 	if ((flags & JF_MEDIA_ERRORS) && memfail_badblocks(ctx, ns->dev, &bb, &n)) {
 		bb = NULL;
 		n = 0;
 	}
-	o = json_namespace(ns, bb, n, sector_base, flags);
+	if ((flags & JF_MEDIA_ERRORS) && n && memfail_mappers(ctx, ns->dev, &m, &nm)) {
+		m = NULL;
+		nm = 0;
+	}
+	o = json_namespace(ns, bb, n, m, nm, sector_base, flags);
+	if (flags & JF_DEVICES) {
+		/* ndctl list -N -D: the device inside its namespace */
+		struct json_object *r = json_object_new_object();
+		struct json_object *a = json_object_new_array();
+
+		json_object_object_add(r, "id", json_object_new_int64(ns->id));
+		json_object_object_add(r, "size", json_size(ns->size, flags));
+		json_object_object_add(r, "align", json_object_new_int64((int64_t)ns->align));
+		json_object_array_add(a, json_daxdev(ns, flags));
+		json_object_object_add(r, "devices", a);
+		json_object_object_add(o, "daxregion", r);
+	}
 	free(bb);
+	free(m);
 	return o;
 }
 
@@ -54,6 +75,7 @@ int cmd_list(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "namespaces", no_argument, NULL, 'N' },
 		{ "regions", no_argument, NULL, 'R' },
+		{ "devices", no_argument, NULL, 'D' },
 		{ "media-errors", no_argument, NULL, 'M' },
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "human", no_argument, NULL, 'u' },
@@ -63,17 +85,18 @@ int cmd_list(int argc, char **argv)
 	struct memfail_namespace *v = NULL;
 	struct json_object *arr, *out;
 	struct memfail_ctx *ctx;
-	bool want_ns = false, want_region = false;
+	bool want_ns = false, want_region = false, want_dev = false;
 	const char *only = NULL;
 	int64_t base = 0, size = 0, avail = 0;
 	unsigned flags = 0;
 	size_t n = 0, i;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "NRMn:uh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "NRDMn:uh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'N': want_ns = true; break;
 		case 'R': want_region = true; break;
+		case 'D': want_dev = true; break;
 		case 'M': flags |= JF_MEDIA_ERRORS; break;
 		case 'n': only = optarg; want_ns = true; break;
 		case 'u': flags |= JF_HUMAN; break;
@@ -85,7 +108,9 @@ int cmd_list(int argc, char **argv)
 		cli_error("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!want_region)
+	if (want_dev && (want_ns || want_region))
+		flags |= JF_DEVICES;
+	else if (!want_region && !want_dev)
 		want_ns = true;
 	ctx = cli_connect();
 	if (!ctx)
@@ -101,6 +126,9 @@ int cmd_list(int argc, char **argv)
 		return 1;
 	}
 	arr = json_object_new_array();
+	for (i = 0; want_dev && !(flags & JF_DEVICES) && i < n; i++)
+		if (name_matches(&v[i], only))
+			json_object_array_add(arr, json_daxdev(&v[i], flags));
 	for (i = 0; want_ns && i < n; i++) {
 		uint64_t sb = want_region ? (v[i].phys_start - (uint64_t)base) / MEMFAIL_SECTOR_SIZE : 0;
 

@@ -130,7 +130,7 @@ int cmd_create_namespace(int argc, char **argv)
 		memfail_disconnect(ctx);
 		return 1;
 	}
-	json_print(json_namespace(&ns, NULL, 0, 0, flags));
+	json_print(json_namespace(&ns, NULL, 0, NULL, 0, 0, flags));
 	memfail_disconnect(ctx);
 	return 0;
 }

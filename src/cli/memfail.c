@@ -28,6 +28,12 @@ static const struct {
 	{ "write", cmd_write, "write a namespace through the driver (clears what it covers)" },
 	{ "stats", cmd_stats, "memory_failure counters" },
 	{ "config", cmd_config, "show or set daemon-wide settings" },
+	{ "start-scrub", cmd_start_scrub, "scrub for latent media errors" },
+	{ "wait-scrub", cmd_wait_scrub, "wait for the scrub to end" },
+	{ "cancel-scrub", cmd_cancel_scrub, "stop the running scrub" },
+	{ "inject-campaign", cmd_inject_campaign, "inject a reproducible stream of errors" },
+	{ "monitor", cmd_monitor, "print events as they happen" },
+	{ "history", cmd_history, "the recorded events, summed up or listed" },
 };
 
 static void main_usage(FILE *f)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * daemon/admin.c: requests of the memfail command and libmemfail's
- * management calls: namespaces, error injection and clearing, bad-block
- * lists, counters, settings, driver reads and writes.
+ * management calls: namespaces, counters and settings here, and the
+ * dispatch to errors.c (media errors, driver I/O), scrub.c and watch.c
+ * (monitor, history).
  *
  * Every handler validates the whole request before it changes anything,
  * so a request is either done completely or answered with an error and
@@ -42,10 +43,11 @@ void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns)
 	i->badblock_count = ns->bb.total;
 	i->nr_badblock_ranges = ns->bb.nr;
 	i->nr_hwpoison = ns->hwpoison.nr;
+	i->latent_count = ns->poison.total - ns->bb.total;
 }
 
 /* Names come from the wire: they must be terminated inside the field. */
-static struct nd_namespace *ns_by_wire_name(struct mfd *d, const char *name)
+struct nd_namespace *ns_by_wire_name(struct mfd *d, const char *name)
 {
 	if (!memchr(name, '\0', MF_NAME_LEN))
 		return NULL;
@@ -155,157 +157,6 @@ static void ns_list(struct conn *c, const struct mf_hdr *h, const struct mf_ns_l
 	conn_send(c, r, r->r.hdr.len, -1);
 }
 
-struct page_list {
-	uint64_t *page;
-	size_t n, cap;
-};
-
-static int page_list_add(uint64_t page, void *arg)
-{
-	struct page_list *pl = arg;
-
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 64;
-		uint64_t *p = realloc(pl->page, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		pl->page = p;
-		pl->cap = cap;
-	}
-	pl->page[pl->n++] = page;
-	return 0;
-}
-
-/* Pages holding a bad sector among sectors [s, s + n). */
-static int bad_pages(const struct nd_namespace *ns, uint64_t s, uint64_t n,
-		     struct page_list *pl)
-{
-	return rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
-				       s / MF_SECTORS_PER_PAGE,
-				       (s + n - 1) / MF_SECTORS_PER_PAGE + 1,
-				       page_list_add, pl);
-}
-
-/* After a clear or a write: give back the pages that are clean now. */
-static int restore_pages(struct mfd *d, struct nd_namespace *ns,
-			 struct page_list *before, uint64_t *restored)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < before->n; i++)
-		if (!nd_page_bad(ns, before->page[i]))
-			before->page[k++] = before->page[i];
-	*restored = k;
-	return mf_media_cleared(&d->mf, ns_to_dax(ns), before->page, k);
-}
-
-static int inject(struct conn *c, const struct mf_range_req *m)
-{
-	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
-	struct page_list pl = { 0 };
-	int err;
-
-	if (!ns)
-		return -ENODEV;
-	if (!cred_is_admin_of(c->d, &c->cred, ns))
-		return -EPERM;
-	if (m->flags & ~(MF_INJECT_NOTIFY | MF_INJECT_REMOVE))
-		return -EINVAL;
-	if (m->flags & MF_INJECT_REMOVE) {
-		uint64_t restored;
-		int64_t r;
-
-		/* ndctl inject-error --uninject: the record goes, the data stays */
-		if (!m->count || m->sector >= ns->size >> MF_SECTOR_SHIFT ||
-		    m->count > (ns->size >> MF_SECTOR_SHIFT) - m->sector)
-			return -ERANGE;
-		err = bad_pages(ns, m->sector, m->count, &pl);
-		if (!err) {
-			r = nd_uninject_error(ns, m->sector, m->count);
-			err = r < 0 ? (int)r : restore_pages(c->d, ns, &pl, &restored);
-		}
-		free(pl.page);
-		return err;
-	}
-	/* latent (un-notified) errors arrive with scrubbing */
-	if (!(m->flags & MF_INJECT_NOTIFY))
-		return -EOPNOTSUPP;
-	err = nd_inject_error(ns, m->sector, m->count);
-	if (err)
-		return err;
-	err = bad_pages(ns, m->sector, m->count, &pl);
-	if (!err)
-		err = mf_media_poisoned(&c->d->mf, ns_to_dax(ns), pl.page, pl.n);
-	free(pl.page);
-	return err;
-}
-
-static int clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_req *m)
-{
-	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
-	struct page_list pl = { 0 };
-	struct mf_clear_reply r;
-	uint64_t s = m->sector, n = m->count, restored = 0;
-	int64_t cleared;
-	int err;
-
-	if (!ns)
-		return -ENODEV;
-	if (!cred_is_admin_of(c->d, &c->cred, ns))
-		return -EPERM;
-	if (m->flags & ~MF_CLEAR_ALL)
-		return -EINVAL;
-	if (m->flags & MF_CLEAR_ALL) {
-		s = 0;
-		n = ns->size >> MF_SECTOR_SHIFT;
-	}
-	if (!n || s >= ns->size >> MF_SECTOR_SHIFT || n > (ns->size >> MF_SECTOR_SHIFT) - s)
-		return -ERANGE;
-	err = bad_pages(ns, s, n, &pl);
-	if (err)
-		goto out;
-	cleared = nd_clear_errors(ns, s, n);
-	if (cleared < 0) {
-		err = (int)cleared;
-		goto out;
-	}
-	err = restore_pages(c->d, ns, &pl, &restored);
-	if (err)
-		goto out;
-	reply_init(&r.r, h, sizeof(r), 0);
-	r.cleared = (uint64_t)cleared;
-	r.pages_restored = restored;
-	conn_send(c, &r, sizeof(r), -1);
-out:
-	free(pl.page);
-	return err;
-}
-
-static void badblocks(struct conn *c, const struct mf_hdr *h, const struct mf_badblocks_req *m)
-{
-	struct mf_badblocks_reply *r = (void *)reply_buf;
-	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
-	size_t i;
-	uint32_t count = 0;
-
-	if (!ns) {
-		send_error(c, h, -ENODEV);
-		return;
-	}
-	i = rangeset_lookup(&ns->bb, m->cursor);
-	if (i < ns->bb.nr && ns->bb.r[i].start < m->cursor)
-		i++;	/* handed out already, in the page before */
-	for (; i < ns->bb.nr && count < MF_BB_LIST_MAX; i++, count++) {
-		r->range[count].sector = ns->bb.r[i].start;
-		r->range[count].count = ns->bb.r[i].count;
-	}
-	reply_init(&r->r, h, sizeof(*r) + count * sizeof(r->range[0]), 0);
-	r->count = count;
-	r->more = i < ns->bb.nr;
-	r->next = r->more ? ns->bb.r[i].start : 0;
-	conn_send(c, r, r->r.hdr.len, -1);
-}
 
 static void copy_stat(struct mf_counters *o, const struct mf_stat *s)
 {
@@ -402,52 +253,6 @@ static int config(struct conn *c, const struct mf_hdr *h, const struct mf_config
 	return 0;
 }
 
-static int io_read(struct conn *c, const struct mf_hdr *h, const struct mf_io_req *m)
-{
-	struct mf_io_reply *r = (void *)reply_buf;
-	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
-	int err;
-
-	if (!ns)
-		return -ENODEV;
-	if (!cred_may_open(&c->cred, ns, MF_ACCESS_READ))
-		return -EACCES;
-	if (!m->len || m->len > MF_IO_MAX)
-		return -EINVAL;
-	err = nd_read(ns, m->offset, r->data, m->len);
-	if (err)
-		return err;
-	reply_init(&r->r, h, sizeof(*r) + m->len, 0);
-	r->len = m->len;
-	conn_send(c, r, r->r.hdr.len, -1);
-	return 0;
-}
-
-static int io_write(struct conn *c, const struct mf_io_req *m, size_t len)
-{
-	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
-	struct page_list pl = { 0 };
-	uint64_t restored;
-	int err;
-
-	if (!ns)
-		return -ENODEV;
-	if (!cred_may_open(&c->cred, ns, MF_ACCESS_WRITE))
-		return -EACCES;
-	if (!m->len || m->len > MF_IO_MAX || len != sizeof(*m) + m->len)
-		return -EINVAL;
-	if (m->offset >= ns->size || m->len > ns->size - m->offset)
-		return -ERANGE;
-	err = bad_pages(ns, m->offset >> MF_SECTOR_SHIFT,
-			(MF_ALIGN_UP(m->offset + m->len, MF_SECTOR_SIZE) >> MF_SECTOR_SHIFT) -
-			(m->offset >> MF_SECTOR_SHIFT), &pl);
-	if (!err)
-		err = nd_write(ns, m->offset, m->data, m->len);
-	if (!err)
-		err = restore_pages(c->d, ns, &pl, &restored);
-	free(pl.page);
-	return err;
-}
 
 void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len)
 {
@@ -485,19 +290,48 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 		break;
 	case MF_INJECT:
 		if (REQ(struct mf_range_req, buf, len))
-			err = inject(c, buf);
+			err = errors_inject(c, buf);
+		if (!err)
+			send_error(c, h, 0);
+		break;
+	case MF_INJECT_BATCH:
+		err = errors_inject_batch(c, buf, len);
 		if (!err)
 			send_error(c, h, 0);
 		break;
 	case MF_CLEAR:
 		if (REQ(struct mf_range_req, buf, len))
-			err = clear(c, h, buf);
+			err = errors_clear(c, h, buf);
 		break;
 	case MF_BADBLOCKS:
 		if (REQ(struct mf_badblocks_req, buf, len)) {
-			badblocks(c, h, buf);
+			errors_list(c, h, buf);
 			return;
 		}
+		break;
+	case MF_MAPPERS:
+		if (REQ(struct mf_mappers_req, buf, len)) {
+			errors_mappers(c, h, buf);
+			return;
+		}
+		break;
+	case MF_SCRUB_START:
+	case MF_SCRUB_STATUS:
+	case MF_SCRUB_CANCEL:
+		if (REQ(struct mf_scrub_req, buf, len))
+			err = scrub_request(c, h, buf);
+		break;
+	case MF_MONITOR:
+		if (REQ(struct mf_monitor_req, buf, len))
+			err = watch_monitor(c, h, buf);
+		break;
+	case MF_HISTORY:
+		if (REQ(struct mf_history_req, buf, len))
+			err = watch_history(c, h, buf);
+		break;
+	case MF_HISTORY_SUMMARY:
+		if (REQ(struct mf_summary_req, buf, len))
+			err = watch_summary(c, h, buf);
 		break;
 	case MF_STATS:
 		if (len == sizeof(struct mf_hdr)) {
@@ -512,11 +346,11 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 		break;
 	case MF_READ:
 		if (REQ(struct mf_io_req, buf, len))
-			err = io_read(c, h, buf);
+			err = errors_read(c, h, buf);
 		break;
 	case MF_WRITE:
 		if (len >= sizeof(struct mf_io_req))
-			err = io_write(c, buf, len);
+			err = errors_write(c, buf, len);
 		if (!err)
 			send_error(c, h, 0);
 		break;

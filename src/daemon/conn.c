@@ -102,8 +102,10 @@ int conn_send(struct conn *c, const void *msg, size_t len, int pass_fd)
 	if (c->closing)
 		return -EPIPE;
 	/* what a request did is in the log before its answer is out */
-	if (len >= sizeof(struct mf_hdr) && ((const struct mf_hdr *)msg)->type == MF_REPLY)
+	if (len >= sizeof(struct mf_hdr) && ((const struct mf_hdr *)msg)->type == MF_REPLY) {
 		mfd_log_flush();
+		mfd_events_flush(c->d);
+	}
 	n = sock_send(c->fd, msg, len, pass_fd, false, MSG_DONTWAIT);
 	if (n < 0) {
 		/* a peer that does not read its replies loses its connection */

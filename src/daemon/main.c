@@ -189,7 +189,9 @@ static void run_loop(struct mfd *d)
 	struct epoll_event ev[64];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, ev, ARRAY_SIZE(ev), -1), i;
+		/* a scrub runs a slice between two looks at the sockets */
+		int n = epoll_wait(d->epfd, ev, ARRAY_SIZE(ev),
+				   d->scrub && scrub_step(d) ? 0 : -1), i;
 
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait", NULL, errno);
@@ -216,6 +218,7 @@ static void run_loop(struct mfd *d)
 			 * to: nothing is freed before reap() */
 		}
 		mfd_log_flush();
+		mfd_events_flush(d);
 		reap(d);
 	}
 }
@@ -236,6 +239,8 @@ static void shutdown_daemon(struct mfd *d)
 	list_for_each_entry(ns, &d->region->namespaces, node)
 		dax_device_detach(ns);
 	nd_region_close(d->region);
+	scrub_free(d);
+	history_close(d->history);
 }
 
 int main(int argc, char **argv)
@@ -326,6 +331,9 @@ int main(int argc, char **argv)
 			die("out of memory", NULL, 0);
 		log_data_repair(&d, ns);
 	}
+	err = history_open(d.opt.state_dir, &d.history, &d.event_seq);
+	if (err)
+		die("cannot open the event history in %s", d.opt.state_dir, -err);
 	mf_engine_init(&d.mf, d.region, d.opt.profile, &mfd_peer_ops, &d);
 	d.mf.early_kill = d.opt.early_kill;
 	d.mf.recovery = recovery;

@@ -54,6 +54,8 @@ struct conn {
 	int peer_pidfd;			/* SO_PEERPIDFD, or -1 */
 	struct proc *proc;		/* control, request, fault */
 	struct mf_cred cred;		/* SCM_CREDENTIALS of the current message */
+	bool monitor;			/* receives MF_EVENT (MF_MONITOR) */
+	uint64_t monitor_lost;		/* events it could not take */
 	bool closing;
 };
 
@@ -69,6 +71,9 @@ struct mfd_options {
 	bool foreground;
 };
 
+struct history;
+struct scrub;
+
 struct mfd {
 	struct mfd_options opt;
 	struct nd_region *region;
@@ -82,6 +87,9 @@ struct mfd {
 	uint64_t next_order;
 	uint64_t next_seq;		/* daemon -> client requests */
 	uint64_t boot_ns;
+	struct history *history;	/* the event database */
+	uint64_t event_seq;		/* of the last event */
+	struct scrub *scrub;		/* the region's scrub (scrub.c) */
 	uid_t uid;			/* the daemon's own */
 	bool listen_paused;		/* out of fds: see conn_accept() */
 	bool stop;
@@ -93,6 +101,26 @@ void mfd_log(struct mfd *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Write what was logged since the last flush. */
 void mfd_log_flush(void);
+
+/* events.c: every event goes to the monitors and into the history */
+void mfd_event(struct mfd *d, struct mf_event *ev);
+/* An event about sectors of a namespace (NULL: the region). */
+void mfd_event_ns(struct mfd *d, enum mf_event_type type, const struct nd_namespace *ns,
+		  uint64_t sector, uint64_t count, uint32_t flags);
+/* Commit the events so far to the history (before any reply). */
+void mfd_events_flush(struct mfd *d);
+
+/* history.c: the event database (SQLite, events.db in the state dir) */
+int history_open(const char *state_dir, struct history **out, uint64_t *last_seq);
+void history_close(struct history *h);
+void history_add(struct history *h, struct mfd *d, const struct mf_event *ev);
+void history_commit(struct history *h, struct mfd *d);
+/* Up to max events after after_seq, from since_ns on, of one type (0:
+ * all); returns how many, *more if there are others. */
+int history_query(struct history *h, uint64_t after_seq, uint64_t since_ns, uint32_t type,
+		  struct mf_event *out, uint32_t max, bool *more);
+int history_summary(struct history *h, uint64_t since_ns, struct mf_summary_row *out,
+		    uint32_t max);
 
 /* conn.c */
 int conn_accept(struct mfd *d);
@@ -114,9 +142,35 @@ void proc_pidfd_ready(struct proc *p);
 /* Has it exited, even if the loop has not seen it yet? */
 bool proc_gone(struct proc *p);
 
-/* admin.c: namespaces, errors, counters, settings, driver I/O */
+/* admin.c: namespaces, counters, settings; the admin dispatch */
 void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns);
+/* A namespace named in a request (NULL if unknown or not terminated). */
+struct nd_namespace *ns_by_wire_name(struct mfd *d, const char *name);
 void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
+
+/* errors.c: media errors and driver I/O; 0 or -errno (the caller
+ * replies), or void (they reply themselves) */
+int errors_inject(struct conn *c, const struct mf_range_req *m);
+int errors_inject_batch(struct conn *c, const struct mf_inject_batch *m, size_t len);
+int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_req *m);
+void errors_list(struct conn *c, const struct mf_hdr *h, const struct mf_badblocks_req *m);
+void errors_mappers(struct conn *c, const struct mf_hdr *h, const struct mf_mappers_req *m);
+int errors_read(struct conn *c, const struct mf_hdr *h, const struct mf_io_req *m);
+int errors_write(struct conn *c, const struct mf_io_req *m, size_t len);
+/* Latent poison among the sectors is found (how: MF_EVF_BY_*). */
+int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
+		     uint64_t count, uint32_t how);
+
+/* scrub.c: the region's scrub, run a slice per loop iteration */
+int scrub_request(struct conn *c, const struct mf_hdr *h, const struct mf_scrub_req *m);
+/* Run a slice if a scrub is active; true if one still is. */
+bool scrub_step(struct mfd *d);
+void scrub_free(struct mfd *d);
+
+/* watch.c: monitors and the history */
+int watch_monitor(struct conn *c, const struct mf_hdr *h, const struct mf_monitor_req *m);
+int watch_history(struct conn *c, const struct mf_hdr *h, const struct mf_history_req *m);
+int watch_summary(struct conn *c, const struct mf_hdr *h, const struct mf_summary_req *m);
 
 /* process.c: a mapping process's requests */
 void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);

@@ -525,6 +525,11 @@ static void peer_log(struct mf_engine *mf, int level, const char *line)
 	mfd_log(engine_mfd(mf), level, "%s", line);
 }
 
+static void peer_event(struct mf_engine *mf, struct mf_event *ev)
+{
+	mfd_event(engine_mfd(mf), ev);
+}
+
 const struct mf_peer_ops mfd_peer_ops = {
 	.shootdown = peer_shootdown,
 	.signal = peer_signal,
@@ -532,4 +537,5 @@ const struct mf_peer_ops mfd_peer_ops = {
 	.kill = peer_kill,
 	.panic = peer_panic,
 	.log = peer_log,
+	.event = peer_event,
 };

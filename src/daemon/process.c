@@ -81,7 +81,7 @@ static int map_register(struct conn *c, const struct mf_hdr *h,
 			    m->offset >> MF_PAGE_SHIFT, (int)m->prot, NULL);
 	if (err)
 		return err;
-	rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
+	rangeset_for_each_block(&ns->poison, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
 				m->offset >> MF_PAGE_SHIFT, (m->offset + len) >> MF_PAGE_SHIFT,
 				count_page, &n);
 	reply_init(&r.r, h, sizeof(r), 0);
@@ -130,7 +130,7 @@ static int poison_list(struct conn *c, const struct mf_hdr *h,
 		return -EINVAL;
 	last = m->last_page < nd_nr_pages(ns) ? m->last_page : nd_nr_pages(ns);
 	memset(pl.r, 0, sizeof(*pl.r));
-	pl.r->more = rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
+	pl.r->more = rangeset_for_each_block(&ns->poison, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
 					     m->first_page, last, list_page, &pl) > 0;
 	pl.r->next_page = pl.r->more ? pl.next : 0;
 	reply_init(&pl.r->r, h, sizeof(*pl.r) + pl.r->count * sizeof(pl.r->page[0]), 0);
@@ -215,9 +215,13 @@ static int consume(struct conn *c, const struct mf_hdr *h, const struct mf_consu
 	 * then there is nothing to consume, and the thread tries again once
 	 * its fence is lifted.
 	 */
-	if (nd_page_bad(ns, page))
+	if (nd_page_bad(ns, page)) {
+		/* the machine check tells the driver of poison it did not know */
+		found_latent(c->d, ns, page * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE,
+			     MF_EVF_BY_ACCESS);
 		ret = memory_failure(&c->d->mf, nd_pfn_base(ns) + page,
 				     MF_ACTION_REQUIRED, &cur, &raise);
+	}
 	reply_init(&r.r, h, sizeof(r), ret);
 	raise_to_wire(&r.raise, &raise);
 	conn_send(c, &r, sizeof(r), -1);

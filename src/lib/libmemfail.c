@@ -4,17 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/util.h"
-#include "client.h"
-#include "memfail.h"
-
-#define MF_EXPORT __attribute__((visibility("default")))
-
-struct memfail_ctx {
-	struct mf_client c;
-	char buf[MF_MSG_MAX];		/* replies land here */
-	char req[sizeof(struct mf_io_req) + MF_IO_MAX];	/* memfail_write's */
-};
+#include "ctx.h"
 
 MF_EXPORT int memfail_connect(const char *socket_path, struct memfail_ctx **out)
 {
@@ -45,7 +35,7 @@ MF_EXPORT const char *memfail_kernel_profile(const struct memfail_ctx *ctx)
 	return ctx->c.profile_name;
 }
 
-static int set_name(char *dst, const char *name)
+int set_name(char *dst, const char *name)
 {
 	if (!name || !*name)
 		return -EINVAL;
@@ -71,12 +61,11 @@ static void ns_from_wire(struct memfail_namespace *o, const struct mf_ns_info *i
 	o->perm = i->perm;
 	o->nr_mappings = i->nr_mappings;
 	o->badblock_count = i->badblock_count;
+	o->latent_count = i->latent_count;
 	o->hwpoison_pages = i->nr_hwpoison;
 }
 
-/* Call; returns the request's status or a transport error, and the
- * reply length in *len when it is at least `min` bytes. */
-static int call(struct memfail_ctx *ctx, void *req, size_t len, size_t min, size_t *rlen)
+int call(struct memfail_ctx *ctx, void *req, size_t len, size_t min, size_t *rlen)
 {
 	const struct mf_reply *r = (const void *)ctx->buf;
 	ssize_t n = mf_client_call(&ctx->c, req, len, ctx->buf, sizeof(ctx->buf), NULL);
@@ -193,8 +182,8 @@ MF_EXPORT int memfail_namespace_get(struct memfail_ctx *ctx, const char *name,
 	return err;
 }
 
-MF_EXPORT int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
-				struct memfail_badblock **out, size_t *count)
+static int list_ranges(struct memfail_ctx *ctx, const char *name, uint32_t which,
+		       struct memfail_badblock **out, size_t *count)
 {
 	struct memfail_badblock *v = NULL;
 	uint64_t cursor = 0;
@@ -212,6 +201,7 @@ MF_EXPORT int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_BADBLOCKS;
 		m.cursor = cursor;
+		m.which = which;
 		err = set_name(m.name, name);
 		if (!err)
 			err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
@@ -239,6 +229,18 @@ MF_EXPORT int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
 	return 0;
 }
 
+MF_EXPORT int memfail_badblocks(struct memfail_ctx *ctx, const char *name,
+				struct memfail_badblock **out, size_t *count)
+{
+	return list_ranges(ctx, name, MF_BB_KNOWN, out, count);
+}
+
+MF_EXPORT int memfail_latent_errors(struct memfail_ctx *ctx, const char *name,
+				    struct memfail_badblock **out, size_t *count)
+{
+	return list_ranges(ctx, name, MF_BB_LATENT, out, count);
+}
+
 static int range_req(struct memfail_ctx *ctx, uint16_t type, const char *name,
 		     uint64_t sector, uint64_t count, unsigned flags, size_t min)
 {
@@ -257,10 +259,86 @@ static int range_req(struct memfail_ctx *ctx, uint16_t type, const char *name,
 MF_EXPORT int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
 				   uint64_t sector, uint64_t count, unsigned flags)
 {
-	if (flags & ~MEMFAIL_INJECT_NOTIFY)
+	if (flags & ~(MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT))
 		return -EINVAL;
 	return range_req(ctx, MF_INJECT, name, sector, count,
-			 flags | MEMFAIL_INJECT_NOTIFY, 0);
+			 (flags & MEMFAIL_INJECT_LATENT) ? 0 : MF_INJECT_NOTIFY, 0);
+}
+
+MF_EXPORT int memfail_inject_many(struct memfail_ctx *ctx, const char *name,
+				  const struct memfail_badblock *r, size_t n, unsigned flags)
+{
+	struct mf_inject_batch *m = (void *)ctx->req;
+	size_t i;
+	int err;
+
+	if (flags & ~(MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT))
+		return -EINVAL;
+	if (!n || n > MEMFAIL_INJECT_MANY_MAX)
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	err = set_name(m->name, name);
+	if (err)
+		return err;
+	m->hdr.type = MF_INJECT_BATCH;
+	m->flags = (flags & MEMFAIL_INJECT_LATENT) ? 0 : MF_INJECT_NOTIFY;
+	m->count = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		m->range[i].sector = r[i].sector;
+		m->range[i].count = r[i].count;
+	}
+	return call(ctx, m, sizeof(*m) + n * sizeof(m->range[0]), 0, NULL);
+}
+
+MF_EXPORT int memfail_mappers(struct memfail_ctx *ctx, const char *name,
+			      struct memfail_mapper **out, size_t *count)
+{
+	struct memfail_mapper *v = NULL;
+	uint64_t cursor = 0;
+	size_t n = 0;
+	bool more;
+
+	do {
+		const struct mf_mappers_reply *r = (const void *)ctx->buf;
+		struct mf_mappers_req m;
+		struct memfail_mapper *nv;
+		size_t len = 0;
+		uint32_t i;
+		int err;
+
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_MAPPERS;
+		m.cursor = cursor;
+		err = set_name(m.name, name);
+		if (!err)
+			err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
+		if (!err && len < sizeof(*r) + r->count * sizeof(r->m[0]))
+			err = -EPROTO;
+		if (err) {
+			free(v);
+			return err;
+		}
+		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		for (i = 0; i < r->count; i++, n++) {
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].page = r->m[i].page;
+			v[n].pid = r->m[i].pid;
+			v[n].size = 1ULL << r->m[i].shift;
+			v[n].addr = r->m[i].addr;
+			memcpy(v[n].comm, r->m[i].comm, sizeof(v[n].comm));
+			v[n].comm[sizeof(v[n].comm) - 1] = '\0';
+		}
+		more = r->more;
+		cursor = r->next;
+	} while (more);
+	*out = v;
+	*count = n;
+	return 0;
 }
 
 MF_EXPORT int memfail_uninject_error(struct memfail_ctx *ctx, const char *name,

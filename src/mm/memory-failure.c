@@ -72,19 +72,39 @@ static void stat_bump(struct mf_stat *s, enum mf_result result)
 	}
 }
 
+void mf_event_pfn(struct mf_engine *mf, struct mf_event *ev, uint64_t pfn)
+{
+	struct nd_namespace *ns = nd_namespace_by_pfn(mf->region, pfn);
+
+	if (!mf->ops || !mf->ops->event)
+		return;
+	ev->pfn = pfn;
+	if (ns)
+		strlcpy_mf(ev->dev, ns->name, sizeof(ev->dev));
+	mf->ops->event(mf, ev);
+}
+
 static void action_result(struct mf_engine *mf, struct dax_device *dax,
 			  uint64_t pfn, enum mf_result result)
 {
+	struct mf_event ev = { .type = MF_EV_MEMORY_FAILURE, .result = result,
+			       .page_type = MF_PAGE_DAX };
+
 	mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": recovery action for dax page: %s",
 		  pfn, action_name[result]);
 	mf->poisoned_pages++;
 	stat_bump(&mf->node, result);
 	stat_bump(&dax->stat, result);
+	/* trace_memory_failure_event(), which rasdaemon records */
+	mf_event_pfn(mf, &ev, pfn);
 }
 
 static void mf_panic(struct mf_engine *mf, uint64_t pfn)
 {
+	struct mf_event ev = { .type = MF_EV_PANIC };
+
 	mf_printk(mf, 0, "Kernel panic - not syncing: Memory failure on page %" PRIx64, pfn);
+	mf_event_pfn(mf, &ev, pfn);
 	mf->panicked = true;
 	if (mf->ops && mf->ops->panic)
 		mf->ops->panic(mf);
@@ -293,8 +313,12 @@ static bool already_signalled(const struct collect *c, unsigned upto,
 static void kill_task(struct mf_engine *mf, uint64_t pfn, struct mf_task *t,
 		      pid_t tid, const char *comm)
 {
+	struct mf_event ev = { .type = MF_EV_KILL, .pid = t->pid, .tid = tid, .code = SIGKILL };
+
 	mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": forcibly killing %s:%d because of failure to unmap corrupted page",
 		  pfn, comm, tid);
+	strlcpy_mf(ev.comm, comm, sizeof(ev.comm));
+	mf_event_pfn(mf, &ev, pfn);
 	if (mf->ops && mf->ops->kill)
 		mf->ops->kill(mf, t);
 }
@@ -314,6 +338,10 @@ static void kill_procs(struct mf_engine *mf, uint64_t pfn, struct collect *c,
 	for (k = 0; k < c->nr_tk; k++) {
 		struct to_kill *tk = &c->tk[k];
 		struct mf_task *t = tk->sd->task;
+		struct mf_event ev = { .type = MF_EV_SIGNAL, .pid = t->pid,
+				       .tid = tk->sig_tid, .addr = tk->addr,
+				       .lsb = tk->size_shift };
+		bool sent = false;
 		int ret = 0;
 
 		if (!tk->addr_valid) {
@@ -331,14 +359,21 @@ static void kill_procs(struct mf_engine *mf, uint64_t pfn, struct collect *c,
 				raise->code = MF_BUS_MCEERR_AR;
 				raise->addr = tk->addr;
 				raise->lsb = tk->size_shift;
+				sent = true;
 			}
 		} else if (mf->ops && mf->ops->signal) {
 			ret = mf->ops->signal(mf, t, tk->sig_tid, MF_BUS_MCEERR_AO,
 					      tk->addr, tk->size_shift);
+			sent = ret >= 0;
 		}
 		if (ret < 0)
 			mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": Cannot send advisory machine check signal to %s:%d",
 				  pfn, tk->comm, tk->tid);
+		if (sent) {
+			ev.code = tk->ar ? MF_BUS_MCEERR_AR : MF_BUS_MCEERR_AO;
+			strlcpy_mf(ev.comm, tk->comm, sizeof(ev.comm));
+			mf_event_pfn(mf, &ev, pfn);
+		}
 	}
 	/* as send_sig_mceerr(): pending on the thread before we go on */
 	if (mf->ops && mf->ops->signal_sync)

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "../dax/dax.h"
+#include "../uapi/mf_proto.h"
 #include "../util/list.h"
 
 #define MF_COMM_MAX	16
@@ -169,6 +170,8 @@ struct mf_peer_ops {
 	void (*panic)(struct mf_engine *mf);
 	/* One log line, without the newline. level: 3 err, 6 info. */
 	void (*log)(struct mf_engine *mf, int level, const char *line);
+	/* Something happened (seq and time are the callee's to fill). */
+	void (*event)(struct mf_engine *mf, struct mf_event *ev);
 };
 
 /* The thread on whose behalf memory_failure() runs ("current"). */
@@ -234,6 +237,9 @@ int mf_media_poisoned(struct mf_engine *mf, struct dax_device *dax,
 		      const uint64_t *pages, size_t n);
 int mf_media_cleared(struct mf_engine *mf, struct dax_device *dax,
 		     const uint64_t *pages, size_t n);
+
+/* Report an event about the page at pfn (dev filled from it). */
+void mf_event_pfn(struct mf_engine *mf, struct mf_event *ev, uint64_t pfn);
 
 /* After a shootdown: a mapper that failed to fence counts as silent. */
 void mf_shootdown_check_fences(struct mf_shootdown *sd, unsigned n);

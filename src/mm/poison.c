@@ -13,6 +13,7 @@
  * otherwise read poison without a signal.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,8 @@ static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 	mf_shootdown_check_fences(b.sd, b.n);
 	for (i = 0; i < b.n; i++) {
 		struct mf_task *t = b.sd[i].task;
+		struct mf_event ev = { .type = MF_EV_KILL, .pid = t->pid, .tid = t->pid,
+				       .code = SIGKILL };
 
 		if (b.sd[i].acked)
 			continue;
@@ -150,6 +153,8 @@ static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 		else
 			mf_printk(mf, 3, "memfail: forcibly killing %s:%d: no answer to %s in %u ms",
 				  t->comm, t->pid, what, mf->unmap_timeout_ms);
+		strlcpy_mf(ev.comm, t->comm, sizeof(ev.comm));
+		mf_event_pfn(mf, &ev, nd_pfn_base(dax->ns) + pages[0]);
 		if (mf->ops && mf->ops->kill)
 			mf->ops->kill(mf, t);
 	}

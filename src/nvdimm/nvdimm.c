@@ -57,6 +57,7 @@ static void ns_free(struct nd_namespace *ns)
 	if (ns->data_fd >= 0)
 		close(ns->data_fd);
 	rangeset_free(&ns->bb);
+	rangeset_free(&ns->poison);
 	u64set_free(&ns->hwpoison);
 	free(ns->data_path);
 	free(ns);
@@ -72,6 +73,7 @@ static struct nd_namespace *ns_alloc(struct nd_region *region)
 	ns->data_fd = -1;
 	list_init(&ns->node);
 	rangeset_init(&ns->bb);
+	rangeset_init(&ns->poison);
 	u64set_init(&ns->hwpoison);
 	return ns;
 }
@@ -169,7 +171,19 @@ static int load_bb(uint32_t id, uint64_t sector, uint64_t count, void *arg)
 
 	if (!ns)
 		return 0;	/* rows of a namespace whose delete was cut short */
+	/* known bad sectors are poison too, whatever the rows say */
+	if (rangeset_set(&ns->poison, sector, count))
+		return -ENOMEM;
 	return rangeset_set(&ns->bb, sector, count);
+}
+
+static int load_poison(uint32_t id, uint64_t sector, uint64_t count, void *arg)
+{
+	struct nd_namespace *ns = nd_namespace_by_id(arg, id);
+
+	if (!ns)
+		return 0;
+	return rangeset_set(&ns->poison, sector, count);
 }
 
 int nd_region_open(const char *state_dir, uint64_t size, struct nd_region **out)
@@ -199,7 +213,9 @@ int nd_region_open(const char *state_dir, uint64_t size, struct nd_region **out)
 		goto fail;
 	err = nd_store_for_each_ns(region->store, load_ns, region);
 	if (!err)
-		err = nd_store_for_each_bb(region->store, load_bb, region);
+		err = nd_store_for_each_range(region->store, ND_STORE_POISON, load_poison, region);
+	if (!err)
+		err = nd_store_for_each_range(region->store, ND_STORE_BADBLOCK, load_bb, region);
 	if (err)
 		goto fail;
 	*out = region;
@@ -417,382 +433,3 @@ struct nd_namespace *nd_namespace_by_pfn(struct nd_region *region, uint64_t pfn)
 	return NULL;
 }
 
-bool nd_page_bad(const struct nd_namespace *ns, uint64_t page)
-{
-	return rangeset_check(&ns->bb, page * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE);
-}
-
-bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page)
-{
-	return u64set_has(&ns->hwpoison, page);
-}
-
-/*
- * The daemon's view fences with mprotect(): it maps nothing else, few
- * ranges are poisoned, and a run of any length is one call.  If a fence
- * cannot be put up (too many VMAs), reads are still refused by the
- * bad-sector check before they reach the view.
- */
-void nd_view_fence_pages(struct nd_namespace *ns, uint64_t first, uint64_t n)
-{
-	if (ns->view)
-		mprotect((char *)ns->view + first * MF_PAGE_SIZE, n * MF_PAGE_SIZE, PROT_NONE);
-}
-
-void nd_view_fence(struct nd_namespace *ns, uint64_t page)
-{
-	nd_view_fence_pages(ns, page, 1);
-}
-
-void nd_view_unfence(struct nd_namespace *ns, uint64_t page)
-{
-	if (ns->view)
-		mprotect((char *)ns->view + page * MF_PAGE_SIZE, MF_PAGE_SIZE, PROT_READ);
-}
-
-/*
- * Bad-sector changes.  Each is applied in memory and to the store's copy
- * of the same window of ranges inside one transaction; if the commit
- * fails, memory goes back to a copy taken before.  Only after the commit
- * does the daemon's view follow (fenced, or given back).
- */
-
-/* Apply one change inside an open transaction. */
-static int64_t bb_apply(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set)
-{
-	struct rangeset *bb = &ns->bb;
-	uint64_t lo = s, hi = e;
-	size_t i, j, a, b;
-	int64_t res;
-	int err;
-
-	/* the window: every range the change can merge with or split */
-	i = rangeset_lookup(bb, s ? s - 1 : 0);
-	for (j = i; j < bb->nr && bb->r[j].start <= e; j++) {
-		if (bb->r[j].start < lo)
-			lo = bb->r[j].start;
-		if (bb->r[j].start + bb->r[j].count > hi)
-			hi = bb->r[j].start + bb->r[j].count;
-	}
-	res = set ? rangeset_set(bb, s, e - s) : rangeset_clear(bb, s, e - s);
-	if (res < 0)
-		return res;
-	a = rangeset_lookup(bb, lo);
-	for (b = a; b < bb->nr && bb->r[b].start < hi; b++)
-		;
-	err = nd_store_bb_replace(ns->region->store, ns->id, lo, hi, bb->r + a, b - a);
-	return err ? err : res;
-}
-
-/* The daemon's view after a committed change; `before` holds (at least)
- * the ranges that were bad in [s, e) before it. */
-static void bb_view_follow(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set,
-			   const struct rangeset *before)
-{
-	uint64_t first = s / MF_SECTORS_PER_PAGE, last = (e - 1) / MF_SECTORS_PER_PAGE, p;
-	size_t i;
-
-	if (set) {
-		nd_view_fence_pages(ns, first, last - first + 1);
-		return;
-	}
-	/* only pages that were bad can have come back */
-	for (i = rangeset_lookup(before, s); i < before->nr && before->r[i].start < e; i++) {
-		uint64_t a = before->r[i].start / MF_SECTORS_PER_PAGE;
-		uint64_t b = (before->r[i].start + before->r[i].count - 1) / MF_SECTORS_PER_PAGE;
-
-		for (p = a < first ? first : a; p <= b && p <= last; p++) {
-			if (nd_page_bad(ns, p))
-				continue;
-			u64set_del(&ns->hwpoison, p);
-			nd_view_unfence(ns, p);
-		}
-	}
-}
-
-static int rangeset_copy(struct rangeset *dst, const struct rangeset *src)
-{
-	rangeset_init(dst);
-	if (!src->nr)
-		return 0;
-	dst->r = malloc(src->nr * sizeof(*src->r));
-	if (!dst->r)
-		return -ENOMEM;
-	memcpy(dst->r, src->r, src->nr * sizeof(*src->r));
-	dst->nr = dst->cap = src->nr;
-	dst->total = src->total;
-	return 0;
-}
-
-/*
- * Make ranges[i] (sectors, [start, start + count)) bad (set) or good,
- * all in one transaction.  Returns the sectors changed or -errno, and then
- * nothing changed.
- */
-static int64_t bb_change_many(struct nd_namespace *ns, const struct range *ranges,
-			      size_t n, bool set)
-{
-	struct nd_store *st = ns->region->store;
-	struct rangeset before;
-	int64_t total = 0, r = 0;
-	size_t i;
-	int err;
-
-	err = rangeset_copy(&before, &ns->bb);
-	if (err)
-		return err;
-	err = nd_store_begin(st);
-	for (i = 0; !err && i < n; i++) {
-		r = bb_apply(ns, ranges[i].start, ranges[i].start + ranges[i].count, set);
-		if (r < 0)
-			err = (int)r;
-		else
-			total += r;
-	}
-	if (!err)
-		err = nd_store_commit(st);
-	else
-		nd_store_rollback(st);
-	if (err) {
-		/* nothing happened: the old ranges come back whole */
-		rangeset_free(&ns->bb);
-		ns->bb = before;
-		return err;
-	}
-	for (i = 0; i < n; i++)
-		bb_view_follow(ns, ranges[i].start, ranges[i].start + ranges[i].count, set, &before);
-	rangeset_free(&before);
-	return total;
-}
-
-static int64_t bb_change(struct nd_namespace *ns, uint64_t s, uint64_t e, bool set)
-{
-	struct range r = { .start = s, .count = e - s };
-
-	return bb_change_many(ns, &r, 1, set);
-}
-
-static int check_sectors(const struct nd_namespace *ns, uint64_t sector, uint64_t count)
-{
-	uint64_t nr = ns->size >> MF_SECTOR_SHIFT;
-
-	if (!count || sector >= nr || count > nr - sector)
-		return -ERANGE;
-	return 0;
-}
-
-int nd_inject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count)
-{
-	int err = check_sectors(ns, sector, count);
-
-	if (err)
-		return err;
-	/* every page of it gets fenced in every mapper: keep that bounded */
-	if (count > ND_INJECT_MAX_SECTORS)
-		return -E2BIG;
-	err = (int)bb_change(ns, sector, sector + count, true);
-	return err < 0 ? err : 0;
-}
-
-int nd_poison_pages(struct nd_namespace *ns, const uint64_t *pages, size_t n)
-{
-	struct range *r;
-	int64_t ret;
-	size_t i;
-
-	if (!n)
-		return 0;
-	r = malloc(n * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		if (pages[i] >= nd_nr_pages(ns)) {
-			free(r);
-			return -ERANGE;
-		}
-		r[i].start = pages[i] * MF_SECTORS_PER_PAGE;
-		r[i].count = MF_SECTORS_PER_PAGE;
-	}
-	ret = bb_change_many(ns, r, n, true);
-	free(r);
-	return ret < 0 ? (int)ret : 0;
-}
-
-int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count)
-{
-	int err = check_sectors(ns, sector, count);
-
-	if (err)
-		return err;
-	return bb_change(ns, sector, sector + count, false);
-}
-
-/* Write zeros over every bad sector in [s, e), then make them durable. */
-static int zero_bad_sectors(struct nd_namespace *ns, uint64_t s, uint64_t e)
-{
-	static const char zeros[64 * 1024];
-	size_t i;
-
-	for (i = rangeset_lookup(&ns->bb, s); i < ns->bb.nr; i++) {
-		uint64_t rs = ns->bb.r[i].start, re = rs + ns->bb.r[i].count;
-
-		if (rs >= e)
-			break;
-		if (rs < s)
-			rs = s;
-		if (re > e)
-			re = e;
-		while (rs < re) {
-			uint64_t n = (re - rs) << MF_SECTOR_SHIFT;
-			ssize_t w;
-
-			if (n > sizeof(zeros))
-				n = sizeof(zeros);
-			w = pwrite(ns->data_fd, zeros, n, (off_t)(rs << MF_SECTOR_SHIFT));
-			if (w < 0)
-				return -errno;
-			if (w == 0 || w % MF_SECTOR_SIZE)
-				return -EIO;
-			rs += (uint64_t)w >> MF_SECTOR_SHIFT;
-		}
-	}
-	return fdatasync(ns->data_fd) ? -errno : 0;
-}
-
-int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count)
-{
-	int err = check_sectors(ns, sector, count);
-
-	if (err)
-		return err;
-	if (!rangeset_check(&ns->bb, sector, count))
-		return 0;
-	/* the new data reaches the media before the poison record goes */
-	err = zero_bad_sectors(ns, sector, sector + count);
-	if (err)
-		return err;
-	return bb_change(ns, sector, sector + count, false);
-}
-
-static int map_view(struct nd_namespace *ns)
-{
-	size_t i;
-	void *v;
-
-	if (ns->view)
-		return 0;
-	v = mmap(NULL, ns->size, PROT_READ, MAP_SHARED | MAP_NORESERVE, ns->data_fd, 0);
-	if (v == MAP_FAILED)
-		return -errno;
-	ns->view = v;
-	/* set_mce_nospec() for everything already known bad */
-	for (i = 0; i < ns->bb.nr; i++) {
-		uint64_t a = ns->bb.r[i].start / MF_SECTORS_PER_PAGE;
-		uint64_t b = (ns->bb.r[i].start + ns->bb.r[i].count - 1) / MF_SECTORS_PER_PAGE;
-
-		nd_view_fence_pages(ns, a, b - a + 1);
-	}
-	return 0;
-}
-
-static int check_io(const struct nd_namespace *ns, uint64_t off, size_t len)
-{
-	if (!len)
-		return -EINVAL;
-	if (off >= ns->size || len > ns->size - off)
-		return -ERANGE;
-	return 0;
-}
-
-int nd_read(struct nd_namespace *ns, uint64_t off, void *buf, size_t len)
-{
-	uint64_t s = off >> MF_SECTOR_SHIFT;
-	uint64_t e = MF_ALIGN_UP(off + len, MF_SECTOR_SIZE) >> MF_SECTOR_SHIFT;
-	int err = check_io(ns, off, len);
-
-	if (err)
-		return err;
-	if (rangeset_check(&ns->bb, s, e - s))
-		return -EIO;
-	err = map_view(ns);
-	if (err)
-		return err;
-	/*
-	 * Poison is fenced a page at a time in our view, but the media is
-	 * bad only in its sectors: good sectors of such a page are read from
-	 * the media directly, the rest through the fault-surviving copy.
-	 */
-	while (len) {
-		uint64_t page = off >> MF_PAGE_SHIFT;
-		size_t chunk = (size_t)(MF_ALIGN_DOWN(off, MF_PAGE_SIZE) + MF_PAGE_SIZE - off);
-
-		if (chunk > len)
-			chunk = len;
-		if (nd_page_bad(ns, page) || nd_page_hwpoison(ns, page)) {
-			ssize_t r = pread(ns->data_fd, buf, chunk, (off_t)off);
-
-			if (r != (ssize_t)chunk)
-				return r < 0 ? -errno : -EIO;
-		} else {
-			err = copy_mc(buf, (char *)ns->view + off, chunk);
-			if (err)
-				return err;
-		}
-		buf = (char *)buf + chunk;
-		off += chunk;
-		len -= chunk;
-	}
-	return 0;
-}
-
-int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len)
-{
-	uint64_t s = MF_ALIGN_UP(off, MF_SECTOR_SIZE) >> MF_SECTOR_SHIFT;
-	uint64_t e = (off + len) >> MF_SECTOR_SHIFT;
-	size_t done = 0;
-	int err = check_io(ns, off, len);
-
-	if (err)
-		return err;
-	/*
-	 * pmem clears poison in whole sectors: a write that covers part of a
-	 * bad sector cannot clear it, and fails with EIO before writing
-	 * anything, as the driver's does.
-	 */
-	if ((off % MF_SECTOR_SIZE && rangeset_check(&ns->bb, off >> MF_SECTOR_SHIFT, 1)) ||
-	    ((off + len) % MF_SECTOR_SIZE && rangeset_check(&ns->bb, (off + len) >> MF_SECTOR_SHIFT, 1)))
-		return -EIO;
-	while (done < len) {
-		ssize_t w = pwrite(ns->data_fd, (const char *)buf + done, len - done,
-				   (off_t)(off + done));
-
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		done += (size_t)w;
-	}
-	if (fdatasync(ns->data_fd))
-		return -errno;
-	/* a write clears the bad sectors it covers whole */
-	if (e > s && rangeset_check(&ns->bb, s, e - s)) {
-		int64_t r = bb_change(ns, s, e, false);
-
-		if (r < 0)
-			return (int)r;
-	}
-	return 0;
-}
-
-int nd_page_set_hwpoison(struct nd_namespace *ns, uint64_t page)
-{
-	/*
-	 * A page flag, as PageHWPoison is: it does not outlive the daemon,
-	 * as the kernel's does not outlive a reboot.  What does is the bad
-	 * sector under the page.
-	 */
-	if (u64set_add(&ns->hwpoison, page) < 0)
-		return -ENOMEM;
-	nd_view_fence(ns, page);
-	return 0;
-}

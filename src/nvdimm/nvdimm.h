@@ -54,7 +54,10 @@ struct nd_namespace {
 	mode_t perm;
 	int data_fd;			/* O_RDWR backing file */
 	char *data_path;
-	struct rangeset bb;		/* media errors, 512 B sectors */
+	/* 512-byte sectors: every poisoned one, and those the driver knows
+	 * (the badblocks list; a subset of poison, the rest is latent) */
+	struct rangeset poison;
+	struct rangeset bb;
 	struct u64set hwpoison;		/* pages memory_failure() marked (volatile) */
 	/*
 	 * The daemon's own view of the data, mapped on first driver read.
@@ -104,22 +107,33 @@ static inline uint64_t nd_nr_pages(const struct nd_namespace *ns)
  * fenced in every mapper. */
 #define ND_INJECT_MAX_SECTORS	(8ULL << 20)
 
-/* Error injection: mark sectors bad (durably); -E2BIG past the limit. */
-int nd_inject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
-/* The media under these pages goes bad, all in one transaction. */
-int nd_poison_pages(struct nd_namespace *ns, const uint64_t *pages, size_t n);
-/* Remove injected errors without writing (ndctl inject-error --uninject). */
-int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
 /*
- * Clear bad sectors by rewriting them with zeros: the data there is lost.
- * The zeros reach the media before the bad-sector records go.  Returns
- * sectors cleared.
+ * Error injection: poison sectors (durably), known to the driver at once
+ * (notify, ndctl's default) or latent; -E2BIG past the limit.  _many does
+ * several ranges in one transaction.
+ */
+int nd_inject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count, bool notify);
+int nd_inject_many(struct nd_namespace *ns, const struct range *r, size_t n, bool notify);
+/* The media under these pages goes bad and known, in one transaction. */
+int nd_poison_pages(struct nd_namespace *ns, const uint64_t *pages, size_t n);
+/* Remove injected errors, known or latent, without writing (ndctl
+ * inject-error --uninject).  Returns the poisoned sectors removed. */
+int64_t nd_uninject_error(struct nd_namespace *ns, uint64_t sector, uint64_t count);
+/* Latent poison among the sectors becomes known (a scrub, or an access
+ * that hit it).  Returns the sectors found. */
+int64_t nd_find_latent(struct nd_namespace *ns, uint64_t sector, uint64_t count);
+/* How many latent sectors are among these. */
+uint64_t nd_latent_sectors(const struct nd_namespace *ns, uint64_t sector, uint64_t count);
+/*
+ * Clear the known bad sectors by rewriting them with zeros: the data there
+ * is lost.  The zeros reach the media before the records go.  Latent
+ * poison stays (nothing knows it is there).  Returns sectors cleared.
  */
 int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count);
 
-/* Driver I/O (pmem_do_read / pmem_do_write): a read touching a bad sector
- * fails with -EIO; a write clears the bad sectors it covers, and fails with
- * -EIO (writing nothing) if it covers part of one. */
+/* Driver I/O (pmem_do_read / pmem_do_write): a read touching poison fails
+ * with -EIO; a write makes good every sector it covers whole, and fails
+ * with -EIO (writing nothing) if it covers part of a known bad one. */
 int nd_read(struct nd_namespace *ns, uint64_t off, void *buf, size_t len);
 int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len);
 
@@ -127,7 +141,7 @@ int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len)
  * of the page; in memory only, like the kernel's page flag. */
 int nd_page_set_hwpoison(struct nd_namespace *ns, uint64_t page);
 bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page);
-/* Is any sector of the page bad? */
+/* Is any sector of the page poisoned (known or latent)? */
 bool nd_page_bad(const struct nd_namespace *ns, uint64_t page);
 
 /*

@@ -11,8 +11,10 @@
 
 enum {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_NS_INSERT, ST_NS_DELETE, ST_BB_DELETE_NS,
-	ST_BB_DELETE_RANGE, ST_BB_INSERT,
+	ST_NS_INSERT, ST_NS_DELETE, ST_BB_DELETE_NS, ST_POISON_DELETE_NS,
+	/* one of each per sector set, in enum nd_store_set's order */
+	ST_BB_DELETE_RANGE, ST_POISON_DELETE_RANGE,
+	ST_BB_INSERT, ST_POISON_INSERT,
 	ST_NR,
 };
 
@@ -24,8 +26,11 @@ static const char *const sql[ST_NR] = {
 			 " uid, gid, perm, data_path) VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[ST_NS_DELETE] = "DELETE FROM namespace WHERE id = ?",
 	[ST_BB_DELETE_NS] = "DELETE FROM badblock WHERE ns = ?",
+	[ST_POISON_DELETE_NS] = "DELETE FROM poison WHERE ns = ?",
 	[ST_BB_DELETE_RANGE] = "DELETE FROM badblock WHERE ns = ? AND sector >= ? AND sector < ?",
+	[ST_POISON_DELETE_RANGE] = "DELETE FROM poison WHERE ns = ? AND sector >= ? AND sector < ?",
 	[ST_BB_INSERT] = "INSERT INTO badblock(ns, sector, count) VALUES(?,?,?)",
+	[ST_POISON_INSERT] = "INSERT INTO poison(ns, sector, count) VALUES(?,?,?)",
 };
 
 static const char schema[] =
@@ -38,7 +43,13 @@ static const char schema[] =
 	" data_path TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS badblock("
 	" ns INTEGER NOT NULL, sector INTEGER NOT NULL, count INTEGER NOT NULL,"
-	" PRIMARY KEY(ns, sector)) WITHOUT ROWID;";
+	" PRIMARY KEY(ns, sector)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS poison("
+	" ns INTEGER NOT NULL, sector INTEGER NOT NULL, count INTEGER NOT NULL,"
+	" PRIMARY KEY(ns, sector)) WITHOUT ROWID;"
+	/* a state from before latent errors: all its poison was known */
+	"INSERT INTO poison SELECT ns, sector, count FROM badblock"
+	" WHERE NOT EXISTS (SELECT 1 FROM poison);";
 
 struct nd_store {
 	sqlite3 *db;
@@ -175,19 +186,21 @@ int nd_store_ns_delete(struct nd_store *st, uint32_t id)
 
 	err = run(st, ST_BB_DELETE_NS, 1, (int64_t)id);
 	if (!err)
+		err = run(st, ST_POISON_DELETE_NS, 1, (int64_t)id);
+	if (!err)
 		err = run(st, ST_NS_DELETE, 1, (int64_t)id);
 	return err;
 }
 
-int nd_store_bb_replace(struct nd_store *st, uint32_t ns, uint64_t lo,
-			uint64_t hi, const struct range *r, size_t n)
+int nd_store_ranges_replace(struct nd_store *st, enum nd_store_set set, uint32_t ns,
+			    uint64_t lo, uint64_t hi, const struct range *r, size_t n)
 {
 	size_t i;
 	int err;
 
-	err = run(st, ST_BB_DELETE_RANGE, 3, (int64_t)ns, (int64_t)lo, (int64_t)hi);
+	err = run(st, ST_BB_DELETE_RANGE + set, 3, (int64_t)ns, (int64_t)lo, (int64_t)hi);
 	for (i = 0; !err && i < n; i++)
-		err = run(st, ST_BB_INSERT, 3, (int64_t)ns, (int64_t)r[i].start,
+		err = run(st, ST_BB_INSERT + set, 3, (int64_t)ns, (int64_t)r[i].start,
 			  (int64_t)r[i].count);
 	return err;
 }
@@ -259,12 +272,14 @@ static int bb_row(sqlite3_stmt *s, void *p)
 		  (uint64_t)sqlite3_column_int64(s, 2), c->arg);
 }
 
-int nd_store_for_each_bb(struct nd_store *st,
-			 int (*fn)(uint32_t ns, uint64_t sector, uint64_t count, void *arg),
-			 void *arg)
+int nd_store_for_each_range(struct nd_store *st, enum nd_store_set set,
+			    int (*fn)(uint32_t ns, uint64_t sector, uint64_t count, void *arg),
+			    void *arg)
 {
 	struct each_ctx c = { (void *)fn, arg };
 
-	return query(st, "SELECT ns, sector, count FROM badblock ORDER BY ns, sector",
+	return query(st, set == ND_STORE_BADBLOCK ?
+		     "SELECT ns, sector, count FROM badblock ORDER BY ns, sector" :
+		     "SELECT ns, sector, count FROM poison ORDER BY ns, sector",
 		     bb_row, &c);
 }

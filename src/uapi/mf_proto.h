@@ -54,6 +54,14 @@ enum mf_msg_type {
 	MF_READ,
 	MF_WRITE,
 	MF_NS_GET,
+	MF_INJECT_BATCH,
+	MF_SCRUB_START,
+	MF_SCRUB_STATUS,
+	MF_SCRUB_CANCEL,
+	MF_MONITOR,
+	MF_HISTORY,
+	MF_HISTORY_SUMMARY,
+	MF_MAPPERS,
 
 	/* request (a mapping process) */
 	MF_NS_OPEN = 40,
@@ -66,6 +74,9 @@ enum mf_msg_type {
 	/* daemon -> control connection */
 	MF_CTL_SHOOTDOWN = 60,
 	MF_CTL_SIGNAL,
+
+	/* daemon -> monitor connection */
+	MF_EVENT = 70,
 };
 
 enum mf_role {
@@ -131,6 +142,7 @@ struct mf_ns_info {
 	uint64_t badblock_count;	/* sectors */
 	uint64_t nr_badblock_ranges;
 	uint64_t nr_hwpoison;		/* pages memory_failure() marked */
+	uint64_t latent_count;		/* poisoned sectors not in badblocks */
 };
 
 /* MF_NS_CREATE */
@@ -195,11 +207,28 @@ struct mf_clear_reply {
 	uint64_t pages_restored;
 };
 
+/* MF_INJECT_BATCH: several ranges of one namespace, one transaction. */
+#define MF_INJECT_BATCH_MAX	2048
+struct mf_inject_batch {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint32_t flags;		/* MF_INJECT_NOTIFY or 0 (latent) */
+	uint32_t count;
+	struct {
+		uint64_t sector;
+		uint64_t count;
+	} range[];
+};
+
 /* MF_BADBLOCKS: a page of ranges starting at sector >= cursor. */
+#define MF_BB_KNOWN	0	/* the badblocks list */
+#define MF_BB_LATENT	1	/* poison not found yet */
 struct mf_badblocks_req {
 	struct mf_hdr hdr;
 	char name[MF_NAME_LEN];
 	uint64_t cursor;
+	uint32_t which;		/* MF_BB_* */
+	uint32_t pad;
 };
 
 struct mf_bb_range {
@@ -440,5 +469,157 @@ struct mf_ctl_signal {
 	uint32_t pad;
 };
 
+
+/*
+ * Scrub (ARS): MF_SCRUB_START names a namespace, or none for the whole
+ * region; MF_SCRUB_STATUS and MF_SCRUB_CANCEL take no payload.  All three
+ * answer with the scrub's state.
+ */
+#define MF_SCRUB_FULL		(1u << 0)	/* read every block, not just poison */
+
+struct mf_scrub_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];	/* "" or "region0": the whole region */
+	uint32_t flags;
+	uint32_t pad;
+};
+
+#define MF_SCRUB_IDLE		0
+#define MF_SCRUB_ACTIVE		1
+
+struct mf_scrub_reply {
+	struct mf_reply r;
+	uint32_t state;		/* MF_SCRUB_* */
+	uint32_t flags;		/* of the current or last scrub */
+	uint64_t count;		/* scrubs completed since the daemon started */
+	uint64_t done, total;	/* bytes of the current or last scrub */
+	uint64_t found;		/* latent sectors it found */
+	uint32_t cancelled;	/* the last one was cancelled */
+	uint32_t pad;
+	char name[MF_NAME_LEN];	/* what it scrubs */
+};
+
+/*
+ * Events: what happened, as the monitor streams it and the history keeps
+ * it.  The fields a type does not use are 0.
+ */
+enum mf_event_type {
+	MF_EV_MEMORY_FAILURE = 1,	/* pfn, page_type, result (rasdaemon's) */
+	MF_EV_SIGNAL,			/* pid, tid, comm, code, addr, lsb */
+	MF_EV_KILL,			/* pid, comm: could not be unmapped */
+	MF_EV_INJECT,			/* sector, count; flags: MF_EVF_LATENT */
+	MF_EV_UNINJECT,			/* sector, count */
+	MF_EV_CLEAR,			/* sector, count; flags: MF_EVF_BY_WRITE */
+	MF_EV_FOUND,			/* latent poison found: sector, count, flags */
+	MF_EV_SCRUB_START,		/* dev; flags: MF_SCRUB_FULL */
+	MF_EV_SCRUB_END,		/* dev, count (sectors found); flags */
+	MF_EV_PANIC,			/* pfn */
+	MF_EV_LOST,			/* monitor only: count events it missed */
+	MF_EV_NR
+};
+
+#define MF_EVF_LATENT		(1u << 0)	/* INJECT: not notified */
+#define MF_EVF_BY_WRITE		(1u << 1)	/* CLEAR: by a driver write */
+#define MF_EVF_BY_SCRUB		(1u << 2)	/* FOUND */
+#define MF_EVF_BY_ACCESS	(1u << 3)	/* FOUND: a touch through a mapping */
+#define MF_EVF_BY_READ		(1u << 4)	/* FOUND: a driver read */
+#define MF_EVF_CANCELLED	(1u << 5)	/* SCRUB_END */
+
+/* MF_EV_MEMORY_FAILURE page_type: the kernel's action_page_types */
+#define MF_PAGE_DAX		1		/* "dax page" */
+
+struct mf_event {
+	uint64_t seq;			/* 1, 2, ...: never reused */
+	uint64_t time_ns;		/* CLOCK_REALTIME */
+	uint32_t type;			/* MF_EV_* */
+	uint32_t flags;			/* MF_EVF_* */
+	char dev[MF_NAME_LEN];		/* namespace0.Y, or region0 */
+	uint64_t pfn;
+	uint64_t sector, count;
+	int32_t pid, tid;
+	char comm[MF_COMM_LEN];
+	int32_t code;			/* si_code */
+	uint32_t lsb;
+	uint64_t addr;
+	uint32_t result;		/* MEMORY_FAILURE: 0 ignored, 1 failed, 2 delayed, 3 recovered */
+	uint32_t page_type;		/* MF_PAGE_* */
+};
+
+/* MF_EVENT: the daemon to a monitor */
+struct mf_event_msg {
+	struct mf_hdr hdr;
+	struct mf_event ev;
+};
+
+/* MF_MONITOR: from its reply on, the connection receives MF_EVENT. */
+struct mf_monitor_req {
+	struct mf_hdr hdr;
+	uint32_t flags;
+	uint32_t pad;
+};
+
+/* MF_HISTORY: events with seq > after_seq and time >= since_ns, oldest first. */
+#define MF_HISTORY_MAX	256
+struct mf_history_req {
+	struct mf_hdr hdr;
+	uint64_t after_seq;
+	uint64_t since_ns;
+	uint32_t type;			/* 0: all, else MF_EV_* */
+	uint32_t pad;
+};
+
+struct mf_history_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	struct mf_event ev[];
+};
+
+/* MF_HISTORY_SUMMARY: events counted by type, flags-free class and result. */
+#define MF_SUMMARY_MAX	256
+struct mf_summary_row {
+	uint32_t type;
+	uint32_t result;		/* MEMORY_FAILURE; else 0 */
+	uint32_t page_type;
+	uint32_t code;			/* SIGNAL: si_code */
+	uint64_t count;
+	char dev[MF_NAME_LEN];
+};
+
+struct mf_summary_req {
+	struct mf_hdr hdr;
+	uint64_t since_ns;
+};
+
+struct mf_summary_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t pad;
+	struct mf_summary_row row[];
+};
+
+/* MF_MAPPERS: who maps each poisoned page of a namespace, and how. */
+struct mf_mappers_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint64_t cursor;		/* first page */
+};
+
+#define MF_MAPPERS_MAX	512
+struct mf_mapper {
+	uint64_t page;			/* page of the namespace */
+	int32_t pid;
+	uint32_t shift;			/* the mapping's unit: 12, 21 or 30 */
+	uint64_t addr;			/* the page's address in the process */
+	char comm[MF_COMM_LEN];
+};
+
+struct mf_mappers_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	uint64_t next;			/* cursor of the next page */
+	struct mf_mapper m[];
+};
 
 #endif /* MF_UAPI_PROTO_H */

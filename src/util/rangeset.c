@@ -134,6 +134,20 @@ bool rangeset_check(const struct rangeset *rs, uint64_t start, uint64_t count)
 	return count && i < rs->nr && rs->r[i].start < start + count;
 }
 
+uint64_t rangeset_count(const struct rangeset *rs, uint64_t start, uint64_t count)
+{
+	uint64_t end = start + count, n = 0;
+	size_t i;
+
+	for (i = rangeset_lookup(rs, start); i < rs->nr && rs->r[i].start < end; i++) {
+		uint64_t s = rs->r[i].start > start ? rs->r[i].start : start;
+		uint64_t e = rs->r[i].start + rs->r[i].count;
+
+		n += (e < end ? e : end) - s;
+	}
+	return n;
+}
+
 int rangeset_for_each_block(const struct rangeset *rs, unsigned shift,
 			    uint64_t first, uint64_t last,
 			    int (*fn)(uint64_t block, void *arg), void *arg)

@@ -35,6 +35,8 @@ int rangeset_set(struct rangeset *rs, uint64_t start, uint64_t count);
 int64_t rangeset_clear(struct rangeset *rs, uint64_t start, uint64_t count);
 /* Is any member in [start, start+count)? */
 bool rangeset_check(const struct rangeset *rs, uint64_t start, uint64_t count);
+/* How many members are in [start, start+count)? */
+uint64_t rangeset_count(const struct rangeset *rs, uint64_t start, uint64_t count);
 /* Index of the first range that ends after `x`, or rs->nr. */
 size_t rangeset_lookup(const struct rangeset *rs, uint64_t x);
 

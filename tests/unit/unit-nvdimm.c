@@ -112,7 +112,7 @@ static void errors_reads_writes(void **state)
 	ns = create(r, 4 << 20, 2 << 20);
 	memset(page, 0x5a, sizeof(page));
 	assert_int_equal(nd_write(ns, 8192, page, sizeof(page)), 0);
-	assert_int_equal(nd_inject_error(ns, 17, 1), 0);
+	assert_int_equal(nd_inject_error(ns, 17, 1, true), 0);
 	assert_true(nd_page_bad(ns, 2));
 	assert_false(nd_page_bad(ns, 1));
 	/* a read touching the bad sector fails; good sectors of its page read */
@@ -121,8 +121,8 @@ static void errors_reads_writes(void **state)
 	assert_int_equal((unsigned char)buf[0], 0x5a);
 	assert_int_equal(nd_read(ns, 8192 + 1024, buf, 100), 0);
 	/* out of range */
-	assert_int_equal(nd_inject_error(ns, 8192, 1), -ERANGE);
-	assert_int_equal(nd_inject_error(ns, 8191, 2), -ERANGE);
+	assert_int_equal(nd_inject_error(ns, 8192, 1, true), -ERANGE);
+	assert_int_equal(nd_inject_error(ns, 8191, 2, true), -ERANGE);
 	assert_int_equal(nd_read(ns, 4 << 20, buf, 1), -ERANGE);
 	/* a write covering part of the sector fails and changes nothing */
 	assert_int_equal(nd_write(ns, 8192 + 512 + 8, page, 100), -EIO);
@@ -133,7 +133,7 @@ static void errors_reads_writes(void **state)
 	assert_false(nd_page_bad(ns, 2));
 	assert_int_equal(nd_read(ns, 8192, buf, 4096), 0);
 	/* clear-errors writes zeros and clears */
-	assert_int_equal(nd_inject_error(ns, 24, 8), 0);
+	assert_int_equal(nd_inject_error(ns, 24, 8, true), 0);
 	assert_int_equal(nd_page_set_hwpoison(ns, 3), 0);
 	assert_int_equal(nd_clear_errors(ns, 0, 8192), 8);
 	assert_false(nd_page_bad(ns, 3));
@@ -153,9 +153,9 @@ static void survives_reopen(void **state)
 	assert_int_equal(nd_region_open(dir, 0, &r), 0);
 	ns = create(r, 4 << 20, 4096);
 	assert_int_equal(nd_write(ns, 100, &byte, 1), 0);
-	assert_int_equal(nd_inject_error(ns, 40, 3), 0);
-	assert_int_equal(nd_inject_error(ns, 43, 1), 0);	/* merges */
-	assert_int_equal(nd_inject_error(ns, 100, 2), 0);
+	assert_int_equal(nd_inject_error(ns, 40, 3, true), 0);
+	assert_int_equal(nd_inject_error(ns, 43, 1, true), 0);	/* merges */
+	assert_int_equal(nd_inject_error(ns, 100, 2, true), 0);
 	assert_int_equal(nd_uninject_error(ns, 101, 1), 1);
 	assert_int_equal(nd_page_set_hwpoison(ns, 5), 0);
 	/* no clean shutdown: what was acknowledged is there */
@@ -172,6 +172,55 @@ static void survives_reopen(void **state)
 	assert_false(nd_page_hwpoison(ns, 5));
 	assert_int_equal(nd_read(ns, 100, &got, 1), 0);
 	assert_int_equal(got, 0x42);
+	nd_region_close(r);
+}
+
+/*
+ * Latent poison: bad media the driver does not know.  Reads fail, the
+ * badblocks list does not show it until it is found; clear-errors leaves
+ * it (it clears what is known), a write over it makes it good, and it
+ * survives a reopen as latent.
+ */
+static void latent_poison(void **state)
+{
+	struct nd_namespace *ns;
+	struct nd_region *r;
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(nd_region_open(dir, 0, &r), 0);
+	ns = create(r, 4 << 20, 4096);
+	assert_int_equal(nd_inject_error(ns, 16, 2, false), 0);
+	assert_int_equal(nd_inject_error(ns, 80, 8, false), 0);
+	assert_int_equal(nd_inject_error(ns, 200, 1, true), 0);
+	assert_int_equal(ns->bb.total, 1);
+	assert_int_equal(nd_latent_sectors(ns, 0, 8192), 10);
+	assert_true(nd_page_bad(ns, 2));
+	assert_int_equal(nd_read(ns, 16 * 512, buf, 16), -EIO);
+	/* clear-errors clears the known sector only */
+	assert_int_equal(nd_clear_errors(ns, 0, 8192), 1);
+	assert_int_equal(nd_latent_sectors(ns, 0, 8192), 10);
+	assert_true(nd_page_bad(ns, 2));
+	/* found: known from now on, counted once */
+	assert_int_equal(nd_find_latent(ns, 0, 24), 2);
+	assert_int_equal(nd_find_latent(ns, 0, 24), 0);
+	assert_int_equal(ns->bb.total, 2);
+	assert_int_equal(nd_latent_sectors(ns, 0, 8192), 8);
+	/* a write over latent poison makes it good */
+	memset(buf, 1, sizeof(buf));
+	assert_int_equal(nd_write(ns, 80 * 512, buf, 512), 0);
+	assert_int_equal(nd_latent_sectors(ns, 0, 8192), 7);
+	nd_region_close(r);
+	assert_int_equal(nd_region_open(dir, 0, &r), 0);
+	ns = nd_namespace_find(r, "namespace0.0");
+	assert_int_equal(ns->bb.total, 2);
+	assert_int_equal(ns->poison.total, 9);
+	assert_int_equal(nd_latent_sectors(ns, 81, 7), 7);
+	/* uninject forgets both kinds */
+	assert_int_equal(nd_uninject_error(ns, 0, 8192), 9);
+	assert_int_equal(ns->poison.total, 0);
+	assert_int_equal(ns->bb.total, 0);
+	assert_false(nd_page_bad(ns, 2));
 	nd_region_close(r);
 }
 
@@ -218,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(namespaces_and_names, fresh_dir, drop_dir),
 		cmocka_unit_test_setup_teardown(errors_reads_writes, fresh_dir, drop_dir),
+		cmocka_unit_test_setup_teardown(latent_poison, fresh_dir, drop_dir),
 		cmocka_unit_test_setup_teardown(survives_reopen, fresh_dir, drop_dir),
 		cmocka_unit_test(copy_mc_survives_poison),
 		cmocka_unit_test_setup_teardown(view_is_fenced, fresh_dir, drop_dir),
