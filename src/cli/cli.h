@@ -48,6 +48,9 @@ int cmd_monitor(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_inject_campaign(int argc, char **argv);
 
+/* cmd-scrub.c: scrub one namespace and wait for it (after any other). */
+int cli_scrub_and_wait(struct memfail_ctx *ctx, const char *name);
+
 /* json.c */
 #define JF_HUMAN	(1u << 0)	/* sizes as "2.00 MiB", as ndctl -u */
 #define JF_MEDIA_ERRORS	(1u << 1)	/* badblock lists, as ndctl -M */

@@ -14,6 +14,8 @@ static const char clear_usage[] =
 "that was there is lost, as with ndctl.  Every process that maps a page\n"
 "whose last bad sector is cleared can touch it again.\n"
 "\n"
+"  -s, --scrub          scrub each namespace first, so that latent errors\n"
+"                       are found and cleared too\n"
 "  -B, --block N        clear only from this sector (memfail extension)\n"
 "  -n, --count M        this many sectors (with --block; default 1)\n"
 "  -u, --human          sizes for people\n"
@@ -32,7 +34,7 @@ int cmd_clear_errors(int argc, char **argv)
 	struct memfail_namespace *v = NULL;
 	struct memfail_ctx *ctx;
 	uint64_t block = 0, count = 1;
-	bool have_block = false, all = false;
+	bool have_block = false, all = false, scrub = false;
 	unsigned flags = JF_MEDIA_ERRORS;
 	size_t n = 0, i;
 	int c, k, err, cleared = 0, failed = 0;
@@ -42,7 +44,7 @@ int cmd_clear_errors(int argc, char **argv)
 		case 'B': cli_parse_u64("--block", optarg, &block); have_block = true; break;
 		case 'n': cli_parse_u64("--count", optarg, &count); break;
 		case 'u': flags |= JF_HUMAN; break;
-		case 's': break;	/* nothing latent to find before clearing yet */
+		case 's': scrub = true; break;
 		case 'h': return cli_usage(clear_usage, false);
 		default: return cli_usage(clear_usage, true);
 		}
@@ -89,7 +91,9 @@ int cmd_clear_errors(int argc, char **argv)
 		}
 		if (!chosen)
 			continue;
-		err = memfail_clear_errors(ctx, v[i].dev, block, count,
+		err = scrub ? cli_scrub_and_wait(ctx, v[i].dev) : 0;
+		if (!err)
+			err = memfail_clear_errors(ctx, v[i].dev, block, count,
 					   have_block ? 0 : MEMFAIL_CLEAR_ALL, NULL);
 		if (err) {
 			cli_error("%s: %s", v[i].dev, cli_strerror(err));

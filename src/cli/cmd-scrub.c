@@ -145,6 +145,27 @@ static int parse_quiet_help(int argc, char **argv, const char *usage, bool *quie
 	return 0;
 }
 
+int cli_scrub_and_wait(struct memfail_ctx *ctx, const char *name)
+{
+	struct memfail_scrub s;
+	int err;
+
+	for (;;) {
+		err = memfail_scrub_start(ctx, name, 0, &s);
+		if (err != -EBUSY)
+			break;
+		/* another scrub first: ARS runs one at a time */
+		err = memfail_scrub_status(ctx, &s);
+		if (!err && wait_idle(ctx, &s, false, false))
+			err = -EINTR;
+		if (err)
+			return err;
+	}
+	if (!err && wait_idle(ctx, &s, false, false))
+		err = -EINTR;
+	return err;
+}
+
 int cmd_start_scrub(int argc, char **argv)
 {
 	static const struct option opts[] = {

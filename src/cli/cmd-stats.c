@@ -9,19 +9,21 @@
 #include "cli.h"
 
 static const char stats_usage[] =
-"usage: memfail stats [--text]\n"
+"usage: memfail stats [--node] [--text]\n"
 "\n"
 "The memory_failure counters: node0's (total ignored failed delayed\n"
 "recovered, as /sys/devices/system/node/node0/memory_failure/), the pages\n"
 "HardwareCorrupted counts, and each namespace's share.  The counters start\n"
 "at zero when the daemon starts, as a kernel's do at boot.\n"
 "\n"
+"  -N, --node           node0's counters only\n"
 "  -t, --text           \"name value\" lines instead of JSON\n"
 "  -h, --help\n";
 
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "node", no_argument, NULL, 'N' },
 		{ "text", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -30,12 +32,13 @@ int cmd_stats(int argc, char **argv)
 	struct memfail_counters node;
 	struct memfail_ctx *ctx;
 	uint64_t hw;
-	bool text = false;
+	bool text = false, node_only = false;
 	size_t n = 0;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "th", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Nth", opts, NULL)) != -1) {
 		switch (c) {
+		case 'N': node_only = true; break;
 		case 't': text = true; break;
 		case 'h': return cli_usage(stats_usage, false);
 		default: return cli_usage(stats_usage, true);
@@ -61,7 +64,7 @@ int cmd_stats(int argc, char **argv)
 		       (unsigned long long)node.failed, (unsigned long long)node.delayed,
 		       (unsigned long long)node.recovered, (unsigned long long)hw);
 	else
-		json_print(json_stats(&node, hw, ns, n));
+		json_print(json_stats(&node, hw, node_only ? NULL : ns, n));
 	free(ns);
 	return 0;
 }

@@ -319,13 +319,16 @@ struct json_object *json_stats(const struct memfail_counters *node, uint64_t hw_
 
 	add(o, "node0", counters(json_object_new_object(), node));
 	add(o, "hardware_corrupted_kb", json_object_new_int64((int64_t)hw_kb));
-	for (i = 0; i < n; i++) {
+	for (i = 0; ns && i < n; i++) {
 		struct json_object *e = json_object_new_object();
 
 		add(e, "dev", json_object_new_string(ns[i].dev));
 		json_object_array_add(a, counters(e, &ns[i].c));
 	}
-	add(o, "namespaces", a);
+	if (ns)
+		add(o, "namespaces", a);
+	else
+		json_object_put(a);
 	return o;
 }
 

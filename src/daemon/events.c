@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -44,23 +45,56 @@ static int monitor_send_one(struct conn *c, const struct mf_event *ev)
 	return 0;
 }
 
+/* Wake us when the monitor can take messages again (or stop that). */
+static void watch_writable(struct conn *c, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
+				  .data.ptr = &c->watch };
+
+	epoll_ctl(c->d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Tell the monitor how many it missed: 0 told, -EAGAIN not yet. */
+static int monitor_send_lost(struct conn *c, uint64_t time_ns)
+{
+	struct mf_event lost;
+	int err;
+
+	memset(&lost, 0, sizeof(lost));
+	lost.type = MF_EV_LOST;
+	lost.time_ns = time_ns;
+	lost.count = c->monitor_lost;
+	err = monitor_send_one(c, &lost);
+	if (!err) {
+		c->monitor_lost = 0;
+		watch_writable(c, false);
+	}
+	return err;
+}
+
 static void monitor_send(struct conn *c, const struct mf_event *ev)
 {
-	if (c->monitor_lost) {
-		struct mf_event lost;
-
-		memset(&lost, 0, sizeof(lost));
-		lost.type = MF_EV_LOST;
-		lost.time_ns = ev->time_ns;
-		lost.count = c->monitor_lost;
-		if (monitor_send_one(c, &lost)) {
+	if (c->monitor_lost && monitor_send_lost(c, ev->time_ns)) {
+		if (!c->closing)
 			c->monitor_lost++;
-			return;
-		}
-		c->monitor_lost = 0;
+		return;
 	}
-	if (monitor_send_one(c, ev) == -EAGAIN)
-		c->monitor_lost++;
+	if (monitor_send_one(c, ev) == -EAGAIN) {
+		/* the first loss: the notice goes as soon as there is room */
+		if (!c->monitor_lost++)
+			watch_writable(c, true);
+	}
+}
+
+void monitor_writable(struct conn *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (c->monitor_lost)
+		monitor_send_lost(c, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	else
+		watch_writable(c, false);
 }
 
 void mfd_event(struct mfd *d, struct mf_event *ev)

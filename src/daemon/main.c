@@ -204,7 +204,10 @@ static void run_loop(struct mfd *d)
 					;
 				break;
 			case W_CONN:
-				if (!((struct conn *)w->ptr)->closing)
+				if (!((struct conn *)w->ptr)->closing && (ev[i].events & EPOLLOUT))
+					monitor_writable(w->ptr);
+				if (!((struct conn *)w->ptr)->closing &&
+				    (ev[i].events & ~(uint32_t)EPOLLOUT))
 					conn_readable(w->ptr);
 				break;
 			case W_PIDFD:

@@ -107,6 +107,8 @@ void mfd_event(struct mfd *d, struct mf_event *ev);
 /* An event about sectors of a namespace (NULL: the region). */
 void mfd_event_ns(struct mfd *d, enum mf_event_type type, const struct nd_namespace *ns,
 		  uint64_t sector, uint64_t count, uint32_t flags);
+/* A monitor that lost events can take messages again. */
+void monitor_writable(struct conn *c);
 /* Commit the events so far to the history (before any reply). */
 void mfd_events_flush(struct mfd *d);
 
