@@ -11,6 +11,9 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "memfail.h"
@@ -115,6 +118,71 @@ static void read_and_write_around_bad_sectors(void **state)
 	assert_int_equal(memfail_write(ctx, "dax0.0", (8u << 20) - 1, small, 2), -ERANGE);
 }
 
+static void inject_many_all_or_nothing(void **state)
+{
+	struct memfail_badblock r[3] = { { 8, 1 }, { 100, 2 }, { 16384, 1 } };
+	struct memfail_badblock *lat = NULL;
+	size_t n = 0;
+
+	(void)state;
+	/* the last range is past the end: none of them goes in */
+	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 3, MEMFAIL_INJECT_LATENT), -ERANGE);
+	assert_int_equal(memfail_latent_errors(ctx, "dax0.0", &lat, &n), 0);
+	assert_int_equal(n, 0);
+	free(lat);
+	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 0, 0), -EINVAL);
+	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 2, 1u << 7), -EINVAL);
+	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 2, MEMFAIL_INJECT_LATENT), 0);
+	assert_int_equal(memfail_latent_errors(ctx, "dax0.0", &lat, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(lat[1].sector, 100);
+	assert_int_equal(lat[1].count, 2);
+	free(lat);
+	assert_int_equal(nr_badblocks(), 0);
+}
+
+/* Events name other users' processes: only root and the daemon's user. */
+static void events_are_for_the_privileged(void **state)
+{
+	struct memfail_event *ev = NULL;
+	struct memfail_scrub s;
+	size_t n = 0;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(memfail_inject_error(ctx, "dax0.0", 8, 1, 0), 0);
+	assert_int_equal(memfail_history(ctx, 0, 0, 0, &ev, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].type, MEMFAIL_EV_INJECT);
+	assert_int_equal(ev[0].sector, 8);
+	free(ev);
+	/* the socket's directory must let another user reach it */
+	assert_int_equal(chmod(d.dir, 0711), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct memfail_ctx *other;
+		int ok;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+		    memfail_connect(d.sock, &other))
+			_exit(2);
+		ok = memfail_monitor_start(other) == -EPERM &&
+		     memfail_history(other, 0, 0, 0, &ev, &n) == -EPERM &&
+		     memfail_scrub_start(other, NULL, 0, &s) == -EPERM &&
+		     memfail_scrub_status(other, &s) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void config_keys(void **state)
 {
 	int64_t v = -1;
@@ -138,6 +206,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(inject_rejects_unknown_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_past_the_end_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_and_write_around_bad_sectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(inject_many_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(events_are_for_the_privileged, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_keys, setup, teardown),
 	};
 
