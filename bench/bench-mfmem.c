@@ -38,124 +38,9 @@
 #define NS_ALIGN	(2ULL << 20)
 #define PAGE		4096ULL
 #define SECTORS_PER_PAGE (PAGE / MEMFAIL_SECTOR_SIZE)
-#define MAX_MAPPERS	256
 #define TARGET_KB	(64 * 1024)
 
-static char build[PATH_MAX], dir[64], sock[128];
-static pid_t daemon_pid;
-
-/* ---- a mapper: runs under the preload library ---- */
-
-static int mapper(const char *dax, int ready_fd)
-{
-	unsigned char *p;
-	char c;
-	int fd;
-
-	fd = open(dax, O_RDWR);
-	if (fd < 0)
-		bench_die(dax);
-	p = mmap(NULL, NS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		bench_die("mmap of the whole namespace");
-	close(fd);
-	/* a healthy page in the page tables, as a real user would have */
-	p[PAGE / 2] = 1;
-	if (write(ready_fd, "r", 1) != 1)
-		bench_die("ready");
-	close(ready_fd);
-	/* hold the mapping until the coordinator closes our stdin */
-	while (read(STDIN_FILENO, &c, 1) > 0)
-		;
-	return 0;
-}
-
-/* ---- the coordinator ---- */
-
-static void cleanup(void)
-{
-	char cmd[128];
-	int status;
-
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, &status, 0);
-		daemon_pid = 0;
-	}
-	if (dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd)) {}
-		dir[0] = '\0';
-	}
-}
-
-static void fail(const char *what, int err)
-{
-	fprintf(stderr, "bench-mfmem: %s: %s\n", what, strerror(err));
-	cleanup();
-	exit(1);
-}
-
-static void start_daemon(void)
-{
-	char path[PATH_MAX + 16], state[128], log[128], rfd[16], buf[8];
-	int pfd[2];
-
-	snprintf(path, sizeof(path), "%s/memfaild", build);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(log, sizeof(log), "%s/log", dir);
-	if (pipe(pfd))
-		fail("pipe", errno);
-	snprintf(rfd, sizeof(rfd), "%d", pfd[1]);
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		fail("fork", errno);
-	if (!daemon_pid) {
-		int null = open("/dev/null", O_WRONLY);
-
-		/* its log goes to a file; the terminal stays for the figures */
-		dup2(null, STDERR_FILENO);
-		close(pfd[0]);
-		unsetenv("LD_PRELOAD");
-		execl(path, "memfaild", "--state-dir", state, "--socket", sock,
-		      "--region-size", "4T", "--log-file", log, "--ready-fd", rfd, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (read(pfd[0], buf, sizeof(buf)) != 6)
-		fail("memfaild did not start", EIO);
-	close(pfd[0]);
-}
-
-static int run_cli(const char *a1, const char *a2, const char *a3, const char *a4,
-		   const char *a5, const char *a6, const char *a7)
-{
-	char path[PATH_MAX + 16];
-	pid_t pid;
-	int status;
-
-	snprintf(path, sizeof(path), "%s/memfail", build);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, STDOUT_FILENO);
-		execl(path, "memfail", "--socket", sock, a1, a2, a3, a4, a5, a6, a7, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void print_mem(const char *when)
-{
-	printf("  %-44s VmRSS %7.1f MiB   VmHWM %7.1f MiB\n", when,
-	       bench_status_kb(daemon_pid, "VmRSS") / 1024.0,
-	       bench_status_kb(daemon_pid, "VmHWM") / 1024.0);
-	fflush(stdout);
-}
+static struct bench_daemon bd;
 
 /* Poison pages [from, to) of the evenly spread set; seconds taken. */
 static double inject(struct memfail_ctx *ctx, const char *name, unsigned from,
@@ -172,7 +57,7 @@ static double inject(struct memfail_ctx *ctx, const char *name, unsigned from,
 		err = memfail_inject_error(ctx, name, page * SECTORS_PER_PAGE, SECTORS_PER_PAGE,
 					   MEMFAIL_INJECT_NOTIFY);
 		if (err)
-			fail("inject-error", -err);
+			bench_fail("inject-error", -err);
 	}
 	return (double)(bench_now_ns() - t0) / 1e9;
 }
@@ -196,20 +81,17 @@ static int count_lines(pid_t pid, const char *file)
 int main(int argc, char **argv)
 {
 	unsigned pages = 10000, after = 1000, nr_mappers = 64, i;
-	static pid_t mpid[MAX_MAPPERS];
-	static int mstdin[MAX_MAPPERS];
+	static struct bench_mappers m;
 	struct memfail_namespace ns;
 	struct memfail_ctx *ctx;
-	char self[PATH_MAX], preload[PATH_MAX + 32], dax[64], label[96], c;
+	char dax[64], label[96];
 	long idle_rss, idle_hwm, hwm, pte = 0, maps = 0;
 	double t_inject, t_map, t_after;
-	int rfd[2], k, err, status;
 	uint64_t t0;
-	ssize_t n;
+	int k, err;
 
-	if (argc == 4 && !strcmp(argv[1], "--mapper"))
-		return mapper(argv[2], atoi(argv[3]));
-
+	if (bench_mapper_main(argc, argv) >= 0)
+		return 0;
 	while ((k = getopt(argc, argv, "p:m:a:")) != -1) {
 		switch (k) {
 		case 'p': pages = (unsigned)atoi(optarg); break;
@@ -220,91 +102,51 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !pages || after > pages || nr_mappers > MAX_MAPPERS) {
+	if (optind != argc - 1 || !pages || after > pages || nr_mappers > BENCH_MAX_MAPPERS) {
 		fprintf(stderr, "usage: bench-mfmem BUILD_DIR [-p PAGES] [-m MAPPERS] [-a PAGES_AFTER]\n");
 		return 2;
 	}
-	if (!realpath(argv[optind], build))
-		bench_die(argv[optind]);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		bench_die("/proc/self/exe");
-	self[n] = '\0';
-	snprintf(preload, sizeof(preload), "%s/libmemfail-preload.so", build);
-	snprintf(dir, sizeof(dir), "/tmp/mf-bench-mem.XXXXXX");
-	if (!mkdtemp(dir))
-		bench_die("mkdtemp");
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
 
 	printf("daemon memory: 1 TiB namespace (align 2M, sparse), %u poisoned pages, %u mappers of the whole namespace\n",
 	       pages, nr_mappers);
 	fflush(stdout);
-	start_daemon();
+	bench_daemon_start(&bd, argv[optind], "4T");
 	usleep(200000);
-	idle_rss = bench_status_kb(daemon_pid, "VmRSS");
-	idle_hwm = bench_status_kb(daemon_pid, "VmHWM");
-	print_mem("idle (baseline)");
+	idle_rss = bench_status_kb(bd.pid, "VmRSS");
+	idle_hwm = bench_status_kb(bd.pid, "VmHWM");
+	bench_print_mem(bd.pid, "idle (baseline)");
 
-	if (run_cli("create-namespace", "--size", "1T", "--align", "2M", "--sparse", NULL))
-		fail("memfail create-namespace --size 1T --align 2M --sparse", EIO);
-	print_mem("1 TiB namespace created");
+	if (bench_cli(&bd, "create-namespace", "--size", "1T", "--align", "2M", "--sparse", NULL))
+		bench_fail("memfail create-namespace --size 1T --align 2M --sparse", EIO);
+	bench_print_mem(bd.pid, "1 TiB namespace created");
 
-	err = memfail_connect(sock, &ctx);
+	err = memfail_connect(bd.sock, &ctx);
 	if (err)
-		fail("connect", -err);
+		bench_fail("connect", -err);
 	err = memfail_namespace_get(ctx, "namespace0.0", &ns);
 	if (err)
-		fail("namespace0.0", -err);
+		bench_fail("namespace0.0", -err);
 	snprintf(dax, sizeof(dax), "/dev/%s", ns.chardev);
 	t_inject = inject(ctx, ns.dev, 0, pages - after, pages);
 	snprintf(label, sizeof(label), "%u pages poisoned (%.1f s)", pages - after, t_inject);
-	print_mem(label);
+	bench_print_mem(bd.pid, label);
 
-	/* the mappers: this program again, under the preload library */
-	if (pipe(rfd))
-		fail("pipe", errno);
 	t0 = bench_now_ns();
-	for (i = 0; i < nr_mappers; i++) {
-		int in[2];
-		char fdtxt[16];
-
-		if (pipe(in))
-			fail("pipe", errno);
-		mpid[i] = fork();
-		if (mpid[i] < 0)
-			fail("fork", errno);
-		if (!mpid[i]) {
-			dup2(in[0], STDIN_FILENO);
-			close(in[0]);
-			close(in[1]);
-			close(rfd[0]);
-			snprintf(fdtxt, sizeof(fdtxt), "%d", rfd[1]);
-			setenv("LD_PRELOAD", preload, 1);
-			setenv("MEMFAIL_SOCKET", sock, 1);
-			execl(self, "bench-mfmem", "--mapper", dax, fdtxt, (char *)NULL);
-			_exit(127);
-		}
-		close(in[0]);
-		mstdin[i] = in[1];
-	}
-	close(rfd[1]);
-	for (i = 0; i < nr_mappers; i++)
-		if (read(rfd[0], &c, 1) != 1)
-			fail("a mapper died before mapping", EIO);
+	bench_mappers_start(&m, &bd, dax, NS_SIZE, nr_mappers);
 	t_map = (double)(bench_now_ns() - t0) / 1e9;
 	snprintf(label, sizeof(label), "%u mappers attached (%.1f s)", nr_mappers, t_map);
-	print_mem(label);
+	bench_print_mem(bd.pid, label);
 
 	t_after = inject(ctx, ns.dev, pages - after, pages, pages);
 	snprintf(label, sizeof(label), "+%u pages poisoned while mapped (%.1f s)", after, t_after);
-	print_mem(label);
-	hwm = bench_status_kb(daemon_pid, "VmHWM");
+	bench_print_mem(bd.pid, label);
+	hwm = bench_status_kb(bd.pid, "VmHWM");
 
 	for (i = 0; i < nr_mappers; i++) {
-		long v = bench_status_kb(mpid[i], "VmPTE");
+		long v = bench_status_kb(m.pid[i], "VmPTE");
 
 		pte += v > 0 ? v : 0;
-		maps += count_lines(mpid[i], "maps");
+		maps += count_lines(m.pid[i], "maps");
 	}
 	printf("  mappers, mean: VmPTE %.1f MiB, %ld VMAs (how their %u fences are held)\n",
 	       pte / 1024.0 / nr_mappers, maps / (long)nr_mappers, pages);
@@ -312,11 +154,8 @@ int main(int argc, char **argv)
 	       hwm / 1024.0, idle_hwm / 1024.0, (hwm - idle_hwm) / 1024.0,
 	       (double)hwm / (double)idle_rss, bench_verdict(hwm < TARGET_KB));
 
-	for (i = 0; i < nr_mappers; i++)
-		close(mstdin[i]);
-	for (i = 0; i < nr_mappers; i++)
-		waitpid(mpid[i], &status, 0);
+	bench_mappers_stop(&m);
 	memfail_disconnect(ctx);
-	cleanup();
+	bench_daemon_stop(&bd);
 	return 0;
 }

@@ -34,4 +34,40 @@ const char *bench_verdict(int ok);
 
 void bench_die(const char *what) __attribute__((noreturn));
 
+/* ---- daemon.c ---- */
+
+/* A private memfaild: its own state directory, socket and log file. */
+struct bench_daemon {
+	char build[4096];
+	char dir[64];
+	char sock[128];
+	pid_t pid;
+};
+
+void bench_daemon_start(struct bench_daemon *b, const char *build, const char *region_size);
+/* SIGTERM it, wait, remove its directory. */
+void bench_daemon_stop(struct bench_daemon *b);
+/* Report, stop the daemon, exit 1. */
+void bench_fail(const char *what, int err) __attribute__((noreturn));
+/* Run `memfail --socket SOCK ARGS... NULL` (stdout dropped); its status. */
+int bench_cli(struct bench_daemon *b, ...) __attribute__((sentinel));
+void bench_print_mem(pid_t pid, const char *when);
+
+/*
+ * Mappers: this benchmark again, under the preload library, each mapping
+ * the first len bytes of dax and holding them until stopped.  A benchmark
+ * starts with `if (bench_mapper_main(argc, argv) >= 0) return 0;`.
+ */
+#define BENCH_MAX_MAPPERS	256
+struct bench_mappers {
+	pid_t pid[BENCH_MAX_MAPPERS];
+	int stdin_fd[BENCH_MAX_MAPPERS];
+	unsigned n;
+};
+
+int bench_mapper_main(int argc, char **argv);
+void bench_mappers_start(struct bench_mappers *m, struct bench_daemon *b, const char *dax,
+			 uint64_t len, unsigned n);
+void bench_mappers_stop(struct bench_mappers *m);
+
 #endif /* MF_BENCH_H */
