@@ -89,7 +89,8 @@ static void map_device(void)
 	close(fd);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	/* an AO may come while we wait for a command: the read goes on */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
 	sigaction(SIGBUS, &sa, NULL);
 }
 
