@@ -53,6 +53,7 @@ comp() {
 	local got w err
 	err=$(cat "$tmp/stderr")
 	got=$(printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort | tr '\n' ' ')
+	# shellcheck disable=SC2086 # the words of want
 	w=$(printf "%s\n" $want | sed "/^$/d" | sort | tr "\n" " ")
 	n=$((n + 1))
 	if [ "$got" = "$w" ] && [ -z "$err" ]; then
