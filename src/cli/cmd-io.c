@@ -36,10 +36,16 @@ static const char write_usage[] =
 static int io_args(int argc, char **argv, const char *usage, bool is_read,
 		   const char **name, uint64_t *off, uint64_t *len, const char **file)
 {
-	static const struct option opts[] = {
+	/* each command its own options: read has no input, write no length */
+	static const struct option read_opts[] = {
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option write_opts[] = {
+		{ "offset", required_argument, NULL, 'o' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -47,7 +53,8 @@ static int io_args(int argc, char **argv, const char *usage, bool is_read,
 	bool have_off = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, is_read ? "o:l:O:h" : "o:i:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_read ? "o:l:O:h" : "o:i:h",
+				is_read ? read_opts : write_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': cli_parse_size("--offset", optarg, off); have_off = true; break;
 		case 'l': cli_parse_size("--length", optarg, len); break;

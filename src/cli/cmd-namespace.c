@@ -139,7 +139,9 @@ static const char destroy_usage[] =
 "usage: memfail destroy-namespace NAME...\n"
 "\n"
 "Destroy namespaces (namespaceX.Y, daxX.Y or pmemX.Y), their data and\n"
-"their bad-block records.  A namespace that a process maps is busy.\n";
+"their bad-block records.  A namespace that a process maps is busy.\n"
+"\n"
+"  -h, --help\n";
 
 int cmd_destroy_namespace(int argc, char **argv)
 {

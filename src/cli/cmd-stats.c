@@ -79,7 +79,10 @@ static const char config_usage[] =
 "                                  every client is killed and the daemon refuses\n"
 "                                  service until restarted (vm.memory_failure_recovery)\n"
 "  unmap_timeout_ms          N     a mapper that does not unmap in time is killed\n"
-"Read-only: kernel (the behaviour profile), panicked.\n";
+"Read-only: kernel (the behaviour profile), panicked, and the emulated\n"
+"region's region_base, region_size and region_available (bytes).\n"
+"\n"
+"  -h, --help\n";
 
 static const char *const keys[] = {
 	"memory_failure_early_kill", "memory_failure_recovery", "unmap_timeout_ms",

@@ -40,7 +40,8 @@ static void main_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: memfail [--socket PATH] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: memfail [-S|--socket PATH] COMMAND [ARGS]\n"
+		   "       memfail -V|--version | -h|--help\n\n"
 		   "Linux's memory-failure handling for DAX device memory, in user space.\n\n"
 		   "Commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
