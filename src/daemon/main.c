@@ -336,9 +336,11 @@ int main(int argc, char **argv)
 			die("out of memory", NULL, 0);
 		log_data_repair(&d, ns);
 	}
+	/* the history is a record, not the machine: without it we still serve */
 	err = history_open(d.opt.state_dir, &d.history, &d.event_seq);
 	if (err)
-		die("cannot open the event history in %s", d.opt.state_dir, -err);
+		mfd_log(&d, 3, "memfaild: cannot open the event history %s/events.db: %s; events are not recorded",
+			d.opt.state_dir, strerror(-err));
 	mf_engine_init(&d.mf, d.region, d.opt.profile, &mfd_peer_ops, &d);
 	d.mf.early_kill = d.opt.early_kill;
 	d.mf.recovery = recovery;

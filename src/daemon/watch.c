@@ -35,6 +35,8 @@ int watch_history(struct conn *c, const struct mf_hdr *h, const struct mf_histor
 		return -EINVAL;
 	if (!cred_may_configure(c->d, &c->cred))
 		return -EPERM;
+	if (!c->d->history)
+		return -EIO;	/* it could not be opened: see the log */
 	/* what happened up to this request is in the answer */
 	mfd_events_flush(c->d);
 	n = history_query(c->d->history, m->after_seq, m->since_ns, m->type, r->ev,
@@ -55,6 +57,8 @@ int watch_summary(struct conn *c, const struct mf_hdr *h, const struct mf_summar
 
 	if (!cred_may_configure(c->d, &c->cred))
 		return -EPERM;
+	if (!c->d->history)
+		return -EIO;
 	mfd_events_flush(c->d);
 	n = history_summary(c->d->history, m->since_ns, r->row, MF_SUMMARY_MAX);
 	if (n < 0)

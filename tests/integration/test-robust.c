@@ -399,6 +399,24 @@ static void data_file_mended_at_start(void **state)
 	assert_true(reply_has(r, "sigbus"));
 }
 
+/* The event history is a record, not the machine: without it, it serves. */
+static void unusable_history_is_not_fatal(void **state)
+{
+	char path[256];
+
+	(void)state;
+	td_stop(&d);
+	snprintf(path, sizeof(path), "%s/events.db", d.state);
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);	/* not a database */
+	assert_int_equal(td_restart(&d), 0);
+	assert_int_equal(td_log_count(&d, "cannot open the event history"), 1);
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 8"), 0);
+	assert_int_equal(td_cli(&d, NULL, 0, "list -M"), 0);
+	assert_int_equal(td_cli(&d, NULL, 0, "history"), 1);
+	rmdir(path);
+}
+
 static void panic_when_recovery_is_off(void **state)
 {
 	char out[4096];
@@ -483,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(state_survives_restart_and_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(data_survives_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(data_file_mended_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(unusable_history_is_not_fatal, setup, teardown),
 		cmocka_unit_test_setup_teardown(panic_when_recovery_is_off, setup, teardown),
 		cmocka_unit_test(full_disk_changes_nothing),
 	};
