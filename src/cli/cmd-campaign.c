@@ -254,9 +254,13 @@ int cmd_inject_campaign(int argc, char **argv)
 	json_object_object_add(o, dry ? "would_inject" : "injected",
 			       json_object_new_int64((int64_t)sent));
 	if (!dry) {
-		json_object_object_add(o, "seconds", json_object_new_double(elapsed));
+		char t[32];
+
+		snprintf(t, sizeof(t), "%.3f", elapsed);
+		json_object_object_add(o, "seconds", json_object_new_double_s(elapsed, t));
+		snprintf(t, sizeof(t), "%.1f", elapsed > 0 ? sent / elapsed : 0);
 		json_object_object_add(o, "rate_per_s",
-				       json_object_new_double(elapsed > 0 ? sent / elapsed : 0));
+				       json_object_new_double_s(elapsed > 0 ? sent / elapsed : 0, t));
 	}
 	if (interrupted)
 		json_object_object_add(o, "interrupted", json_object_new_boolean(1));

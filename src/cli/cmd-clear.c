@@ -92,6 +92,12 @@ int cmd_clear_errors(int argc, char **argv)
 		if (!chosen)
 			continue;
 		err = scrub ? cli_scrub_and_wait(ctx, v[i].dev) : 0;
+		if (err == -EINTR || err == -EIO) {
+			if (err == -EINTR)
+				cli_error("interrupted: nothing more cleared");
+			failed++;
+			break;
+		}
 		if (!err)
 			err = memfail_clear_errors(ctx, v[i].dev, block, count,
 					   have_block ? 0 : MEMFAIL_CLEAR_ALL, NULL);

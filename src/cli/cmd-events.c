@@ -56,6 +56,10 @@ static void event_text(const struct memfail_event *ev, char *buf, size_t n)
 	int k;
 
 	cli_format_time(ev->time_ns, t, sizeof(t));
+	if (ev->type == MEMFAIL_EV_LOST) {
+		snprintf(buf, n, "%s lost: %" PRIu64 " events (the monitor fell behind)", t, ev->count);
+		return;
+	}
 	k = snprintf(buf, n, "%s %s %s:", t, name ? name : "unknown",
 		     ev->dev[0] ? ev->dev : "-");
 	if (k < 0 || (size_t)k >= n)
@@ -100,28 +104,19 @@ static void event_text(const struct memfail_event *ev, char *buf, size_t n)
 	case MEMFAIL_EV_PANIC:
 		snprintf(buf, n, " pfn=%#" PRIx64, ev->pfn);
 		break;
-	case MEMFAIL_EV_LOST:
-		snprintf(buf, n, " %" PRIu64 " events lost (the monitor fell behind)", ev->count);
-		break;
 	}
 }
 
-/* "namespace0.3" for namespace0.3, dax0.3 or pmem0.3 */
-static bool dev_matches(const char *dev, char **names, int n)
+/* Events of the region, or of one of the namespaces asked for (none: all). */
+static bool dev_matches(const char *dev, char (*names)[32], int n)
 {
 	int i;
 
 	if (!n || !strcmp(dev, "region0") || !dev[0])
 		return true;
-	for (i = 0; i < n; i++) {
-		const char *dot = strchr(names[i], '.');
-
+	for (i = 0; i < n; i++)
 		if (!strcmp(dev, names[i]))
 			return true;
-		if (dot && !strncmp(dev, "namespace", 9) && !strcmp(dev + 9, dot - 1) &&
-		    (!strncmp(names[i], "dax", 3) || !strncmp(names[i], "pmem", 4)))
-			return true;
-	}
 	return false;
 }
 
@@ -134,8 +129,9 @@ int cmd_monitor(int argc, char **argv)
 	};
 	struct memfail_ctx *ctx;
 	struct sigaction sa;
+	char (*names)[32] = NULL;
 	bool json = false;
-	int c, err, ret = 0;
+	int c, i, err, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -147,9 +143,28 @@ int cmd_monitor(int argc, char **argv)
 	ctx = cli_connect();
 	if (!ctx)
 		return 1;
+	/* namespaceX.Y, daxX.Y, pmemX.Y: the events name namespaceX.Y */
+	names = calloc((size_t)(argc - optind) + 1, sizeof(*names));
+	if (!names) {
+		memfail_disconnect(ctx);
+		return 1;
+	}
+	for (i = optind; i < argc; i++) {
+		struct memfail_namespace ns;
+
+		err = memfail_namespace_get(ctx, argv[i], &ns);
+		if (err) {
+			cli_error("%s: %s", argv[i], cli_strerror(err));
+			free(names);
+			memfail_disconnect(ctx);
+			return 1;
+		}
+		snprintf(names[i - optind], sizeof(names[0]), "%s", ns.dev);
+	}
 	err = memfail_monitor_start(ctx);
 	if (err) {
 		cli_error("%s", cli_strerror(err));
+		free(names);
 		memfail_disconnect(ctx);
 		return 1;
 	}
@@ -172,7 +187,7 @@ int cmd_monitor(int argc, char **argv)
 			ret = 1;
 			break;
 		}
-		if (!dev_matches(ev.dev, argv + optind, argc - optind))
+		if (!dev_matches(ev.dev, names, argc - optind))
 			continue;
 		if (json) {
 			struct json_object *o = json_event(&ev);
@@ -187,6 +202,7 @@ int cmd_monitor(int argc, char **argv)
 		if (ferror(stdout))
 			break;	/* the reader is gone */
 	}
+	free(names);
 	memfail_disconnect(ctx);
 	return ret;
 }

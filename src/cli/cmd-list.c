@@ -15,7 +15,9 @@ static const char list_usage[] =
 "\n"
 "  -N, --namespaces     list namespaces\n"
 "  -R, --regions        list the region (with its namespaces if -N too)\n"
-"  -D, --devices        list dax devices (inside their namespaces if -N too)\n"
+"  -D, --devices        list dax devices, as daxctl list -D (inside their\n"
+"                       namespaces if -N too)\n"
+"  -X, --device-dax     with namespaces: their dax devices, as ndctl -X\n"
 "  -M, --media-errors   include bad blocks (512-byte sectors: from the\n"
 "                       namespace's data start, or the region's start),\n"
 "                       and which processes map each bad page, at which size\n"
@@ -46,7 +48,8 @@ struct json_object *namespace_object(struct memfail_ctx *ctx, const struct memfa
 		struct json_object *r = json_object_new_object();
 		struct json_object *a = json_object_new_array();
 
-		json_object_object_add(r, "id", json_object_new_int64(ns->id));
+		/* every namespace is in region 0: dax0.Y */
+		json_object_object_add(r, "id", json_object_new_int64(0));
 		json_object_object_add(r, "size", json_size(ns->size, flags));
 		json_object_object_add(r, "align", json_object_new_int64((int64_t)ns->align));
 		json_object_array_add(a, json_daxdev(ns, flags));
@@ -76,6 +79,7 @@ int cmd_list(int argc, char **argv)
 		{ "namespaces", no_argument, NULL, 'N' },
 		{ "regions", no_argument, NULL, 'R' },
 		{ "devices", no_argument, NULL, 'D' },
+		{ "device-dax", no_argument, NULL, 'X' },
 		{ "media-errors", no_argument, NULL, 'M' },
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "human", no_argument, NULL, 'u' },
@@ -92,11 +96,12 @@ int cmd_list(int argc, char **argv)
 	size_t n = 0, i;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "NRDMn:uh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "NRDXMn:uh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'N': want_ns = true; break;
 		case 'R': want_region = true; break;
 		case 'D': want_dev = true; break;
+		case 'X': flags |= JF_DEVICES; want_ns = true; break;
 		case 'M': flags |= JF_MEDIA_ERRORS; break;
 		case 'n': only = optarg; want_ns = true; break;
 		case 'u': flags |= JF_HUMAN; break;

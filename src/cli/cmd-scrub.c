@@ -77,7 +77,8 @@ static void progress(const struct memfail_scrub *s, bool done)
 
 /*
  * Poll until the scrub is idle; cancel it on Ctrl-C when asked to.
- * Returns 0, or 130 when interrupted without cancelling.
+ * Returns 0, 1 on an error, or 130 when interrupted (after cancelling,
+ * if asked to).
  */
 static int wait_idle(struct memfail_ctx *ctx, struct memfail_scrub *s, bool bar,
 		     bool cancel_on_int)
@@ -114,7 +115,7 @@ static int wait_idle(struct memfail_ctx *ctx, struct memfail_scrub *s, bool bar,
 	}
 	if (bar)
 		progress(s, true);
-	return 0;
+	return interrupted ? 130 : 0;
 }
 
 /* --quiet (unless quiet is NULL) and --help: 0 go on, else exit status + 1 */
@@ -145,6 +146,12 @@ static int parse_quiet_help(int argc, char **argv, const char *usage, bool *quie
 	return 0;
 }
 
+/* wait_idle()'s exit status as -errno: 0, -EIO (said), -EINTR */
+static int wait_status(int ret)
+{
+	return ret == 130 ? -EINTR : ret ? -EIO : 0;
+}
+
 int cli_scrub_and_wait(struct memfail_ctx *ctx, const char *name)
 {
 	struct memfail_scrub s;
@@ -156,14 +163,12 @@ int cli_scrub_and_wait(struct memfail_ctx *ctx, const char *name)
 			break;
 		/* another scrub first: ARS runs one at a time */
 		err = memfail_scrub_status(ctx, &s);
-		if (!err && wait_idle(ctx, &s, false, false))
-			err = -EINTR;
+		if (!err)
+			err = wait_status(wait_idle(ctx, &s, false, false));
 		if (err)
 			return err;
 	}
-	if (!err && wait_idle(ctx, &s, false, false))
-		err = -EINTR;
-	return err;
+	return err ? err : wait_status(wait_idle(ctx, &s, false, false));
 }
 
 int cmd_start_scrub(int argc, char **argv)

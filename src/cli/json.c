@@ -67,6 +67,9 @@ struct json_object *json_namespace(const struct memfail_namespace *ns,
 	add(o, "align", json_object_new_int64((int64_t)ns->align));
 	if (ns->badblock_count)
 		add(o, "badblock_count", json_object_new_int64((int64_t)ns->badblock_count));
+	/* memfail's own: poison nothing has found yet (ndctl cannot know) */
+	if ((flags & JF_MEDIA_ERRORS) && ns->latent_count)
+		add(o, "latent_count", json_object_new_int64((int64_t)ns->latent_count));
 	if (flags & JF_MEDIA_ERRORS) {
 		struct json_object *a = json_object_new_array();
 
@@ -124,32 +127,18 @@ struct json_object *json_daxdev(const struct memfail_namespace *ns, unsigned fla
 	return o;
 }
 
-static void add_status_ranges(struct json_object *a, const struct memfail_badblock *bb,
-			      size_t nbb, bool latent, unsigned flags)
+static struct json_object *status_range(const struct memfail_badblock *r, bool latent,
+					unsigned flags)
 {
-	size_t i;
+	struct json_object *e = json_object_new_object();
 
-	for (i = 0; i < nbb; i++) {
-		struct json_object *e = json_object_new_object();
-
-		add(e, "block", (flags & JF_HUMAN) ? hex(bb[i].sector)
-			       : json_object_new_int64((int64_t)bb[i].sector));
-		add(e, "count", (flags & JF_HUMAN) ? hex(bb[i].count)
-			       : json_object_new_int64((int64_t)bb[i].count));
-		if (latent)
-			add(e, "latent", json_object_new_boolean(1));
-		json_object_array_add(a, e);
-	}
-}
-
-static int by_block(const void *a, const void *b)
-{
-	struct json_object *x = *(struct json_object *const *)a;
-	struct json_object *y = *(struct json_object *const *)b;
-	int64_t p = json_object_get_int64(json_object_object_get(x, "block"));
-	int64_t q = json_object_get_int64(json_object_object_get(y, "block"));
-
-	return p < q ? -1 : p > q;
+	add(e, "block", (flags & JF_HUMAN) ? hex(r->sector)
+		       : json_object_new_int64((int64_t)r->sector));
+	add(e, "count", (flags & JF_HUMAN) ? hex(r->count)
+		       : json_object_new_int64((int64_t)r->count));
+	if (latent)
+		add(e, "latent", json_object_new_boolean(1));
+	return e;
 }
 
 struct json_object *json_badblock_status(const struct memfail_badblock *bb, size_t nbb,
@@ -158,12 +147,16 @@ struct json_object *json_badblock_status(const struct memfail_badblock *bb, size
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *a = json_object_new_array();
+	size_t i = 0, j = 0;
 
-	/* ndctl's: every injected error, here the latent ones marked */
-	add_status_ranges(a, bb, nbb, false, flags);
-	add_status_ranges(a, lat, nlat, true, flags);
-	if (!(flags & JF_HUMAN))
-		json_object_array_sort(a, by_block);
+	/* ndctl's: every injected error in order, the latent ones marked;
+	 * both lists come sorted and never overlap */
+	while (i < nbb || j < nlat) {
+		if (j == nlat || (i < nbb && bb[i].sector < lat[j].sector))
+			json_object_array_add(a, status_range(&bb[i++], false, flags));
+		else
+			json_object_array_add(a, status_range(&lat[j++], true, flags));
+	}
 	add(o, "badblocks", a);
 	return o;
 }

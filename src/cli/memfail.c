@@ -72,7 +72,7 @@ const char *cli_strerror(int err)
 	case -EBUSY:
 		return "namespace is mapped by a running process";
 	case -EPERM:
-		return "operation not permitted (needs root or the namespace's owner)";
+		return "operation not permitted (needs root, the daemon's user or the namespace's owner)";
 	case -E2BIG:
 		return "too many sectors at once (at most 8388608, 4 GiB)";
 	case -ENOSPC:

@@ -69,13 +69,80 @@ static bool range_ok(const struct nd_namespace *ns, uint64_t sector, uint64_t co
 	return count && sector < nr && count <= nr - sector;
 }
 
+/*
+ * The ranges of rs within [s, e), less those of `minus` (if not NULL),
+ * copied into *out (malloc()ed): what a change is about to touch, for its
+ * events.  Returns how many, or -ENOMEM.
+ */
+static ssize_t runs_in(const struct rangeset *rs, const struct rangeset *minus,
+		       uint64_t s, uint64_t e, struct range **out)
+{
+	struct range *v = NULL;
+	size_t n = 0, cap = 0, i;
+
+	for (i = rangeset_lookup(rs, s); i < rs->nr && rs->r[i].start < e; i++) {
+		uint64_t a = rs->r[i].start > s ? rs->r[i].start : s;
+		uint64_t b = rs->r[i].start + rs->r[i].count < e ? rs->r[i].start + rs->r[i].count : e;
+
+		while (a < b) {
+			uint64_t run_end = b;
+
+			if (minus) {
+				size_t k = rangeset_lookup(minus, a);
+
+				if (k < minus->nr && minus->r[k].start <= a) {
+					a = minus->r[k].start + minus->r[k].count;
+					continue;
+				}
+				if (k < minus->nr && minus->r[k].start < b)
+					run_end = minus->r[k].start;
+			}
+			if (n == cap) {
+				struct range *nv;
+
+				cap = cap ? cap * 2 : 16;
+				nv = realloc(v, cap * sizeof(*nv));
+				if (!nv) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = nv;
+			}
+			v[n].start = a;
+			v[n++].count = run_end - a;
+			a = run_end;
+		}
+	}
+	*out = v;
+	return (ssize_t)n;
+}
+
+static void event_runs(struct mfd *d, enum mf_event_type type, struct nd_namespace *ns,
+		       const struct range *r, ssize_t n, uint32_t flags)
+{
+	ssize_t i;
+
+	for (i = 0; i < n; i++)
+		mfd_event_ns(d, type, ns, r[i].start, r[i].count, flags);
+}
+
 int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 		     uint64_t count, uint32_t how)
 {
-	int64_t found = nd_find_latent(ns, sector, count);
+	struct range *runs = NULL;
+	ssize_t n;
+	int64_t found;
 
+	if (!count || !nd_latent_sectors(ns, sector, count))
+		return 0;
+	/* the latent runs, before the change makes them known */
+	n = runs_in(&ns->poison, &ns->bb, sector, sector + count, &runs);
+	if (n < 0)
+		return n;
+	found = nd_find_latent(ns, sector, count);
 	if (found > 0)
-		mfd_event_ns(d, MF_EV_FOUND, ns, sector, count, how);
+		event_runs(d, MF_EV_FOUND, ns, runs, n, how);
+	free(runs);
 	return found;
 }
 
@@ -181,7 +248,9 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
 	struct page_list pl = { 0 };
 	struct mf_clear_reply r;
+	struct range *runs = NULL;
 	uint64_t s = m->sector, n = m->count, restored = 0;
+	ssize_t nruns = 0;
 	int64_t cleared;
 	int err;
 
@@ -200,6 +269,12 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	err = bad_pages(ns, s, n, &pl);
 	if (err)
 		goto out;
+	/* what is known bad there now: what the clear will clear */
+	nruns = runs_in(&ns->bb, NULL, s, s + n, &runs);
+	if (nruns < 0) {
+		err = (int)nruns;
+		goto out;
+	}
 	cleared = nd_clear_errors(ns, s, n);
 	if (cleared < 0) {
 		err = (int)cleared;
@@ -207,7 +282,7 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	}
 	err = restore_pages(c->d, ns, &pl, &restored);
 	if (cleared > 0)
-		mfd_event_ns(c->d, MF_EV_CLEAR, ns, s, (uint64_t)cleared, 0);
+		event_runs(c->d, MF_EV_CLEAR, ns, runs, nruns, 0);
 	if (err)
 		goto out;
 	reply_init(&r.r, h, sizeof(r), 0);
@@ -215,6 +290,7 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	r.pages_restored = restored;
 	conn_send(c, &r, sizeof(r), -1);
 out:
+	free(runs);
 	free(pl.page);
 	return err;
 }
@@ -270,7 +346,11 @@ done:
 	conn_send(c, r, r->r.hdr.len, -1);
 }
 
-/* Who maps each page with a known bad sector, from the page at cursor on. */
+/*
+ * Who maps each page with a known bad sector, from the page at cursor on
+ * (skipping the mappers of that page handed out already).  It names other
+ * users' processes: root, the daemon's user and the namespace's owner only.
+ */
 void errors_mappers(struct conn *c, const struct mf_hdr *h, const struct mf_mappers_req *m)
 {
 	struct mf_mappers_reply *r = (void *)reply_buf;
@@ -279,46 +359,38 @@ void errors_mappers(struct conn *c, const struct mf_hdr *h, const struct mf_mapp
 	struct dax_device *dax;
 	uint32_t count = 0;
 	size_t i;
-	int err;
+	int err = 0;
 
-	if (!ns) {
-		send_error(c, h, -ENODEV);
+	if (!ns)
+		err = -ENODEV;
+	else if (!cred_may_configure(c->d, &c->cred) && !cred_is_admin_of(c->d, &c->cred, ns))
+		err = -EPERM;
+	else if (m->cursor < nd_nr_pages(ns))
+		err = rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
+					      m->cursor, nd_nr_pages(ns), page_list_add, &pl);
+	if (err) {
+		free(pl.page);
+		send_error(c, h, err);
 		return;
 	}
 	dax = ns_to_dax(ns);
 	memset(r, 0, sizeof(*r));
-	if (m->cursor < nd_nr_pages(ns)) {
-		err = rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
-					      m->cursor, nd_nr_pages(ns), page_list_add, &pl);
-		if (err) {
-			free(pl.page);
-			send_error(c, h, err);
-			return;
-		}
-	}
 	for (i = 0; i < pl.n; i++) {
+		uint32_t skip = pl.page[i] == m->cursor ? m->skip : 0, k = 0;
 		struct mf_vma *vma;
-		uint32_t here = 0;
 
-		list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
-			uint64_t vend = vma->pgoff + (vma->len >> MF_PAGE_SHIFT);
-
-			if (pl.page[i] < vma->pgoff || pl.page[i] >= vend)
-				continue;
-			here++;
-		}
-		/* a page's mappers all fit in one reply, or it goes to the next */
-		if (count + here > MF_MAPPERS_MAX && count) {
-			r->more = 1;
-			r->next = pl.page[i];
-			break;
-		}
 		list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
 			uint64_t vend = vma->pgoff + (vma->len >> MF_PAGE_SHIFT);
 			struct mf_mapper *o;
 
-			if (pl.page[i] < vma->pgoff || pl.page[i] >= vend || count == MF_MAPPERS_MAX)
+			if (pl.page[i] < vma->pgoff || pl.page[i] >= vend || k++ < skip)
 				continue;
+			if (count == MF_MAPPERS_MAX) {
+				r->more = 1;
+				r->next = pl.page[i];
+				r->next_skip = k - 1;
+				goto done;
+			}
 			o = &r->m[count++];
 			memset(o, 0, sizeof(*o));
 			o->page = pl.page[i];
@@ -328,6 +400,7 @@ void errors_mappers(struct conn *c, const struct mf_hdr *h, const struct mf_mapp
 			strlcpy_mf(o->comm, vma->task->comm, sizeof(o->comm));
 		}
 	}
+done:
 	free(pl.page);
 	r->count = count;
 	reply_init(&r->r, h, sizeof(*r) + count * sizeof(r->m[0]), 0);
@@ -369,7 +442,9 @@ int errors_write(struct conn *c, const struct mf_io_req *m, size_t len)
 {
 	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
 	struct page_list pl = { 0 };
-	uint64_t restored, s, e, before = 0;
+	struct range *runs = NULL;
+	uint64_t restored, s, e;
+	ssize_t nruns = 0;
 	int err;
 
 	if (!ns)
@@ -383,8 +458,11 @@ int errors_write(struct conn *c, const struct mf_io_req *m, size_t len)
 	/* the sectors the write covers whole: their poison goes */
 	s = MF_ALIGN_UP(m->offset, MF_SECTOR_SIZE) >> MF_SECTOR_SHIFT;
 	e = (m->offset + m->len) >> MF_SECTOR_SHIFT;
-	if (e > s)
-		before = rangeset_count(&ns->poison, s, e - s);
+	if (e > s) {
+		nruns = runs_in(&ns->poison, NULL, s, e, &runs);
+		if (nruns < 0)
+			return (int)nruns;
+	}
 	err = bad_pages(ns, m->offset >> MF_SECTOR_SHIFT,
 			(MF_ALIGN_UP(m->offset + m->len, MF_SECTOR_SIZE) >> MF_SECTOR_SHIFT) -
 			(m->offset >> MF_SECTOR_SHIFT), &pl);
@@ -392,9 +470,9 @@ int errors_write(struct conn *c, const struct mf_io_req *m, size_t len)
 		err = nd_write(ns, m->offset, m->data, m->len);
 	if (!err) {
 		err = restore_pages(c->d, ns, &pl, &restored);
-		if (before)
-			mfd_event_ns(c->d, MF_EV_CLEAR, ns, s, before, MF_EVF_BY_WRITE);
+		event_runs(c->d, MF_EV_CLEAR, ns, runs, nruns, MF_EVF_BY_WRITE);
 	}
+	free(runs);
 	free(pl.page);
 	return err;
 }

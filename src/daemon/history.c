@@ -220,8 +220,8 @@ int history_query(struct history *h, uint64_t after_seq, uint64_t since_ns, uint
 	return (int)n;
 }
 
-int history_summary(struct history *h, uint64_t since_ns, struct mf_summary_row *out,
-		    uint32_t max)
+int history_summary(struct history *h, uint64_t since_ns, uint32_t offset,
+		    struct mf_summary_row *out, uint32_t max, bool *more)
 {
 	sqlite3_stmt *s;
 	uint32_t n = 0;
@@ -235,12 +235,19 @@ int history_summary(struct history *h, uint64_t since_ns, struct mf_summary_row 
 		"SELECT type, result, page_type, code, count(*),"
 		" CASE WHEN type IN (4, 5, 6, 7, 8, 9) THEN dev ELSE '' END AS d"
 		" FROM event WHERE time_ns >= ?"
-		" GROUP BY type, result, page_type, code, d ORDER BY type, result, code, d",
-		-1, &s, NULL);
+		" GROUP BY type, result, page_type, code, d ORDER BY type, result, code, d"
+		" LIMIT ? OFFSET ?", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_errno(rc);
 	sqlite3_bind_int64(s, 1, (int64_t)since_ns);
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	sqlite3_bind_int64(s, 2, (int64_t)max + 1);
+	sqlite3_bind_int64(s, 3, offset);
+	*more = false;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == max) {
+			*more = true;
+			break;
+		}
 		const unsigned char *t = sqlite3_column_text(s, 5);
 
 		memset(&out[n], 0, sizeof(out[n]));
@@ -254,7 +261,7 @@ int history_summary(struct history *h, uint64_t since_ns, struct mf_summary_row 
 		n++;
 	}
 	sqlite3_finalize(s);
-	if (n < max && rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sql_errno(rc);
 	return (int)n;
 }

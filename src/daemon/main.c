@@ -175,6 +175,7 @@ static void reap(struct mfd *d)
 		if (c->peer_pidfd >= 0)
 			close(c->peer_pidfd);
 		list_del(&c->node);
+		free(c->monitor_msg);
 		free(c);
 		freed = true;
 	}

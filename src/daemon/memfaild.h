@@ -55,6 +55,7 @@ struct conn {
 	struct proc *proc;		/* control, request, fault */
 	struct mf_cred cred;		/* SCM_CREDENTIALS of the current message */
 	bool monitor;			/* receives MF_EVENT (MF_MONITOR) */
+	struct mf_event_msg *monitor_msg;	/* events not sent yet */
 	uint64_t monitor_lost;		/* events it could not take */
 	bool closing;
 };
@@ -107,6 +108,8 @@ void mfd_event(struct mfd *d, struct mf_event *ev);
 /* An event about sectors of a namespace (NULL: the region). */
 void mfd_event_ns(struct mfd *d, enum mf_event_type type, const struct nd_namespace *ns,
 		  uint64_t sector, uint64_t count, uint32_t flags);
+/* The connection becomes a monitor: 0 or -ENOMEM. */
+int monitor_start(struct conn *c);
 /* A monitor that lost events can take messages again. */
 void monitor_writable(struct conn *c);
 /* Commit the events so far to the history (before any reply). */
@@ -121,8 +124,9 @@ void history_commit(struct history *h, struct mfd *d);
  * all); returns how many, *more if there are others. */
 int history_query(struct history *h, uint64_t after_seq, uint64_t since_ns, uint32_t type,
 		  struct mf_event *out, uint32_t max, bool *more);
-int history_summary(struct history *h, uint64_t since_ns, struct mf_summary_row *out,
-		    uint32_t max);
+/* Rows of the summary from `offset` on, at most max; *more if others. */
+int history_summary(struct history *h, uint64_t since_ns, uint32_t offset,
+		    struct mf_summary_row *out, uint32_t max, bool *more);
 
 /* conn.c */
 int conn_accept(struct mfd *d);

@@ -91,63 +91,6 @@ static void scrub_finish(struct mfd *d, struct scrub *s)
 		s->name, s->cancelled ? "cancelled" : "done", (unsigned long long)s->found);
 }
 
-/*
- * Latent runs in [from, to): made known in one transaction, told one
- * event each.  Returns the sectors found.
- */
-static int64_t find_in(struct mfd *d, struct nd_namespace *ns, uint64_t from, uint64_t to)
-{
-	struct range *runs = NULL;
-	size_t n = 0, cap = 0, i;
-	uint64_t s;
-	int64_t found;
-
-	if (to <= from || !nd_latent_sectors(ns, from, to - from))
-		return 0;
-	/* the runs, before the transaction changes what is latent */
-	for (i = rangeset_lookup(&ns->poison, from); i < ns->poison.nr; i++) {
-		uint64_t e = ns->poison.r[i].start + ns->poison.r[i].count;
-
-		s = ns->poison.r[i].start > from ? ns->poison.r[i].start : from;
-		if (s >= to)
-			break;
-		if (e > to)
-			e = to;
-		while (s < e) {
-			size_t k = rangeset_lookup(&ns->bb, s);
-			uint64_t run_end = e;
-
-			if (k < ns->bb.nr && ns->bb.r[k].start <= s) {
-				s = ns->bb.r[k].start + ns->bb.r[k].count;
-				continue;
-			}
-			if (k < ns->bb.nr && ns->bb.r[k].start < e)
-				run_end = ns->bb.r[k].start;
-			if (n == cap) {
-				struct range *nr;
-
-				cap = cap ? cap * 2 : 64;
-				nr = realloc(runs, cap * sizeof(*nr));
-				if (!nr) {
-					free(runs);
-					return -ENOMEM;
-				}
-				runs = nr;
-			}
-			runs[n].start = s;
-			runs[n++].count = run_end - s;
-			s = run_end;
-		}
-	}
-	found = nd_find_latent(ns, from, to - from);
-	if (found > 0)
-		for (i = 0; i < n; i++)
-			mfd_event_ns(d, MF_EV_FOUND, ns, runs[i].start, runs[i].count,
-				     MF_EVF_BY_SCRUB);
-	free(runs);
-	return found;
-}
-
 /* Full mode: read the media of [from, to) as the scrubber does. */
 static void read_media(struct scrub *s, struct nd_namespace *ns, uint64_t from, uint64_t to)
 {
@@ -197,7 +140,7 @@ bool scrub_step(struct mfd *d)
 		i = rangeset_lookup(&ns->poison, s->sector) + SCRUB_RANGES_PER_STEP;
 		to = i < ns->poison.nr ? ns->poison.r[i].start : nr;
 	}
-	found = find_in(d, ns, s->sector, to);
+	found = to > s->sector ? found_latent(d, ns, s->sector, to - s->sector, MF_EVF_BY_SCRUB) : 0;
 	if (found > 0)
 		s->found += (uint64_t)found;
 	else if (found < 0)
@@ -222,6 +165,8 @@ static void reply_state(struct conn *c, const struct mf_hdr *h, const struct scr
 {
 	struct mf_scrub_reply r;
 
+	/* every byte goes to the client: none of it from our stack */
+	memset(&r, 0, sizeof(r));
 	reply_init(&r.r, h, sizeof(r), 0);
 	strlcpy_mf(r.name, "region0", sizeof(r.name));
 	if (s) {

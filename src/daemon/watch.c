@@ -15,13 +15,20 @@ static char reply_buf[MF_MSG_MAX];
 
 int watch_monitor(struct conn *c, const struct mf_hdr *h, const struct mf_monitor_req *m)
 {
+	int err;
+
 	if (m->flags)
 		return -EINVAL;
 	if (!cred_may_configure(c->d, &c->cred))
 		return -EPERM;
-	/* the reply first: every event after it reaches the monitor */
+	if (c->monitor)
+		return -EALREADY;
+	err = monitor_start(c);
+	if (err)
+		return err;
+	/* the reply first: every event after it reaches the monitor (events
+	 * of this iteration are flushed with the reply, after it) */
 	send_error(c, h, 0);
-	c->monitor = true;
 	return 0;
 }
 
@@ -53,6 +60,7 @@ int watch_history(struct conn *c, const struct mf_hdr *h, const struct mf_histor
 int watch_summary(struct conn *c, const struct mf_hdr *h, const struct mf_summary_req *m)
 {
 	struct mf_summary_reply *r = (void *)reply_buf;
+	bool more = false;
 	int n;
 
 	if (!cred_may_configure(c->d, &c->cred))
@@ -60,12 +68,12 @@ int watch_summary(struct conn *c, const struct mf_hdr *h, const struct mf_summar
 	if (!c->d->history)
 		return -EIO;
 	mfd_events_flush(c->d);
-	n = history_summary(c->d->history, m->since_ns, r->row, MF_SUMMARY_MAX);
+	n = history_summary(c->d->history, m->since_ns, m->offset, r->row, MF_SUMMARY_MAX, &more);
 	if (n < 0)
 		return n;
 	reply_init(&r->r, h, sizeof(*r) + (size_t)n * sizeof(r->row[0]), 0);
 	r->count = (uint32_t)n;
-	r->pad = 0;
+	r->more = more;
 	conn_send(c, r, r->r.hdr.len, -1);
 	return 0;
 }

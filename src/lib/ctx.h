@@ -17,6 +17,7 @@ struct memfail_ctx {
 	char buf[MF_MSG_MAX];		/* replies land here */
 	char req[MF_MSG_MAX];		/* requests with a payload */
 	bool monitoring;		/* memfail_monitor_start() was called */
+	uint32_t ev_next, ev_count;	/* events of the last MF_EVENT not handed out */
 };
 
 /* Copy a namespace name into a request field: -EINVAL, -ENAMETOOLONG. */

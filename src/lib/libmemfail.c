@@ -68,7 +68,12 @@ static void ns_from_wire(struct memfail_namespace *o, const struct mf_ns_info *i
 int call(struct memfail_ctx *ctx, void *req, size_t len, size_t min, size_t *rlen)
 {
 	const struct mf_reply *r = (const void *)ctx->buf;
-	ssize_t n = mf_client_call(&ctx->c, req, len, ctx->buf, sizeof(ctx->buf), NULL);
+	ssize_t n;
+
+	/* a monitor's connection carries events now, nothing else */
+	if (ctx->monitoring)
+		return -EBUSY;
+	n = mf_client_call(&ctx->c, req, len, ctx->buf, sizeof(ctx->buf), NULL);
 
 	if (n < 0)
 		return (int)n;
@@ -259,7 +264,8 @@ static int range_req(struct memfail_ctx *ctx, uint16_t type, const char *name,
 MF_EXPORT int memfail_inject_error(struct memfail_ctx *ctx, const char *name,
 				   uint64_t sector, uint64_t count, unsigned flags)
 {
-	if (flags & ~(MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT))
+	if ((flags & ~(MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT)) ||
+	    (flags & MEMFAIL_INJECT_NOTIFY && flags & MEMFAIL_INJECT_LATENT))
 		return -EINVAL;
 	return range_req(ctx, MF_INJECT, name, sector, count,
 			 (flags & MEMFAIL_INJECT_LATENT) ? 0 : MF_INJECT_NOTIFY, 0);
@@ -272,7 +278,8 @@ MF_EXPORT int memfail_inject_many(struct memfail_ctx *ctx, const char *name,
 	size_t i;
 	int err;
 
-	if (flags & ~(MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT))
+	if ((flags & ~(MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT)) ||
+	    (flags & MEMFAIL_INJECT_NOTIFY && flags & MEMFAIL_INJECT_LATENT))
 		return -EINVAL;
 	if (!n || n > MEMFAIL_INJECT_MANY_MAX)
 		return -EINVAL;
@@ -295,6 +302,7 @@ MF_EXPORT int memfail_mappers(struct memfail_ctx *ctx, const char *name,
 {
 	struct memfail_mapper *v = NULL;
 	uint64_t cursor = 0;
+	uint32_t skip = 0;
 	size_t n = 0;
 	bool more;
 
@@ -309,6 +317,7 @@ MF_EXPORT int memfail_mappers(struct memfail_ctx *ctx, const char *name,
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_MAPPERS;
 		m.cursor = cursor;
+		m.skip = skip;
 		err = set_name(m.name, name);
 		if (!err)
 			err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
@@ -333,8 +342,9 @@ MF_EXPORT int memfail_mappers(struct memfail_ctx *ctx, const char *name,
 			memcpy(v[n].comm, r->m[i].comm, sizeof(v[n].comm));
 			v[n].comm[sizeof(v[n].comm) - 1] = '\0';
 		}
-		more = r->more;
+		more = r->more && r->count;
 		cursor = r->next;
+		skip = r->next_skip;
 	} while (more);
 	*out = v;
 	*count = n;

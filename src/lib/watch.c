@@ -145,6 +145,11 @@ MF_EXPORT int memfail_monitor_next(struct memfail_ctx *ctx, struct memfail_event
 
 	if (!ctx->monitoring)
 		return -EINVAL;
+	/* a message holds several events: hand them out one by one */
+	if (ctx->ev_next < ctx->ev_count) {
+		event_from_wire(ev, &m->ev[ctx->ev_next++]);
+		return 1;
+	}
 	r = poll(&p, 1, timeout_ms);
 	if (r < 0)
 		return -errno;
@@ -157,10 +162,13 @@ MF_EXPORT int memfail_monitor_next(struct memfail_ctx *ctx, struct memfail_event
 		return (int)n;
 	if (n == 0)
 		return -ECONNRESET;	/* the daemon went away */
-	if ((size_t)n != sizeof(*m) || m->hdr.magic != MF_PROTO_MAGIC ||
-	    m->hdr.type != MF_EVENT || m->hdr.len != (size_t)n)
+	if ((size_t)n < sizeof(*m) || m->hdr.magic != MF_PROTO_MAGIC ||
+	    m->hdr.type != MF_EVENT || m->hdr.len != (size_t)n || !m->count ||
+	    (size_t)n != sizeof(*m) + m->count * sizeof(m->ev[0]))
 		return -EPROTO;
-	event_from_wire(ev, &m->ev);
+	ctx->ev_count = m->count;
+	ctx->ev_next = 1;
+	event_from_wire(ev, &m->ev[0]);
 	return 1;
 }
 
@@ -211,34 +219,48 @@ MF_EXPORT int memfail_history(struct memfail_ctx *ctx, uint64_t after_seq, uint6
 MF_EXPORT int memfail_history_summary(struct memfail_ctx *ctx, uint64_t since_ns,
 				      struct memfail_summary_row **out, size_t *count)
 {
-	const struct mf_summary_reply *r = (const void *)ctx->buf;
-	struct memfail_summary_row *v;
-	struct mf_summary_req m;
-	size_t len = 0;
-	uint32_t i;
-	int err;
+	struct memfail_summary_row *v = NULL;
+	size_t n = 0;
+	bool more;
 
-	memset(&m, 0, sizeof(m));
-	m.hdr.type = MF_HISTORY_SUMMARY;
-	m.since_ns = since_ns;
-	err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
-	if (!err && len < sizeof(*r) + r->count * sizeof(r->row[0]))
-		err = -EPROTO;
-	if (err)
-		return err;
-	v = calloc(r->count + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < r->count; i++) {
-		v[i].type = r->row[i].type;
-		v[i].result = r->row[i].result;
-		v[i].page_type = r->row[i].page_type;
-		v[i].code = (int)r->row[i].code;
-		v[i].count = r->row[i].count;
-		memcpy(v[i].dev, r->row[i].dev, sizeof(v[i].dev));
-		v[i].dev[sizeof(v[i].dev) - 1] = '\0';
-	}
+	do {
+		const struct mf_summary_reply *r = (const void *)ctx->buf;
+		struct memfail_summary_row *nv;
+		struct mf_summary_req m;
+		size_t len = 0;
+		uint32_t i;
+		int err;
+
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_HISTORY_SUMMARY;
+		m.since_ns = since_ns;
+		m.offset = (uint32_t)n;
+		err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
+		if (!err && len < sizeof(*r) + r->count * sizeof(r->row[0]))
+			err = -EPROTO;
+		if (err) {
+			free(v);
+			return err;
+		}
+		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		for (i = 0; i < r->count; i++, n++) {
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].type = r->row[i].type;
+			v[n].result = r->row[i].result;
+			v[n].page_type = r->row[i].page_type;
+			v[n].code = (int)r->row[i].code;
+			v[n].count = r->row[i].count;
+			memcpy(v[n].dev, r->row[i].dev, sizeof(v[n].dev));
+			v[n].dev[sizeof(v[n].dev) - 1] = '\0';
+		}
+		more = r->more && r->count;
+	} while (more);
 	*out = v;
-	*count = r->count;
+	*count = n;
 	return 0;
 }

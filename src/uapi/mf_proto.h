@@ -472,10 +472,12 @@ struct mf_ctl_signal {
 
 /*
  * Scrub (ARS): MF_SCRUB_START names a namespace, or none for the whole
- * region; MF_SCRUB_STATUS and MF_SCRUB_CANCEL take no payload.  All three
- * answer with the scrub's state.
+ * region.  All three answer with the scrub's state.
  */
 #define MF_SCRUB_FULL		(1u << 0)	/* read every block, not just poison */
+
+/* (MF_SCRUB_STATUS and MF_SCRUB_CANCEL send the same request; its name
+ * and flags must be 0.) */
 
 struct mf_scrub_req {
 	struct mf_hdr hdr;
@@ -545,10 +547,16 @@ struct mf_event {
 	uint32_t page_type;		/* MF_PAGE_* */
 };
 
-/* MF_EVENT: the daemon to a monitor */
+/*
+ * MF_EVENT: the daemon to a monitor, the events of one loop iteration
+ * together (a socket queues a few hundred messages, not events).
+ */
+#define MF_EVENTS_PER_MSG	((MF_MSG_MAX - 64) / sizeof(struct mf_event))
 struct mf_event_msg {
 	struct mf_hdr hdr;
-	struct mf_event ev;
+	uint32_t count;
+	uint32_t pad;
+	struct mf_event ev[];
 };
 
 /* MF_MONITOR: from its reply on, the connection receives MF_EVENT. */
@@ -589,12 +597,14 @@ struct mf_summary_row {
 struct mf_summary_req {
 	struct mf_hdr hdr;
 	uint64_t since_ns;
+	uint32_t offset;		/* rows handed out already */
+	uint32_t pad;
 };
 
 struct mf_summary_reply {
 	struct mf_reply r;
 	uint32_t count;
-	uint32_t pad;
+	uint32_t more;			/* ask again from offset + count */
 	struct mf_summary_row row[];
 };
 
@@ -603,6 +613,8 @@ struct mf_mappers_req {
 	struct mf_hdr hdr;
 	char name[MF_NAME_LEN];
 	uint64_t cursor;		/* first page */
+	uint32_t skip;			/* mappers of that page handed out already */
+	uint32_t pad;
 };
 
 #define MF_MAPPERS_MAX	512
@@ -619,6 +631,8 @@ struct mf_mappers_reply {
 	uint32_t count;
 	uint32_t more;
 	uint64_t next;			/* cursor of the next page */
+	uint32_t next_skip;		/* and its skip */
+	uint32_t pad;
 	struct mf_mapper m[];
 };
 

@@ -131,6 +131,8 @@ static void inject_many_all_or_nothing(void **state)
 	assert_int_equal(n, 0);
 	free(lat);
 	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 0, 0), -EINVAL);
+	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 1,
+					     MEMFAIL_INJECT_NOTIFY | MEMFAIL_INJECT_LATENT), -EINVAL);
 	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 2, 1u << 7), -EINVAL);
 	assert_int_equal(memfail_inject_many(ctx, "dax0.0", r, 2, MEMFAIL_INJECT_LATENT), 0);
 	assert_int_equal(memfail_latent_errors(ctx, "dax0.0", &lat, &n), 0);
@@ -183,6 +185,36 @@ static void events_are_for_the_privileged(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Before any scrub: idle, and every figure 0 (nothing from the daemon's stack). */
+static void scrub_state_before_the_first(void **state)
+{
+	struct memfail_scrub s;
+
+	(void)state;
+	memset(&s, 0x5a, sizeof(s));
+	assert_int_equal(memfail_scrub_status(ctx, &s), 0);
+	assert_false(s.active);
+	assert_false(s.cancelled);
+	assert_int_equal(s.count, 0);
+	assert_int_equal(s.done, 0);
+	assert_int_equal(s.total, 0);
+	assert_int_equal(s.found, 0);
+	assert_int_equal(s.flags, 0);
+	assert_string_equal(s.dev, "region0");
+}
+
+/* A monitoring context serves nothing else, and says so. */
+static void monitor_context_is_only_a_monitor(void **state)
+{
+	struct memfail_event ev;
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(memfail_monitor_start(ctx), 0);
+	assert_int_equal(memfail_config_get(ctx, "memory_failure_early_kill", &v), -EBUSY);
+	assert_int_equal(memfail_monitor_next(ctx, &ev, 0), 0);
+}
+
 static void config_keys(void **state)
 {
 	int64_t v = -1;
@@ -208,6 +240,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(read_and_write_around_bad_sectors, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_many_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(events_are_for_the_privileged, setup, teardown),
+		cmocka_unit_test_setup_teardown(scrub_state_before_the_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(monitor_context_is_only_a_monitor, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_keys, setup, teardown),
 	};
 

@@ -171,19 +171,28 @@ static struct json_object *monitor_events(const char *path)
 	return arr;
 }
 
+static size_t count_lines(const char *path)
+{
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (!f)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
 /* Wait (up to ms) until the monitor has printed at least n events. */
 static struct json_object *monitor_wait(const char *path, size_t n, int ms)
 {
-	struct json_object *arr;
-
-	for (;;) {
-		arr = monitor_events(path);
-		if (json_object_array_length(arr) >= n || ms <= 0)
-			return arr;
-		json_object_put(arr);
+	while (count_lines(path) < n && ms > 0) {
 		usleep(20000);
 		ms -= 20;
 	}
+	return monitor_events(path);
 }
 
 static void latent_found_by_access(void **state)
@@ -220,6 +229,8 @@ static void latent_found_by_access(void **state)
 
 static void latent_found_by_read(void **state)
 {
+	struct json_object *h, *e;
+
 	(void)state;
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 40 --no-notify"), 0);
 	assert_int_equal(badblock_count(), 0);
@@ -228,6 +239,14 @@ static void latent_found_by_read(void **state)
 	/* a read beside it is fine, and found nothing */
 	assert_int_equal(td_cli(&d, out, sizeof(out), "read dax0.0 --offset 20992 --length 512"), 0);
 	assert_int_equal(badblock_count(), 1);
+	/* the event names the sector found, not the range read */
+	h = history();
+	e = json_object_array_get_idx(h, json_object_array_length(h) - 1);
+	assert_string_equal(event_name(e), "found");
+	assert_int_equal(get_int(e, "offset"), 40);
+	assert_int_equal(get_int(e, "length"), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(e, "by")), "read");
+	json_object_put(h);
 }
 
 static void scrub_finds_exactly_the_latent(void **state)
@@ -241,6 +260,11 @@ static void scrub_finds_exactly_the_latent(void **state)
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 100000 --count 16 --no-notify"), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 500 --count 2"), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 11 --count 2"), 0);
+	/* --status in block order, known and latent interleaved, with -u too */
+	assert_int_equal(td_cli(&d, out, sizeof(out), "inject-error dax0.0 --status -u"), 0);
+	assert_true(strstr(out, "0x8") < strstr(out, "0xb"));
+	assert_true(strstr(out, "0xb") < strstr(out, "0x1f4"));
+	assert_true(strstr(out, "0x1f4") < strstr(out, "0x2328"));
 	status_sectors(&known, &latent);
 	assert_int_equal(known, 4);
 	assert_int_equal(latent, 20);
@@ -301,6 +325,7 @@ static void full_scrub_can_be_cancelled(void **state)
 
 static void clear_leaves_latent_unless_scrubbed(void **state)
 {
+	struct json_object *h, *e;
 	uint64_t known, latent;
 	const char *r;
 
@@ -310,6 +335,12 @@ static void clear_leaves_latent_unless_scrubbed(void **state)
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 4096 --count 8 --no-notify"), 0);
 	/* clear-errors clears what is known, as ndctl's */
 	assert_int_equal(td_cli(&d, NULL, 0, "clear-errors dax0.0"), 0);
+	h = history();
+	e = json_object_array_get_idx(h, json_object_array_length(h) - 1);
+	assert_string_equal(event_name(e), "clear");
+	assert_int_equal(get_int(e, "offset"), 16);
+	assert_int_equal(get_int(e, "length"), 8);
+	json_object_put(h);
 	status_sectors(&known, &latent);
 	assert_int_equal(known, 0);
 	assert_int_equal(latent, 8);
@@ -352,7 +383,7 @@ static void monitor_sees_every_event_in_order(void **state)
 {
 	static const char *const expect[] = {
 		"inject", "inject", "found", "signal", "memory_failure",
-		"scrub_start", "found", "scrub_end", "clear", "inject", "uninject",
+		"scrub_start", "found", "scrub_end", "clear", "clear", "inject", "uninject",
 	};
 	struct json_object *ev = NULL, *all, *h;
 	char path[256];
@@ -393,7 +424,7 @@ static void monitor_sees_every_event_in_order(void **state)
 
 		all = monitor_events(path);
 		n = json_object_array_length(all);
-		if (n && get_int(json_object_array_get_idx(all, n - 1), "seq") >= before + 11)
+		if (n && get_int(json_object_array_get_idx(all, n - 1), "seq") >= before + 12)
 			break;
 		json_object_put(all);
 		all = NULL;
@@ -409,10 +440,11 @@ static void monitor_sees_every_event_in_order(void **state)
 			json_object_array_add(ev, json_object_get(e));
 	}
 	json_object_put(all);
-	assert_int_equal(json_object_array_length(ev), 11);
-	for (i = 0; i < 11; i++) {
+	/* one clear event per range cleared: 16 and 5000 */
+	assert_int_equal(json_object_array_length(ev), 12);
+	for (i = 0; i < 12; i++) {
 		struct json_object *e = json_object_array_get_idx(ev, i);
-		struct json_object *x = json_object_array_get_idx(h, json_object_array_length(h) - 11 + i);
+		struct json_object *x = json_object_array_get_idx(h, json_object_array_length(h) - 12 + i);
 
 		assert_string_equal(event_name(e), expect[i]);
 		/* the monitor and the history tell the same story */
@@ -530,8 +562,9 @@ static void slow_monitor_loses_events_not_the_daemon(void **state)
 	usleep(300 * 1000);
 	/* it stops reading; the events keep coming */
 	kill(monitor_pid, SIGSTOP);
-	o = cli_json("inject-campaign dax0.0 --rate 100000 --duration 0.2 --seed 7 --no-notify");
-	assert_int_equal(get_int(o, "injected"), 20000);
+	/* more than its socket holds, 8 MiB of events */
+	o = cli_json("inject-campaign dax0.0 --rate 200000 --duration 0.5 --seed 7 --no-notify");
+	assert_int_equal(get_int(o, "injected"), 100000);
 	json_object_put(o);
 	/* the daemon is not held up by it */
 	assert_int_equal(td_cli(&d, NULL, 0, "list"), 0);
@@ -546,7 +579,7 @@ static void slow_monitor_loses_events_not_the_daemon(void **state)
 	}
 	/* it is told what it missed: nothing goes silently */
 	assert_true(lost > 0);
-	assert_int_equal(seen + lost, 20001);
+	assert_int_equal(seen + lost, 100001);
 	json_object_put(ev);
 }
 
@@ -562,8 +595,10 @@ static void list_devices_and_mappers(void **state)
 	assert_int_equal(get_int(e, "align"), 2 << 20);
 	assert_int_equal(get_int(e, "size"), 64 << 20);
 	json_object_put(o);
-	o = cli_json("list -N -D");
-	assert_non_null(json_object_object_get(json_object_array_get_idx(o, 0), "daxregion"));
+	o = cli_json("list -N -X");
+	e = json_object_object_get(json_object_array_get_idx(o, 0), "daxregion");
+	assert_non_null(e);
+	assert_int_equal(get_int(e, "id"), 0);
 	json_object_put(o);
 	assert_int_equal(actor_map(&a, &d, "mapper", "/dev/dax0.0", 0x400000, -1), 0);
 	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 4104"), 0);
@@ -578,12 +613,28 @@ static void list_devices_and_mappers(void **state)
 	json_object_put(o);
 }
 
+/* More mappers of one page than one reply holds: none goes missing. */
+static void many_mappers_of_one_page(void **state)
+{
+	struct json_object *o, *m;
+
+	(void)state;
+	assert_int_equal(actor_map(&a, &d, "hoarder", "/dev/dax0.0", 0x400000, -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "mapmany 700 0x200000 0"), "mapped", -1), 700);
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 8"), 0);
+	o = cli_json("list -M");
+	m = json_object_object_get(json_object_array_get_idx(o, 0), "mappers");
+	assert_int_equal(json_object_array_length(m), 701);
+	json_object_put(o);
+}
+
 static void bad_requests_are_refused(void **state)
 {
 	uint64_t known, latent;
 
 	(void)state;
 	assert_int_equal(td_cli(&d, NULL, 0, "start-scrub dax0.9"), 1);
+	assert_int_equal(td_cli(&d, NULL, 0, "monitor dax0.9"), 1);
 	assert_int_equal(td_cli(&d, NULL, 0, "history --since yesterday-ish"), 129);
 	assert_int_equal(td_cli(&d, NULL, 0, "history --summary --errors"), 129);
 	assert_int_equal(td_cli(&d, NULL, 0, "history --errors --type nonsense"), 129);
@@ -613,6 +664,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(campaign_same_seed_same_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(slow_monitor_loses_events_not_the_daemon, setup, teardown),
 		cmocka_unit_test_setup_teardown(list_devices_and_mappers, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_mappers_of_one_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
 	};
 
