@@ -476,12 +476,22 @@ static void full_disk_changes_nothing(void **state)
 			break;
 	fclose(fill);
 	assert_int_not_equal(td_cli(&f, NULL, 0, "inject-error dax0.0 --block 8 --count 1"), 0);
+	assert_int_not_equal(td_cli(&f, NULL, 0, "inject-error dax0.0 --block 80 --no-notify"), 0);
+	assert_int_not_equal(td_cli(&f, NULL, 0,
+				    "inject-campaign dax0.0 --rate 1000 --duration 0.1 --seed 1"), 0);
 	assert_int_equal(td_cli(&f, out, sizeof(out), "list --media-errors"), 0);
 	assert_non_null(strstr(out, "namespace0.0"));
 	assert_null(strstr(out, "badblock_count"));
+	assert_int_equal(td_cli(&f, out, sizeof(out), "inject-error dax0.0 --status"), 0);
+	assert_string_equal(out, "");
+	/* a scrub still runs (it finds nothing to record) */
+	assert_int_equal(td_cli(&f, NULL, 0, "start-scrub --wait --quiet"), 0);
 	/* room again: it works, and the daemon never went away */
 	unlink(path);
 	assert_int_equal(td_cli(&f, NULL, 0, "inject-error dax0.0 --block 8 --count 1"), 0);
+	assert_int_equal(td_cli(&f, NULL, 0, "inject-error dax0.0 --block 80 --no-notify"), 0);
+	assert_int_equal(td_cli(&f, out, sizeof(out), "start-scrub --wait --quiet"), 0);
+	assert_non_null(strstr(out, "\"latent_found\":1"));
 	td_stop(&f);
 	snprintf(path, sizeof(path), "umount '%s'", f.state);
 	assert_int_equal(system(path), 0);
