@@ -235,8 +235,11 @@ const char *memfail_page_type_name(unsigned page_type);
 
 /*
  * Turn the context into a monitor: from now on it receives every event
- * (root or the daemon's user only), and serves no other call.  next()
- * waits up to timeout_ms (-1: for ever): 1 an event, 0 none yet.
+ * (root or the daemon's user only), and serves no other call (-EBUSY).
+ * next() waits up to timeout_ms (-1: for ever): 1 an event, 0 none yet.
+ * Events arrive several to a message and the context holds the rest:
+ * after poll() on monitor_fd() wakes, call next() with timeout 0 until it
+ * returns 0.
  */
 int memfail_monitor_start(struct memfail_ctx *ctx);
 int memfail_monitor_fd(const struct memfail_ctx *ctx);

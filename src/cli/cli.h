@@ -25,6 +25,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct memfail_ctx *cli_connect(void);
 /* An error from the daemon, worded for a user. */
 const char *cli_strerror(int err);
+/* The same for what only root and the daemon's user may do (events,
+ * region-wide scrubs): EPERM says so. */
+const char *cli_strerror_daemon_user(int err);
 /* Print a command's help (from its usage text) and return exit status. */
 int cli_usage(const char *usage, bool error);
 /* --block/--count style number; exits with usage on garbage. */

@@ -212,6 +212,7 @@ int cmd_inject_campaign(int argc, char **argv)
 	if (dry)
 		list = json_object_new_array();
 	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
 	start = now_ns();
 	while (sent < total && !interrupted) {
 		uint64_t now = now_ns() - start;

@@ -163,7 +163,7 @@ int cmd_monitor(int argc, char **argv)
 	}
 	err = memfail_monitor_start(ctx);
 	if (err) {
-		cli_error("%s", cli_strerror(err));
+		cli_error("%s", cli_strerror_daemon_user(err));
 		free(names);
 		memfail_disconnect(ctx);
 		return 1;
@@ -396,7 +396,7 @@ int cmd_history(int argc, char **argv)
 		free(rows);
 	}
 	if (err)
-		cli_error("%s", cli_strerror(err));
+		cli_error("%s", cli_strerror_daemon_user(err));
 	memfail_disconnect(ctx);
 	return err ? 1 : 0;
 }

@@ -38,9 +38,16 @@ struct json_object *namespace_object(struct memfail_ctx *ctx, const struct memfa
 		bb = NULL;
 		n = 0;
 	}
-	if ((flags & JF_MEDIA_ERRORS) && n && memfail_mappers(ctx, ns->dev, &m, &nm)) {
-		m = NULL;
-		nm = 0;
+	if ((flags & JF_MEDIA_ERRORS) && n) {
+		int err = memfail_mappers(ctx, ns->dev, &m, &nm);
+
+		/* not the owner: the list goes without them, as it should */
+		if (err && err != -EPERM)
+			cli_error("%s: who maps its bad pages: %s", ns->dev, cli_strerror(err));
+		if (err) {
+			m = NULL;
+			nm = 0;
+		}
 	}
 	o = json_namespace(ns, bb, n, m, nm, sector_base, flags);
 	if (flags & JF_DEVICES) {

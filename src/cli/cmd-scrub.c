@@ -168,7 +168,10 @@ int cli_scrub_and_wait(struct memfail_ctx *ctx, const char *name)
 		if (err)
 			return err;
 	}
-	return err ? err : wait_status(wait_idle(ctx, &s, false, false));
+	if (err)
+		return err;
+	/* ours: Ctrl-C cancels it, as start-scrub --wait does */
+	return wait_status(wait_idle(ctx, &s, false, true));
 }
 
 int cmd_start_scrub(int argc, char **argv)
@@ -211,7 +214,7 @@ int cmd_start_scrub(int argc, char **argv)
 		goto out;
 	}
 	if (err) {
-		cli_error("%s%s%s", name ? name : "", name ? ": " : "", cli_strerror(err));
+		cli_error("%s%s%s", name ? name : "", name ? ": " : "", name ? cli_strerror(err) : cli_strerror_daemon_user(err));
 		goto out;
 	}
 	ret = 0;
@@ -264,7 +267,7 @@ int cmd_cancel_scrub(int argc, char **argv)
 		return 1;
 	err = memfail_scrub_cancel(ctx, &s);
 	if (err) {
-		cli_error("%s", cli_strerror(err));
+		cli_error("%s", cli_strerror_daemon_user(err));
 		ret = 1;
 	} else {
 		print_state(&s);

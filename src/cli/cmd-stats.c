@@ -95,7 +95,8 @@ static bool known_key(const char *k)
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(k, keys[i]))
 			return true;
-	return !strcmp(k, "kernel") || !strcmp(k, "panicked");
+	return !strcmp(k, "kernel") || !strcmp(k, "panicked") || !strcmp(k, "region_base") ||
+	       !strcmp(k, "region_size") || !strcmp(k, "region_available");
 }
 
 static void add_key(struct memfail_ctx *ctx, struct json_object *o, const char *k)

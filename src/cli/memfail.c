@@ -51,6 +51,12 @@ static void main_usage(FILE *f)
 		   "(see memfaild(8)).\n");
 }
 
+const char *cli_strerror_daemon_user(int err)
+{
+	return err == -EPERM ? "operation not permitted (needs root or the daemon's user)"
+			     : cli_strerror(err);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -72,7 +78,7 @@ const char *cli_strerror(int err)
 	case -EBUSY:
 		return "namespace is mapped by a running process";
 	case -EPERM:
-		return "operation not permitted (needs root, the daemon's user or the namespace's owner)";
+		return "operation not permitted (needs root or the namespace's owner)";
 	case -E2BIG:
 		return "too many sectors at once (at most 8388608, 4 GiB)";
 	case -ENOSPC:

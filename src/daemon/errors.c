@@ -149,20 +149,26 @@ int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 static int uninject(struct conn *c, struct nd_namespace *ns, const struct mf_range_req *m)
 {
 	struct page_list pl = { 0 };
+	struct range *runs = NULL;
 	uint64_t restored;
+	ssize_t nruns;
 	int64_t r;
 	int err;
 
 	/* ndctl inject-error --uninject: the record goes, the data stays */
 	if (!range_ok(ns, m->sector, m->count))
 		return -ERANGE;
+	nruns = runs_in(&ns->poison, NULL, m->sector, m->sector + m->count, &runs);
+	if (nruns < 0)
+		return (int)nruns;
 	err = bad_pages(ns, m->sector, m->count, &pl);
 	if (!err) {
 		r = nd_uninject_error(ns, m->sector, m->count);
 		err = r < 0 ? (int)r : restore_pages(c->d, ns, &pl, &restored);
 		if (r > 0)
-			mfd_event_ns(c->d, MF_EV_UNINJECT, ns, m->sector, m->count, 0);
+			event_runs(c->d, MF_EV_UNINJECT, ns, runs, nruns, 0);
 	}
+	free(runs);
 	free(pl.page);
 	return err;
 }

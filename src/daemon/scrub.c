@@ -238,6 +238,8 @@ int scrub_request(struct conn *c, const struct mf_hdr *h, const struct mf_scrub_
 	struct scrub *s;
 	int err;
 
+	if (h->type != MF_SCRUB_START && (m->flags || memchr(m->name, '\0', sizeof(m->name)) != m->name))
+		return -EINVAL;	/* status and cancel name nothing */
 	switch (h->type) {
 	case MF_SCRUB_START:
 		err = scrub_start(c, m);
