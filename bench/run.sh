@@ -13,7 +13,7 @@ BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "bench: no build directory $1"
 REPS=${MF_BENCH_REPS:-400}
 BW_REPS=${MF_BENCH_BW_REPS:-31}
 
-for f in memfail memfaild libmemfail-preload.so bench/bench-bw bench/bench-mflat bench/bench-mfmem bench/bench-ops; do
+for f in memfail memfaild libmemfail-preload.so bench/bench-bw bench/bench-mflat bench/bench-mfmem bench/bench-ops bench/bench-shim; do
 	[ -e "$BUILD/$f" ] || { echo "bench: $BUILD/$f is missing: build first (ninja -C $BUILD)" >&2; exit 2; }
 done
 
@@ -60,4 +60,8 @@ echo
 
 # 4. operations: scrub of 100,000 latent errors in 1 TiB; injection rate
 "$BUILD/bench/bench-ops" "$BUILD" -l 100000 -m 8 -n 2000 || status=1
+echo
+
+# 5. the shim's cost to programs that never touch poison
+"$BUILD/bench/bench-shim" "$BUILD" -r 100 || status=1
 exit $status

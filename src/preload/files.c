@@ -56,6 +56,15 @@ static void fd_set_entry(int fd, const struct dax_fd *e)
 
 	if (fd < 0)
 		return;
+	/*
+	 * close() and dup() of ordinary descriptors, the common case: the fd
+	 * is ours (being closed, or just made), so no other thread can make
+	 * it a dax fd meanwhile; if it is not one now, there is nothing to do.
+	 */
+	if (!(e && e->used) && (!atomic_load_explicit(&any_dax_fd, memory_order_relaxed) ||
+				(fd < FD_FAST &&
+				 !atomic_load_explicit(&is_dax_fd[fd], memory_order_relaxed))))
+		return;
 	shim_block(&old);
 	pthread_mutex_lock(&fd_lock);
 	if ((size_t)fd >= nr_fds && e && e->used) {
