@@ -171,7 +171,8 @@ int memfail_config_set(struct memfail_ctx *ctx, const char *key, int64_t value);
 
 struct memfail_scrub {
 	int active;			/* running now */
-	int cancelled;			/* the last one was cancelled */
+	int cancelled;			/* the last one was cancelled (or its namespace went) */
+	int failed;			/* the last one stopped on an error */
 	unsigned flags;			/* MEMFAIL_SCRUB_* of the current or last */
 	char dev[32];			/* region0, or the namespace */
 	uint64_t count;			/* scrubs completed since the daemon started */
@@ -208,6 +209,7 @@ enum memfail_event_type {
 #define MEMFAIL_EVF_BY_ACCESS	(1u << 3)
 #define MEMFAIL_EVF_BY_READ	(1u << 4)
 #define MEMFAIL_EVF_CANCELLED	(1u << 5)
+#define MEMFAIL_EVF_FAILED	(1u << 6)
 
 struct memfail_event {
 	uint64_t seq;			/* 1, 2, ... for the daemon's life and after */

@@ -115,7 +115,13 @@ static int wait_idle(struct memfail_ctx *ctx, struct memfail_scrub *s, bool bar,
 	}
 	if (bar)
 		progress(s, true);
-	return interrupted ? 130 : 0;
+	if (interrupted)
+		return 130;
+	if (s->failed) {
+		cli_error("the scrub stopped on an error (see memfaild's log)");
+		return 1;
+	}
+	return 0;
 }
 
 /* --quiet (unless quiet is NULL) and --help: 0 go on, else exit status + 1 */

@@ -175,6 +175,8 @@ struct json_object *json_scrub(const struct memfail_scrub *s)
 	add(o, "latent_found", json_object_new_int64((int64_t)s->found));
 	if (s->cancelled)
 		add(o, "cancelled", json_object_new_boolean(1));
+	if (s->failed)
+		add(o, "failed", json_object_new_boolean(1));
 	return o;
 }
 

@@ -315,6 +315,13 @@ void errors_list(struct conn *c, const struct mf_hdr *h, const struct mf_badbloc
 		send_error(c, h, ns ? -EINVAL : -ENODEV);
 		return;
 	}
+	/* poison nothing knows of yet is the injector's secret (ndctl's
+	 * --status needs root too); the badblocks are anyone's to read */
+	if (m->which == MF_BB_LATENT && !cred_may_configure(c->d, &c->cred) &&
+	    !cred_is_admin_of(c->d, &c->cred, ns)) {
+		send_error(c, h, -EPERM);
+		return;
+	}
 	memset(r, 0, sizeof(*r));
 	rs = m->which == MF_BB_KNOWN ? &ns->bb : &ns->poison;
 	for (i = rangeset_lookup(rs, cursor); i < rs->nr; i++) {
@@ -357,59 +364,65 @@ done:
  * (skipping the mappers of that page handed out already).  It names other
  * users' processes: root, the daemon's user and the namespace's owner only.
  */
+struct mappers_walk {
+	struct mf_mappers_reply *r;
+	struct dax_device *dax;
+	uint64_t cursor;
+	uint32_t skip;
+};
+
+/* One bad page's mappers into the reply; 1 when the reply is full. */
+static int add_page_mappers(uint64_t page, void *arg)
+{
+	struct mappers_walk *w = arg;
+	struct mf_mappers_reply *r = w->r;
+	uint32_t skip = page == w->cursor ? w->skip : 0, k = 0;
+	struct mf_vma *vma;
+
+	list_for_each_entry(vma, &w->dax->i_mmap, i_mmap) {
+		uint64_t vend = vma->pgoff + (vma->len >> MF_PAGE_SHIFT);
+		struct mf_mapper *o;
+
+		if (page < vma->pgoff || page >= vend || k++ < skip)
+			continue;
+		if (r->count == MF_MAPPERS_MAX) {
+			r->more = 1;
+			r->next = page;
+			r->next_skip = k - 1;
+			return 1;
+		}
+		o = &r->m[r->count++];
+		memset(o, 0, sizeof(*o));
+		o->page = page;
+		o->pid = vma->task->pid;
+		o->shift = w->dax->shift;
+		o->addr = vma->start + ((page - vma->pgoff) << MF_PAGE_SHIFT);
+		strlcpy_mf(o->comm, vma->task->comm, sizeof(o->comm));
+	}
+	return 0;
+}
+
 void errors_mappers(struct conn *c, const struct mf_hdr *h, const struct mf_mappers_req *m)
 {
 	struct mf_mappers_reply *r = (void *)reply_buf;
 	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
-	struct page_list pl = { 0 };
-	struct dax_device *dax;
-	uint32_t count = 0;
-	size_t i;
-	int err = 0;
+	struct mappers_walk w = { .r = r, .cursor = m->cursor, .skip = m->skip };
 
-	if (!ns)
-		err = -ENODEV;
-	else if (!cred_may_configure(c->d, &c->cred) && !cred_is_admin_of(c->d, &c->cred, ns))
-		err = -EPERM;
-	else if (m->cursor < nd_nr_pages(ns))
-		err = rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT,
-					      m->cursor, nd_nr_pages(ns), page_list_add, &pl);
-	if (err) {
-		free(pl.page);
-		send_error(c, h, err);
+	if (!ns) {
+		send_error(c, h, -ENODEV);
 		return;
 	}
-	dax = ns_to_dax(ns);
-	memset(r, 0, sizeof(*r));
-	for (i = 0; i < pl.n; i++) {
-		uint32_t skip = pl.page[i] == m->cursor ? m->skip : 0, k = 0;
-		struct mf_vma *vma;
-
-		list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
-			uint64_t vend = vma->pgoff + (vma->len >> MF_PAGE_SHIFT);
-			struct mf_mapper *o;
-
-			if (pl.page[i] < vma->pgoff || pl.page[i] >= vend || k++ < skip)
-				continue;
-			if (count == MF_MAPPERS_MAX) {
-				r->more = 1;
-				r->next = pl.page[i];
-				r->next_skip = k - 1;
-				goto done;
-			}
-			o = &r->m[count++];
-			memset(o, 0, sizeof(*o));
-			o->page = pl.page[i];
-			o->pid = vma->task->pid;
-			o->shift = dax->shift;
-			o->addr = vma->start + ((pl.page[i] - vma->pgoff) << MF_PAGE_SHIFT);
-			strlcpy_mf(o->comm, vma->task->comm, sizeof(o->comm));
-		}
+	if (!cred_may_configure(c->d, &c->cred) && !cred_is_admin_of(c->d, &c->cred, ns)) {
+		send_error(c, h, -EPERM);
+		return;
 	}
-done:
-	free(pl.page);
-	r->count = count;
-	reply_init(&r->r, h, sizeof(*r) + count * sizeof(r->m[0]), 0);
+	w.dax = ns_to_dax(ns);
+	memset(r, 0, sizeof(*r));
+	/* walked page by page, and only as far as one reply goes */
+	if (m->cursor < nd_nr_pages(ns) && w.dax->nr_mmap)
+		rangeset_for_each_block(&ns->bb, MF_PAGE_SHIFT - MF_SECTOR_SHIFT, m->cursor,
+					nd_nr_pages(ns), add_page_mappers, &w);
+	reply_init(&r->r, h, sizeof(*r) + r->count * sizeof(r->m[0]), 0);
 	conn_send(c, r, r->r.hdr.len, -1);
 }
 

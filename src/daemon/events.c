@@ -9,6 +9,10 @@
  * it takes messages again.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -123,10 +127,57 @@ int monitor_start(struct conn *c)
 	return 0;
 }
 
+/*
+ * Sequence numbers are never reused, even for events the history failed
+ * to keep (a full disk, a crash between a monitor's message and the
+ * commit): numbers are taken in blocks, each block durable in events.seq
+ * before any of its numbers goes out.
+ */
+#define SEQ_BLOCK	100000
+
+static void seq_reserve(struct mfd *d, uint64_t upto)
+{
+	char buf[32];
+	int n;
+
+	if (d->seq_fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%020llu\n", (unsigned long long)upto);
+	if (pwrite(d->seq_fd, buf, (size_t)n, 0) != n || fdatasync(d->seq_fd)) {
+		mfd_log(d, 3, "memfaild: cannot keep events.seq: %s; event numbers may be reused after a restart",
+			strerror(errno));
+		close(d->seq_fd);
+		d->seq_fd = -1;
+		return;
+	}
+	d->seq_reserved = upto;
+}
+
+void events_init(struct mfd *d)
+{
+	char path[PATH_MAX], buf[32] = "";
+	unsigned long long taken;
+
+	snprintf(path, sizeof(path), "%s/events.seq", d->opt.state_dir);
+	d->seq_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->seq_fd < 0) {
+		mfd_log(d, 3, "memfaild: cannot open %s: %s; event numbers may be reused after a restart",
+			path, strerror(errno));
+		return;
+	}
+	/* a block handed out in full last time: start after it */
+	if (pread(d->seq_fd, buf, sizeof(buf) - 1, 0) > 0 &&
+	    sscanf(buf, "%llu", &taken) == 1 && taken > d->event_seq)
+		d->event_seq = taken;
+	seq_reserve(d, d->event_seq + SEQ_BLOCK);
+}
+
 void mfd_event(struct mfd *d, struct mf_event *ev)
 {
 	struct conn *c;
 
+	if (d->event_seq + 1 > d->seq_reserved)
+		seq_reserve(d, d->event_seq + SEQ_BLOCK);
 	ev->seq = ++d->event_seq;
 	ev->time_ns = now_realtime_ns();
 	if (d->history)
@@ -135,8 +186,12 @@ void mfd_event(struct mfd *d, struct mf_event *ev)
 		if (!c->monitor || c->closing)
 			continue;
 		c->monitor_msg->ev[c->monitor_msg->count++] = *ev;
-		if (c->monitor_msg->count == MF_EVENTS_PER_MSG)
+		if (c->monitor_msg->count == MF_EVENTS_PER_MSG) {
+			/* nothing goes out before it is in the history */
+			if (d->history)
+				history_commit(d->history, d);
 			monitor_flush(c);
+		}
 	}
 }
 

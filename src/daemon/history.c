@@ -22,9 +22,13 @@
 
 struct history {
 	sqlite3 *db;
-	sqlite3_stmt *insert, *begin, *commit;
+	sqlite3_stmt *insert, *begin, *commit, *trim;
 	bool in_txn;
-	bool failed;		/* reported once */
+	bool failed;		/* reported once, until a commit works again */
+	bool added;		/* rows went into this transaction */
+	uint64_t max_rows;	/* the oldest go beyond this many */
+	uint64_t first_seq;	/* the oldest kept (0: unknown) */
+	uint64_t last_seq;	/* the newest added */
 };
 
 static const char schema[] =
@@ -48,7 +52,8 @@ static int sql_errno(int rc)
 	       rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ? -EACCES : -EIO;
 }
 
-int history_open(const char *state_dir, struct history **out, uint64_t *last_seq)
+int history_open(const char *state_dir, uint64_t max_rows, struct history **out,
+		 uint64_t *last_seq)
 {
 	struct history *h = calloc(1, sizeof(*h));
 	char path[PATH_MAX];
@@ -69,14 +74,20 @@ int history_open(const char *state_dir, struct history **out, uint64_t *last_seq
 		rc = sqlite3_prepare_v2(h->db, "BEGIN", -1, &h->begin, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(h->db, "COMMIT", -1, &h->commit, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(h->db, "DELETE FROM event WHERE seq < ?", -1, &h->trim, NULL);
 	/* numbering goes on where the last run stopped */
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(h->db, "SELECT max(seq) FROM event", -1, &s, NULL);
+		rc = sqlite3_prepare_v2(h->db, "SELECT max(seq), min(seq) FROM event", -1, &s, NULL);
 	if (rc == SQLITE_OK) {
-		*last_seq = sqlite3_step(s) == SQLITE_ROW ?
-			    (uint64_t)sqlite3_column_int64(s, 0) : 0;
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			h->last_seq = (uint64_t)sqlite3_column_int64(s, 0);
+			h->first_seq = (uint64_t)sqlite3_column_int64(s, 1);
+		}
+		*last_seq = h->last_seq;
 		sqlite3_finalize(s);
 	}
+	h->max_rows = max_rows;
 	if (rc != SQLITE_OK) {
 		history_close(h);
 		return sql_errno(rc);
@@ -93,6 +104,7 @@ void history_close(struct history *h)
 	sqlite3_finalize(h->insert);
 	sqlite3_finalize(h->begin);
 	sqlite3_finalize(h->commit);
+	sqlite3_finalize(h->trim);
 	sqlite3_close(h->db);
 	free(h);
 }
@@ -138,8 +150,33 @@ void history_add(struct history *h, struct mfd *d, const struct mf_event *ev)
 	sqlite3_bind_int64(s, 16, ev->page_type);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		report_failure(h, d, rc);
+		return;
+	}
+	h->added = true;
+	h->last_seq = ev->seq;
+	if (!h->first_seq)
+		h->first_seq = ev->seq;
+}
+
+/*
+ * Keep the newest max_rows events: the database must not grow without
+ * bound (any namespace owner can make events), and a summary scans it
+ * all.  Trimmed a tenth at a time, inside the transaction.
+ */
+static void trim(struct history *h)
+{
+	uint64_t keep_from;
+
+	if (!h->max_rows || !h->first_seq || h->last_seq - h->first_seq < h->max_rows + h->max_rows / 10)
+		return;
+	keep_from = h->last_seq - h->max_rows + 1;
+	sqlite3_reset(h->trim);
+	sqlite3_bind_int64(h->trim, 1, (int64_t)keep_from);
+	if (sqlite3_step(h->trim) == SQLITE_DONE)
+		h->first_seq = keep_from;
+	sqlite3_reset(h->trim);
 }
 
 void history_commit(struct history *h, struct mfd *d)
@@ -148,6 +185,8 @@ void history_commit(struct history *h, struct mfd *d)
 
 	if (!h->in_txn)
 		return;
+	if (h->added)
+		trim(h);
 	sqlite3_reset(h->commit);
 	rc = sqlite3_step(h->commit);
 	sqlite3_reset(h->commit);
@@ -155,10 +194,13 @@ void history_commit(struct history *h, struct mfd *d)
 		/* a full disk: the events are lost, the daemon goes on */
 		report_failure(h, d, rc);
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-	} else {
+	} else if (h->added && h->failed) {
 		h->failed = false;
+		if (d)
+			mfd_log(d, 6, "memfaild: recording events again");
 	}
 	h->in_txn = false;
+	h->added = false;
 }
 
 static void row_to_event(sqlite3_stmt *s, struct mf_event *ev)
@@ -235,7 +277,7 @@ int history_summary(struct history *h, uint64_t since_ns, uint32_t offset,
 		"SELECT type, result, page_type, code, count(*),"
 		" CASE WHEN type IN (4, 5, 6, 7, 8, 9) THEN dev ELSE '' END AS d"
 		" FROM event WHERE time_ns >= ?"
-		" GROUP BY type, result, page_type, code, d ORDER BY type, result, code, d"
+		" GROUP BY type, result, page_type, code, d ORDER BY type, result, page_type, code, d"
 		" LIMIT ? OFFSET ?", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_errno(rc);

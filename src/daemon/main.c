@@ -46,6 +46,8 @@ static void usage(FILE *f)
 "  -t, --unmap-timeout MS     kill a mapper that does not unmap in time\n"
 "                             (default 2000)\n"
 "      --region-size SIZE     size of the emulated region (default 16T)\n"
+"      --history-max N        events kept in events.db, the newest (default\n"
+"                             200000; 0: all)\n"
 "      --strict-caps          madvise(MADV_HWPOISON) needs a real\n"
 "                             CAP_SYS_ADMIN, not namespace ownership\n"
 "  -l, --log-file FILE        also append the log to FILE\n"
@@ -55,7 +57,7 @@ static void usage(FILE *f)
 		mf_profile_names());
 }
 
-enum { OPT_REGION_SIZE = 256, OPT_STRICT_CAPS, OPT_READY_FD };
+enum { OPT_REGION_SIZE = 256, OPT_STRICT_CAPS, OPT_READY_FD, OPT_HISTORY_MAX };
 
 static const struct option long_opts[] = {
 	{ "state-dir", required_argument, NULL, 's' },
@@ -66,6 +68,7 @@ static const struct option long_opts[] = {
 	{ "unmap-timeout", required_argument, NULL, 't' },
 	{ "region-size", required_argument, NULL, OPT_REGION_SIZE },
 	{ "strict-caps", no_argument, NULL, OPT_STRICT_CAPS },
+	{ "history-max", required_argument, NULL, OPT_HISTORY_MAX },
 	{ "log-file", required_argument, NULL, 'l' },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 	{ "help", no_argument, NULL, 'h' },
@@ -193,8 +196,13 @@ static void run_loop(struct mfd *d)
 
 	while (!d->stop) {
 		/* a scrub runs a slice between two looks at the sockets */
-		int n = epoll_wait(d->epfd, ev, ARRAY_SIZE(ev),
-				   d->scrub && scrub_step(d) ? 0 : -1), i;
+		bool scrubbing = d->scrub && scrub_step(d);
+		int n, i;
+
+		/* what the slice did is told before we may sleep */
+		mfd_log_flush();
+		mfd_events_flush(d);
+		n = epoll_wait(d->epfd, ev, ARRAY_SIZE(ev), scrubbing ? 0 : -1);
 
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait", NULL, errno);
@@ -262,8 +270,11 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	list_init(&d.conns);
 	list_init(&d.procs);
+	/* state, history and log are for the daemon's user alone */
+	umask(077);
 	d.opt.profile = mf_profile_default();
 	d.opt.unmap_timeout_ms = 2000;
+	d.opt.history_max = 200000;
 	d.uid = geteuid();
 
 	while ((opt = getopt_long(argc, argv, "s:S:k:e:r:t:l:hV", long_opts, NULL)) != -1) {
@@ -293,6 +304,10 @@ int main(int argc, char **argv)
 				die("--region-size takes a size of at least 1G, not '%s'", optarg, 0);
 			break;
 		case OPT_STRICT_CAPS: d.opt.strict_caps = true; break;
+		case OPT_HISTORY_MAX:
+			if (parse_u64(optarg, &d.opt.history_max))
+				die("--history-max takes a number of events, not '%s'", optarg, 0);
+			break;
 		case 'l': d.opt.log_file = optarg; break;
 		case OPT_READY_FD:
 			if (parse_u64(optarg, &v) || v > INT_MAX)
@@ -338,10 +353,11 @@ int main(int argc, char **argv)
 		log_data_repair(&d, ns);
 	}
 	/* the history is a record, not the machine: without it we still serve */
-	err = history_open(d.opt.state_dir, &d.history, &d.event_seq);
+	err = history_open(d.opt.state_dir, d.opt.history_max, &d.history, &d.event_seq);
 	if (err)
 		mfd_log(&d, 3, "memfaild: cannot open the event history %s/events.db: %s; events are not recorded",
 			d.opt.state_dir, strerror(-err));
+	events_init(&d);
 	mf_engine_init(&d.mf, d.region, d.opt.profile, &mfd_peer_ops, &d);
 	d.mf.early_kill = d.opt.early_kill;
 	d.mf.recovery = recovery;

@@ -70,6 +70,7 @@ struct mfd_options {
 	uint64_t region_size;
 	bool strict_caps;
 	bool foreground;
+	uint64_t history_max;		/* events kept in events.db */
 };
 
 struct history;
@@ -90,6 +91,8 @@ struct mfd {
 	uint64_t boot_ns;
 	struct history *history;	/* the event database */
 	uint64_t event_seq;		/* of the last event */
+	uint64_t seq_reserved;		/* numbers up to this are durably taken */
+	int seq_fd;			/* events.seq: where that is kept */
 	struct scrub *scrub;		/* the region's scrub (scrub.c) */
 	uid_t uid;			/* the daemon's own */
 	bool listen_paused;		/* out of fds: see conn_accept() */
@@ -104,6 +107,8 @@ void mfd_log(struct mfd *d, int level, const char *fmt, ...)
 void mfd_log_flush(void);
 
 /* events.c: every event goes to the monitors and into the history */
+/* Numbering goes on past every number ever handed out (events.seq). */
+void events_init(struct mfd *d);
 void mfd_event(struct mfd *d, struct mf_event *ev);
 /* An event about sectors of a namespace (NULL: the region). */
 void mfd_event_ns(struct mfd *d, enum mf_event_type type, const struct nd_namespace *ns,
@@ -116,7 +121,9 @@ void monitor_writable(struct conn *c);
 void mfd_events_flush(struct mfd *d);
 
 /* history.c: the event database (SQLite, events.db in the state dir) */
-int history_open(const char *state_dir, struct history **out, uint64_t *last_seq);
+/* Keeps the newest max_rows events (0: all). */
+int history_open(const char *state_dir, uint64_t max_rows, struct history **out,
+		 uint64_t *last_seq);
 void history_close(struct history *h);
 void history_add(struct history *h, struct mfd *d, const struct mf_event *ev);
 void history_commit(struct history *h, struct mfd *d);

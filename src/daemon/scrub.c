@@ -24,7 +24,8 @@
 
 struct scrub {
 	bool active;
-	bool cancelled;
+	bool cancelled;			/* by request, or its namespace went */
+	bool failed;			/* an error stopped it */
 	uint32_t flags;
 	char name[MF_NAME_LEN];		/* region0, or one namespace */
 	uint32_t only_ns;		/* with one namespace: its id */
@@ -77,18 +78,20 @@ static void scrub_finish(struct mfd *d, struct scrub *s)
 	struct mf_event ev;
 
 	s->active = false;
-	if (!s->cancelled)
+	if (!s->cancelled && !s->failed)
 		s->count++;
 	free(s->buf);
 	s->buf = NULL;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = MF_EV_SCRUB_END;
-	ev.flags = (s->flags & MF_SCRUB_FULL) | (s->cancelled ? MF_EVF_CANCELLED : 0);
+	ev.flags = (s->flags & MF_SCRUB_FULL) | (s->cancelled ? MF_EVF_CANCELLED : 0) |
+		   (s->failed ? MF_EVF_FAILED : 0);
 	ev.count = s->found;
 	strlcpy_mf(ev.dev, s->name, sizeof(ev.dev));
 	mfd_event(d, &ev);
 	mfd_log(d, 6, "memfaild: scrub of %s %s: %llu latent sectors found",
-		s->name, s->cancelled ? "cancelled" : "done", (unsigned long long)s->found);
+		s->name, s->failed ? "failed" : s->cancelled ? "cancelled" : "done",
+		(unsigned long long)s->found);
 }
 
 /* Full mode: read the media of [from, to) as the scrubber does. */
@@ -116,7 +119,19 @@ bool scrub_step(struct mfd *d)
 
 	if (!s || !s->active)
 		return false;
+	/* a panicked kernel scrubs nothing more */
+	if (d->mf.panicked) {
+		s->cancelled = true;
+		scrub_finish(d, s);
+		return false;
+	}
 	ns = nd_namespace_by_id(d->region, s->ns_id);
+	if (s->started_ns && s->one_ns && (!ns || ns->gen != s->ns_gen)) {
+		/* the one namespace it scrubs is gone: not a finished scrub */
+		s->cancelled = true;
+		scrub_finish(d, s);
+		return false;
+	}
 	if (!s->started_ns || !ns || ns->gen != s->ns_gen) {
 		/* the first namespace, or the next one (this one went away) */
 		ns = next_ns(d, s, !s->started_ns, s->ns_id);
@@ -141,10 +156,14 @@ bool scrub_step(struct mfd *d)
 		to = i < ns->poison.nr ? ns->poison.r[i].start : nr;
 	}
 	found = to > s->sector ? found_latent(d, ns, s->sector, to - s->sector, MF_EVF_BY_SCRUB) : 0;
-	if (found > 0)
-		s->found += (uint64_t)found;
-	else if (found < 0)
+	if (found < 0) {
+		/* what it could not record stays latent: the scrub has failed */
 		mfd_log(d, 3, "memfaild: scrub of %s: %s", ns->name, strerror((int)-found));
+		s->failed = true;
+		scrub_finish(d, s);
+		return false;
+	}
+	s->found += (uint64_t)found;
 	s->done += (to - s->sector) << MF_SECTOR_SHIFT;
 	s->sector = to;
 	if (s->sector >= nr) {
@@ -177,6 +196,7 @@ static void reply_state(struct conn *c, const struct mf_hdr *h, const struct scr
 		r.total = s->total;
 		r.found = s->found;
 		r.cancelled = s->cancelled;
+		r.failed = s->failed;
 		if (s->name[0])
 			strlcpy_mf(r.name, s->name, sizeof(r.name));
 	}
@@ -215,6 +235,7 @@ static int scrub_start(struct conn *c, const struct mf_scrub_req *m)
 	}
 	s->active = true;
 	s->cancelled = false;
+	s->failed = false;
 	s->flags = m->flags;
 	s->one_ns = ns != NULL;
 	s->only_ns = ns ? ns->id : 0;

@@ -16,6 +16,7 @@ static void scrub_from_wire(struct memfail_scrub *o, const struct mf_scrub_reply
 	memset(o, 0, sizeof(*o));
 	o->active = r->state == MF_SCRUB_ACTIVE;
 	o->cancelled = r->cancelled != 0;
+	o->failed = r->failed != 0;
 	o->flags = r->flags;
 	memcpy(o->dev, r->name, sizeof(o->dev));
 	o->dev[sizeof(o->dev) - 1] = '\0';

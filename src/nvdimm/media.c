@@ -16,6 +16,8 @@
  * (fenced, or given back).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -152,7 +154,14 @@ static int64_t txn_apply(struct media_txn *t, enum nd_store_set set, uint64_t s,
 			hi = rs->r[j].start + rs->r[j].count;
 		before += rs->r[j].count;
 	}
-	t->err = save_window(t, set, lo, hi, rs->r + i, j - i);
+	/*
+	 * Room first: this step may add a range, and undoing it must not
+	 * need an allocation that could fail (memory would then disagree
+	 * with the store).
+	 */
+	t->err = rangeset_reserve(rs, 2);
+	if (!t->err)
+		t->err = save_window(t, set, lo, hi, rs->r + i, j - i);
 	if (t->err)
 		return 0;
 	if (set == ND_STORE_POISON && !add) {
@@ -363,11 +372,35 @@ int64_t nd_find_latent(struct nd_namespace *ns, uint64_t sector, uint64_t count)
 	return err ? err : (int64_t)found;
 }
 
+/* Zeros over [off, off + len) of the data file: a metadata operation where
+ * the file system can (the blocks stay allocated), written where not. */
+static int zero_range(struct nd_namespace *ns, uint64_t off, uint64_t len)
+{
+	static const char zeros[64 * 1024];
+
+	if (!fallocate(ns->data_fd, FALLOC_FL_ZERO_RANGE, (off_t)off, (off_t)len))
+		return 0;
+	if (errno != EOPNOTSUPP && errno != EINVAL)
+		return -errno;
+	while (len) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		ssize_t w = pwrite(ns->data_fd, zeros, n, (off_t)off);
+
+		if (w < 0)
+			return -errno;
+		if (w == 0 || w % MF_SECTOR_SIZE)
+			return -EIO;
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
 /* Write zeros over every known bad sector in [s, e), then make them durable. */
 static int zero_bad_sectors(struct nd_namespace *ns, uint64_t s, uint64_t e)
 {
-	static const char zeros[64 * 1024];
 	size_t i;
+	int err;
 
 	for (i = rangeset_lookup(&ns->bb, s); i < ns->bb.nr; i++) {
 		uint64_t rs = ns->bb.r[i].start, re = rs + ns->bb.r[i].count;
@@ -378,19 +411,9 @@ static int zero_bad_sectors(struct nd_namespace *ns, uint64_t s, uint64_t e)
 			rs = s;
 		if (re > e)
 			re = e;
-		while (rs < re) {
-			uint64_t n = (re - rs) << MF_SECTOR_SHIFT;
-			ssize_t w;
-
-			if (n > sizeof(zeros))
-				n = sizeof(zeros);
-			w = pwrite(ns->data_fd, zeros, n, (off_t)(rs << MF_SECTOR_SHIFT));
-			if (w < 0)
-				return -errno;
-			if (w == 0 || w % MF_SECTOR_SIZE)
-				return -EIO;
-			rs += (uint64_t)w >> MF_SECTOR_SHIFT;
-		}
+		err = zero_range(ns, rs << MF_SECTOR_SHIFT, (re - rs) << MF_SECTOR_SHIFT);
+		if (err)
+			return err;
 	}
 	return fdatasync(ns->data_fd) ? -errno : 0;
 }

@@ -496,8 +496,8 @@ struct mf_scrub_reply {
 	uint64_t count;		/* scrubs completed since the daemon started */
 	uint64_t done, total;	/* bytes of the current or last scrub */
 	uint64_t found;		/* latent sectors it found */
-	uint32_t cancelled;	/* the last one was cancelled */
-	uint32_t pad;
+	uint32_t cancelled;	/* the last one was cancelled (or its namespace went) */
+	uint32_t failed;	/* the last one stopped on an error (see the log) */
 	char name[MF_NAME_LEN];	/* what it scrubs */
 };
 
@@ -526,6 +526,7 @@ enum mf_event_type {
 #define MF_EVF_BY_ACCESS	(1u << 3)	/* FOUND: a touch through a mapping */
 #define MF_EVF_BY_READ		(1u << 4)	/* FOUND: a driver read */
 #define MF_EVF_CANCELLED	(1u << 5)	/* SCRUB_END */
+#define MF_EVF_FAILED		(1u << 6)	/* SCRUB_END: stopped on an error */
 
 /* MF_EV_MEMORY_FAILURE page_type: the kernel's action_page_types */
 #define MF_PAGE_DAX		1		/* "dax page" */

@@ -35,6 +35,11 @@ static int rs_reserve(struct rangeset *rs, size_t extra)
 	return 0;
 }
 
+int rangeset_reserve(struct rangeset *rs, size_t extra)
+{
+	return rs_reserve(rs, extra);
+}
+
 size_t rangeset_lookup(const struct rangeset *rs, uint64_t x)
 {
 	size_t lo = 0, hi = rs->nr;

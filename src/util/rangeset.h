@@ -28,6 +28,8 @@ struct rangeset {
 void rangeset_init(struct rangeset *rs);
 void rangeset_free(struct rangeset *rs);
 
+/* Room for `extra` more ranges, so that no change needs to allocate. */
+int rangeset_reserve(struct rangeset *rs, size_t extra);
 /* Add [start, start+count); merges with neighbours. 0, -ENOMEM, -ERANGE. */
 int rangeset_set(struct rangeset *rs, uint64_t start, uint64_t count);
 /* Remove [start, start+count); returns how many members were removed, or

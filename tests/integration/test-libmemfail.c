@@ -174,7 +174,11 @@ static void events_are_for_the_privileged(void **state)
 		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
 		    memfail_connect(d.sock, &other))
 			_exit(2);
-		ok = memfail_monitor_start(other) == -EPERM &&
+		struct memfail_badblock *lat;
+		size_t nl;
+
+		ok = memfail_latent_errors(other, "dax0.0", &lat, &nl) == -EPERM &&
+		     memfail_monitor_start(other) == -EPERM &&
 		     memfail_history(other, 0, 0, 0, &ev, &n) == -EPERM &&
 		     memfail_scrub_start(other, NULL, 0, &s) == -EPERM &&
 		     memfail_scrub_status(other, &s) == 0;
