@@ -212,7 +212,7 @@ enum memfail_event_type {
 #define MEMFAIL_EVF_FAILED	(1u << 6)
 
 struct memfail_event {
-	uint64_t seq;			/* 1, 2, ... for the daemon's life and after */
+	uint64_t seq;			/* increasing, never reused (gaps after a restart) */
 	uint64_t time_ns;		/* CLOCK_REALTIME */
 	unsigned type;			/* enum memfail_event_type */
 	unsigned flags;			/* MEMFAIL_EVF_* */

@@ -532,7 +532,7 @@ enum mf_event_type {
 #define MF_PAGE_DAX		1		/* "dax page" */
 
 struct mf_event {
-	uint64_t seq;			/* 1, 2, ...: never reused */
+	uint64_t seq;			/* increasing, never reused */
 	uint64_t time_ns;		/* CLOCK_REALTIME */
 	uint32_t type;			/* MF_EV_* */
 	uint32_t flags;			/* MF_EVF_* */
