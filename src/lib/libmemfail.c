@@ -86,6 +86,34 @@ int call(struct memfail_ctx *ctx, void *req, size_t len, size_t min, size_t *rle
 	return 0;
 }
 
+int call_page(struct memfail_ctx *ctx, void *req, size_t len, size_t head, size_t elem,
+	      void **v, size_t n, size_t out_size)
+{
+	const struct {
+		struct mf_reply r;
+		uint32_t count, more;
+	} *page = (const void *)ctx->buf;
+	size_t rlen = 0;
+	void *nv;
+	int err = call(ctx, req, len, head, &rlen);
+
+	if (!err && rlen < head + (size_t)page->count * elem)
+		err = -EPROTO;
+	if (!err) {
+		nv = realloc(*v, (n + page->count + 1) * out_size);
+		if (nv)
+			*v = nv;
+		else
+			err = -ENOMEM;
+	}
+	if (err) {
+		free(*v);
+		*v = NULL;
+		return err;
+	}
+	return (int)page->count;
+}
+
 MF_EXPORT int memfail_namespace_create(struct memfail_ctx *ctx,
 				       const struct memfail_namespace_args *a,
 				       struct memfail_namespace *out)
@@ -141,28 +169,16 @@ MF_EXPORT int memfail_namespace_list(struct memfail_ctx *ctx, struct memfail_nam
 	do {
 		const struct mf_ns_list_reply *r = (const void *)ctx->buf;
 		struct mf_ns_list m;
-		struct memfail_namespace *nv;
-		size_t len = 0;
-		uint32_t i;
-		int err;
+		int i, k;
 
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_NS_LIST;
 		m.cursor = cursor;
-		err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
-		if (!err && len < sizeof(*r) + r->count * sizeof(r->ns[0]))
-			err = -EPROTO;
-		if (err) {
-			free(v);
-			return err;
-		}
-		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		for (i = 0; i < r->count; i++)
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->ns[0]),
+			      (void **)&v, n, sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++)
 			ns_from_wire(&v[n++], &r->ns[i]);
 		cursor = r->next;
 	} while (cursor);
@@ -198,31 +214,22 @@ static int list_ranges(struct memfail_ctx *ctx, const char *name, uint32_t which
 	do {
 		const struct mf_badblocks_reply *r = (const void *)ctx->buf;
 		struct mf_badblocks_req m;
-		struct memfail_badblock *nv;
-		size_t len = 0;
-		uint32_t i;
-		int err;
+		int i, k;
 
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_BADBLOCKS;
 		m.cursor = cursor;
 		m.which = which;
-		err = set_name(m.name, name);
-		if (!err)
-			err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
-		if (!err && len < sizeof(*r) + r->count * sizeof(r->range[0]))
-			err = -EPROTO;
-		if (err) {
+		k = set_name(m.name, name);
+		if (k) {
 			free(v);
-			return err;
+			return k;
 		}
-		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		for (i = 0; i < r->count; i++, n++) {
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->range[0]),
+			      (void **)&v, n, sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++, n++) {
 			v[n].sector = r->range[i].sector;
 			v[n].count = r->range[i].count;
 		}
@@ -309,31 +316,22 @@ MF_EXPORT int memfail_mappers(struct memfail_ctx *ctx, const char *name,
 	do {
 		const struct mf_mappers_reply *r = (const void *)ctx->buf;
 		struct mf_mappers_req m;
-		struct memfail_mapper *nv;
-		size_t len = 0;
-		uint32_t i;
-		int err;
+		int i, k;
 
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_MAPPERS;
 		m.cursor = cursor;
 		m.skip = skip;
-		err = set_name(m.name, name);
-		if (!err)
-			err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
-		if (!err && len < sizeof(*r) + r->count * sizeof(r->m[0]))
-			err = -EPROTO;
-		if (err) {
+		k = set_name(m.name, name);
+		if (k) {
 			free(v);
-			return err;
+			return k;
 		}
-		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		for (i = 0; i < r->count; i++, n++) {
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->m[0]),
+			      (void **)&v, n, sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++, n++) {
 			memset(&v[n], 0, sizeof(v[n]));
 			v[n].page = r->m[i].page;
 			v[n].pid = r->m[i].pid;

@@ -183,30 +183,18 @@ MF_EXPORT int memfail_history(struct memfail_ctx *ctx, uint64_t after_seq, uint6
 	do {
 		const struct mf_history_reply *r = (const void *)ctx->buf;
 		struct mf_history_req m;
-		struct memfail_event *nv;
-		size_t len = 0;
-		uint32_t i;
-		int err;
+		int i, k;
 
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_HISTORY;
 		m.after_seq = after_seq;
 		m.since_ns = since_ns;
 		m.type = type;
-		err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
-		if (!err && len < sizeof(*r) + r->count * sizeof(r->ev[0]))
-			err = -EPROTO;
-		if (err) {
-			free(v);
-			return err;
-		}
-		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		for (i = 0; i < r->count; i++)
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->ev[0]),
+			      (void **)&v, n, sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++)
 			event_from_wire(&v[n++], &r->ev[i]);
 		more = r->more && r->count;
 		if (r->count)
@@ -226,30 +214,18 @@ MF_EXPORT int memfail_history_summary(struct memfail_ctx *ctx, uint64_t since_ns
 
 	do {
 		const struct mf_summary_reply *r = (const void *)ctx->buf;
-		struct memfail_summary_row *nv;
 		struct mf_summary_req m;
-		size_t len = 0;
-		uint32_t i;
-		int err;
+		int i, k;
 
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = MF_HISTORY_SUMMARY;
 		m.since_ns = since_ns;
 		m.offset = (uint32_t)n;
-		err = call(ctx, &m, sizeof(m), sizeof(*r), &len);
-		if (!err && len < sizeof(*r) + r->count * sizeof(r->row[0]))
-			err = -EPROTO;
-		if (err) {
-			free(v);
-			return err;
-		}
-		nv = realloc(v, (n + r->count + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		for (i = 0; i < r->count; i++, n++) {
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->row[0]),
+			      (void **)&v, n, sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++, n++) {
 			memset(&v[n], 0, sizeof(v[n]));
 			v[n].type = r->row[i].type;
 			v[n].result = r->row[i].result;
