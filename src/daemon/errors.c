@@ -69,54 +69,6 @@ static bool range_ok(const struct nd_namespace *ns, uint64_t sector, uint64_t co
 	return count && sector < nr && count <= nr - sector;
 }
 
-/*
- * The ranges of rs within [s, e), less those of `minus` (if not NULL),
- * copied into *out (malloc()ed): what a change is about to touch, for its
- * events.  Returns how many, or -ENOMEM.
- */
-static ssize_t runs_in(const struct rangeset *rs, const struct rangeset *minus,
-		       uint64_t s, uint64_t e, struct range **out)
-{
-	struct range *v = NULL;
-	size_t n = 0, cap = 0, i;
-
-	for (i = rangeset_lookup(rs, s); i < rs->nr && rs->r[i].start < e; i++) {
-		uint64_t a = rs->r[i].start > s ? rs->r[i].start : s;
-		uint64_t b = rs->r[i].start + rs->r[i].count < e ? rs->r[i].start + rs->r[i].count : e;
-
-		while (a < b) {
-			uint64_t run_end = b;
-
-			if (minus) {
-				size_t k = rangeset_lookup(minus, a);
-
-				if (k < minus->nr && minus->r[k].start <= a) {
-					a = minus->r[k].start + minus->r[k].count;
-					continue;
-				}
-				if (k < minus->nr && minus->r[k].start < b)
-					run_end = minus->r[k].start;
-			}
-			if (n == cap) {
-				struct range *nv;
-
-				cap = cap ? cap * 2 : 16;
-				nv = realloc(v, cap * sizeof(*nv));
-				if (!nv) {
-					free(v);
-					return -ENOMEM;
-				}
-				v = nv;
-			}
-			v[n].start = a;
-			v[n++].count = run_end - a;
-			a = run_end;
-		}
-	}
-	*out = v;
-	return (ssize_t)n;
-}
-
 static void event_runs(struct mfd *d, enum mf_event_type type, struct nd_namespace *ns,
 		       const struct range *r, ssize_t n, uint32_t flags)
 {
@@ -136,7 +88,7 @@ int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 	if (!count || !nd_latent_sectors(ns, sector, count))
 		return 0;
 	/* the latent runs, before the change makes them known */
-	n = runs_in(&ns->poison, &ns->bb, sector, sector + count, &runs);
+	n = rangeset_runs(&ns->poison, &ns->bb, sector, sector + count, &runs);
 	if (n < 0)
 		return n;
 	found = nd_find_latent(ns, sector, count);
@@ -158,7 +110,7 @@ static int uninject(struct conn *c, struct nd_namespace *ns, const struct mf_ran
 	/* ndctl inject-error --uninject: the record goes, the data stays */
 	if (!range_ok(ns, m->sector, m->count))
 		return -ERANGE;
-	nruns = runs_in(&ns->poison, NULL, m->sector, m->sector + m->count, &runs);
+	nruns = rangeset_runs(&ns->poison, NULL, m->sector, m->sector + m->count, &runs);
 	if (nruns < 0)
 		return (int)nruns;
 	err = bad_pages(ns, m->sector, m->count, &pl);
@@ -276,7 +228,7 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	if (err)
 		goto out;
 	/* what is known bad there now: what the clear will clear */
-	nruns = runs_in(&ns->bb, NULL, s, s + n, &runs);
+	nruns = rangeset_runs(&ns->bb, NULL, s, s + n, &runs);
 	if (nruns < 0) {
 		err = (int)nruns;
 		goto out;
@@ -478,7 +430,7 @@ int errors_write(struct conn *c, const struct mf_io_req *m, size_t len)
 	s = MF_ALIGN_UP(m->offset, MF_SECTOR_SIZE) >> MF_SECTOR_SHIFT;
 	e = (m->offset + m->len) >> MF_SECTOR_SHIFT;
 	if (e > s) {
-		nruns = runs_in(&ns->poison, NULL, s, e, &runs);
+		nruns = rangeset_runs(&ns->poison, NULL, s, e, &runs);
 		if (nruns < 0)
 			return (int)nruns;
 	}

@@ -342,31 +342,21 @@ int64_t nd_find_latent(struct nd_namespace *ns, uint64_t sector, uint64_t count)
 {
 	struct media_txn t;
 	uint64_t found = nd_latent_sectors(ns, sector, count);
-	size_t i, n;
 	struct range *r;
+	ssize_t i, n;
 	int err = check_sectors(ns, sector, count);
 
 	if (err)
 		return err;
 	if (!found)
 		return 0;
-	/* the poison ranges in the window, copied: bb grows under us */
-	i = rangeset_lookup(&ns->poison, sector);
-	for (n = 0; i + n < ns->poison.nr && ns->poison.r[i + n].start < sector + count; n++)
-		;
-	r = malloc(n * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	memcpy(r, ns->poison.r + i, n * sizeof(*r));
+	/* the latent runs, copied: bb grows under us */
+	n = rangeset_runs(&ns->poison, &ns->bb, sector, sector + count, &r);
+	if (n < 0)
+		return n;
 	txn_begin(&t, ns);
-	for (i = 0; i < n; i++) {
-		uint64_t s = r[i].start > sector ? r[i].start : sector;
-		uint64_t e = r[i].start + r[i].count;
-
-		if (e > sector + count)
-			e = sector + count;
-		txn_apply(&t, ND_STORE_BADBLOCK, s, e, true);
-	}
+	for (i = 0; i < n; i++)
+		txn_apply(&t, ND_STORE_BADBLOCK, r[i].start, r[i].start + r[i].count, true);
 	free(r);
 	err = txn_end(&t);
 	return err ? err : (int64_t)found;
@@ -424,7 +414,7 @@ int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count
 	struct media_txn t;
 	struct range *r;
 	int64_t cleared = 0;
-	size_t i, n;
+	ssize_t i, n;
 	int err = check_sectors(ns, sector, count);
 
 	if (err)
@@ -439,17 +429,12 @@ int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count
 	 * Only what the driver knows is cleared, as ndctl clears the
 	 * badblocks it lists: latent poison in between stays.
 	 */
-	i = rangeset_lookup(&ns->bb, sector);
-	for (n = 0; i + n < ns->bb.nr && ns->bb.r[i + n].start < end; n++)
-		;
-	r = malloc(n * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	memcpy(r, ns->bb.r + i, n * sizeof(*r));
+	n = rangeset_runs(&ns->bb, NULL, sector, end, &r);
+	if (n < 0)
+		return n;
 	txn_begin(&t, ns);
 	for (i = 0; i < n; i++) {
-		uint64_t s = r[i].start > sector ? r[i].start : sector;
-		uint64_t e = r[i].start + r[i].count < end ? r[i].start + r[i].count : end;
+		uint64_t s = r[i].start, e = r[i].start + r[i].count;
 
 		cleared += txn_apply(&t, ND_STORE_BADBLOCK, s, e, false);
 		txn_apply(&t, ND_STORE_POISON, s, e, false);

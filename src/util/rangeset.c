@@ -153,6 +153,49 @@ uint64_t rangeset_count(const struct rangeset *rs, uint64_t start, uint64_t coun
 	return n;
 }
 
+ssize_t rangeset_runs(const struct rangeset *rs, const struct rangeset *minus,
+		      uint64_t s, uint64_t e, struct range **out)
+{
+	struct range *v = NULL;
+	size_t n = 0, cap = 0, i;
+
+	for (i = rangeset_lookup(rs, s); i < rs->nr && rs->r[i].start < e; i++) {
+		uint64_t a = rs->r[i].start > s ? rs->r[i].start : s;
+		uint64_t b = rs->r[i].start + rs->r[i].count < e ? rs->r[i].start + rs->r[i].count : e;
+
+		while (a < b) {
+			uint64_t run_end = b;
+
+			if (minus) {
+				size_t k = rangeset_lookup(minus, a);
+
+				if (k < minus->nr && minus->r[k].start <= a) {
+					a = minus->r[k].start + minus->r[k].count;
+					continue;
+				}
+				if (k < minus->nr && minus->r[k].start < b)
+					run_end = minus->r[k].start;
+			}
+			if (n == cap) {
+				struct range *nv;
+
+				cap = cap ? cap * 2 : 16;
+				nv = realloc(v, cap * sizeof(*nv));
+				if (!nv) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = nv;
+			}
+			v[n].start = a;
+			v[n++].count = run_end - a;
+			a = run_end;
+		}
+	}
+	*out = v;
+	return (ssize_t)n;
+}
+
 int rangeset_for_each_block(const struct rangeset *rs, unsigned shift,
 			    uint64_t first, uint64_t last,
 			    int (*fn)(uint64_t block, void *arg), void *arg)

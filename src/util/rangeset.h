@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct range {
 	uint64_t start;
@@ -41,6 +42,15 @@ bool rangeset_check(const struct rangeset *rs, uint64_t start, uint64_t count);
 uint64_t rangeset_count(const struct rangeset *rs, uint64_t start, uint64_t count);
 /* Index of the first range that ends after `x`, or rs->nr. */
 size_t rangeset_lookup(const struct rangeset *rs, uint64_t x);
+
+/*
+ * The runs of members of rs within [start, end), less the members of
+ * `minus` (NULL: none), copied into *out (malloc()ed, NULL when none):
+ * what a change is about to touch, taken before it changes rs.  Returns
+ * how many, or -ENOMEM.
+ */
+ssize_t rangeset_runs(const struct rangeset *rs, const struct rangeset *minus,
+		      uint64_t start, uint64_t end, struct range **out);
 
 /*
  * Blocks of 2^shift members (e.g. pages of 8 sectors: shift 3): visit, in

@@ -135,6 +135,37 @@ static void many_ranges(void **state)
 	rangeset_free(&rs);
 }
 
+/* Runs within a window, clipped, less another set's members. */
+static void runs_less_another_set(void **state)
+{
+	struct rangeset rs, minus;
+	struct range *r;
+
+	(void)state;
+	rangeset_init(&rs);
+	rangeset_init(&minus);
+	assert_int_equal(rangeset_set(&rs, 10, 20), 0);		/* 10..29 */
+	assert_int_equal(rangeset_set(&rs, 40, 5), 0);		/* 40..44 */
+	assert_int_equal(rangeset_set(&minus, 15, 3), 0);	/* 15..17 */
+	assert_int_equal(rangeset_set(&minus, 40, 5), 0);
+	assert_int_equal(rangeset_runs(&rs, NULL, 12, 42, &r), 2);
+	assert_int_equal(r[0].start, 12);
+	assert_int_equal(r[0].count, 18);
+	assert_int_equal(r[1].start, 40);
+	assert_int_equal(r[1].count, 2);
+	free(r);
+	assert_int_equal(rangeset_runs(&rs, &minus, 0, 100, &r), 2);
+	assert_int_equal(r[0].start, 10);
+	assert_int_equal(r[0].count, 5);
+	assert_int_equal(r[1].start, 18);
+	assert_int_equal(r[1].count, 12);
+	free(r);
+	assert_int_equal(rangeset_runs(&rs, NULL, 30, 40, &r), 0);
+	free(r);
+	rangeset_free(&rs);
+	rangeset_free(&minus);
+}
+
 static void u64set_basics(void **state)
 {
 	struct u64set s;
@@ -165,6 +196,7 @@ int main(void)
 		cmocka_unit_test(check_and_lookup),
 		cmocka_unit_test(blocks),
 		cmocka_unit_test(many_ranges),
+		cmocka_unit_test(runs_less_another_set),
 		cmocka_unit_test(u64set_basics),
 	};
 
