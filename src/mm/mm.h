@@ -69,6 +69,22 @@ struct mf_profile {
 	bool unmap_len_is_end;
 	/* "Sending SIGBUS to" (6.12) or "Killing" (4.19) */
 	const char *kill_verb;
+	/*
+	 * Ordinary memory (the rest of the machine's RAM, not device DAX):
+	 * 6.11+ passes MF_ACTION_REQUIRED from madvise(MADV_HWPOISON), so
+	 * the caller gets BUS_MCEERR_AR during the call; before, nothing
+	 * until the first access.
+	 */
+	bool madvise_action_required;
+	/* 6.3+: /sys/devices/system/node/nodeN/memory_failure/ exists */
+	bool node_counters;
+	/* 6.11+: vm.enable_soft_offline exists */
+	bool enable_soft_offline;
+	/* the swap type of a hwpoison entry in /proc/PID/pagemap */
+	unsigned hwpoison_swp_type;
+	/* fsdax: a fault on a page the driver lists as bad gives BUS_ADRERR
+	 * (6.1) rather than BUS_MCEERR_AR with the page's size (6.12) */
+	bool fsdax_badblock_adrerr;
 };
 
 const struct mf_profile *mf_profile_find(const char *name);

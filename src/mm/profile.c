@@ -17,6 +17,20 @@ static const struct mf_profile profiles[] = {
 		.addr_unit_start = true,
 		.madvise_step_unit = true,
 		.kill_verb = "Sending SIGBUS to",
+		.madvise_action_required = true,
+		.node_counters = true,
+		.enable_soft_offline = true,
+		.hwpoison_swp_type = 27,
+	},
+	{
+		.id = MF_PROFILE_LINUX_6_1,
+		.name = "linux-6.1",
+		.desc = "Linux 6.1: device DAX as 6.12; madvise(MADV_HWPOISON) of ordinary memory signals nothing until the page is touched",
+		.addr_unit_start = true,
+		.madvise_step_unit = true,
+		.kill_verb = "Sending SIGBUS to",
+		.hwpoison_swp_type = 26,
+		.fsdax_badblock_adrerr = true,
 	},
 	{
 		.id = MF_PROFILE_LINUX_4_19,
@@ -25,6 +39,8 @@ static const struct mf_profile profiles[] = {
 		.force_early = true,
 		.madvise_skip_poisoned = true,
 		.kill_verb = "Killing",
+		.hwpoison_swp_type = 27,
+		.fsdax_badblock_adrerr = true,
 	},
 	{
 		.id = MF_PROFILE_LINUX_4_19_0,
@@ -35,6 +51,8 @@ static const struct mf_profile profiles[] = {
 		.madvise_skip_poisoned = true,
 		.unmap_len_is_end = true,
 		.kill_verb = "Killing",
+		.hwpoison_swp_type = 27,
+		.fsdax_badblock_adrerr = true,
 	},
 };
 
@@ -65,5 +83,5 @@ const struct mf_profile *mf_profile_by_id(unsigned id)
 
 const char *mf_profile_names(void)
 {
-	return "linux-6.12, linux-4.19, linux-4.19.0";
+	return "linux-6.12, linux-6.1, linux-4.19, linux-4.19.0";
 }

@@ -90,7 +90,7 @@ void fault_raise_sigbus(int code, uint64_t addr, unsigned lsb, void *uctx)
 static void local_ar(uintptr_t a, const struct map_view *v, uint64_t *addr, unsigned *lsb)
 {
 	*lsb = (unsigned)__builtin_ctzll(v->align);
-	if (shim.profile == MF_PROFILE_LINUX_6_12)
+	if (shim.profile == MF_PROFILE_LINUX_6_12 || shim.profile == MF_PROFILE_LINUX_6_1)
 		*addr = a & ~(uintptr_t)(v->align - 1);
 	else
 		*addr = a & ~(uintptr_t)(MF_PAGE_SIZE - 1);

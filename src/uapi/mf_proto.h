@@ -77,6 +77,9 @@ enum mf_msg_type {
 
 	/* daemon -> monitor connection */
 	MF_EVENT = 70,
+
+	/* 80-99: fsdax, files on a namespace (request and admin) */
+	/* 100-129: ordinary memory and the emulated /proc and /sys views */
 };
 
 enum mf_role {
@@ -113,6 +116,7 @@ struct mf_hello {
 #define MF_PROFILE_LINUX_6_12	1
 #define MF_PROFILE_LINUX_4_19	2
 #define MF_PROFILE_LINUX_4_19_0	3
+#define MF_PROFILE_LINUX_6_1	4
 
 struct mf_hello_reply {
 	struct mf_reply r;
@@ -124,6 +128,7 @@ struct mf_hello_reply {
 
 /* Namespace description, as create/list/open report it. */
 #define MF_MODE_DEVDAX		1
+#define MF_MODE_FSDAX		2
 
 struct mf_ns_info {
 	char name[MF_NAME_LEN];		/* namespace0.N */

@@ -101,7 +101,7 @@ comp "uniform clustered row" memfail inject-campaign dax0.0 -p ""
 comp "clustered" memfail inject-campaign dax0.0 --pattern = cl
 comp "uniform clustered row" memfail inject-campaign dax0.0 --pattern =
 comp "row" memfail inject-campaign dax0.0 -p r
-comp "linux-6.12 linux-4.19 linux-4.19.0" memfail run --kernel ""
+comp "linux-6.12 linux-6.1 linux-4.19 linux-4.19.0" memfail run --kernel ""
 comp "linux-4.19 linux-4.19.0" memfail run -k linux-4
 comp "linux-4.19 linux-4.19.0" memfail run --kernel = linux-4
 comp "memory_failure signal kill inject uninject clear found scrub_start scrub_end panic" \
