@@ -225,14 +225,14 @@ struct memfail_event {
 	unsigned lsb;			/* si_addr_lsb */
 	uint64_t addr;
 	unsigned result;		/* 0 Ignored, 1 Failed, 2 Delayed, 3 Recovered */
-	unsigned page_type;		/* 1: "dax page" */
+	unsigned page_type;		/* "dax page", "dirty LRU page"...: memfail_page_type_name() */
 };
 
 /* "memory_failure", "signal", ...; NULL for an unknown type. */
 const char *memfail_event_type_name(unsigned type);
 /* "Ignored", "Failed", "Delayed", "Recovered", as rasdaemon names them. */
 const char *memfail_action_result_name(unsigned result);
-/* "dax page", as the kernel's action_page_types. */
+/* "dax page", "dirty LRU page", ...: the kernel's action_page_types. */
 const char *memfail_page_type_name(unsigned page_type);
 
 /*

@@ -220,6 +220,21 @@ static int config(struct conn *c, const struct mf_hdr *h, const struct mf_config
 			mf->unmap_timeout_ms = (unsigned)v;
 		v = mf->unmap_timeout_ms;
 		break;
+	case MF_CFG_ENABLE_SOFT_OFFLINE:
+		/* vm.enable_soft_offline came with 6.11 */
+		if (!mf->profile->enable_soft_offline)
+			return -ENOENT;
+		if (set && v != 0 && v != 1)
+			return -EINVAL;
+		if (set)
+			mf->enable_soft_offline = (int)v;
+		v = mf->enable_soft_offline;
+		break;
+	case MF_CFG_STRICT_CAPS:
+		if (set)
+			return -EROFS;
+		v = c->d->opt.strict_caps;
+		break;
 	case MF_CFG_PROFILE:
 		if (set)
 			return -EROFS;	/* one profile per daemon */
@@ -353,6 +368,11 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 			err = errors_write(c, buf, len);
 		if (!err)
 			send_error(c, h, 0);
+		break;
+	case MF_RAM_FILES:
+	case MF_RAM_KPAGEFLAGS:
+	case MF_PFN_WRITE:
+		err = ram_admin(c, h, buf, len);
 		break;
 	default:
 		err = -EOPNOTSUPP;

@@ -8,8 +8,10 @@
  *    the namespace against the caller's uid and groups; root may always;
  *  - manage one (destroy, inject, clear, write): root or its owner;
  *  - the emulated CAP_SYS_ADMIN that madvise(MADV_HWPOISON) and
- *    MADV_SOFT_OFFLINE need: root or the namespace's owner, or with
- *    --strict-caps, CAP_SYS_ADMIN in the calling thread's effective set;
+ *    MADV_SOFT_OFFLINE need, and the kernel's injection files: root or
+ *    the owner of the memory (the namespace's, or the user whose process
+ *    has the page), or with --strict-caps, CAP_SYS_ADMIN in the calling
+ *    thread's effective set;
  *  - daemon-wide settings: root or the user the daemon runs as.
  */
 #include <stdio.h>
@@ -90,8 +92,7 @@ bool cred_may_configure(struct mfd *d, const struct mf_cred *cr)
 	return cr->uid == 0 || cr->uid == d->uid;
 }
 
-bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid,
-			const struct nd_namespace *ns)
+bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid, uid_t owner)
 {
 	char buf[64];
 
@@ -103,5 +104,5 @@ bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid,
 		caps = strtoull(buf, NULL, 16);
 		return (caps >> CAP_SYS_ADMIN_BIT) & 1;
 	}
-	return cr->uid == 0 || cr->uid == ns->uid;
+	return cr->uid == 0 || cr->uid == owner;
 }

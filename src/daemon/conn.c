@@ -105,6 +105,7 @@ int conn_send(struct conn *c, const void *msg, size_t len, int pass_fd)
 	if (len >= sizeof(struct mf_hdr) && ((const struct mf_hdr *)msg)->type == MF_REPLY) {
 		mfd_log_flush();
 		mfd_events_flush(c->d);
+		ram_status_sync(c->d);
 	}
 	n = sock_send(c->fd, msg, len, pass_fd, false, MSG_DONTWAIT);
 	if (n < 0) {
@@ -195,7 +196,7 @@ static void dispatch(struct conn *c, const struct mf_hdr *h, const void *buf, si
 			handle_hello(c, h, buf, len);
 		return;
 	}
-	if (!c->role && h->type == MF_CONSUME) {
+	if (!c->role && (h->type == MF_CONSUME || h->type == MF_RAM_TOUCH)) {
 		/* a fault handler's one-shot report */
 		c->proc = proc_of_conn(d, c);
 		if (!c->proc) {

@@ -164,6 +164,7 @@ static void reap(struct mfd *d)
 			conn_close(c);
 		}
 		mf_task_exit(&p->task);
+		mf_ram_task_exit(&d->mf, p->task.id);
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
 		close(p->pidfd);
 		list_del(&p->node);
@@ -255,6 +256,7 @@ static void shutdown_daemon(struct mfd *d)
 	nd_region_close(d->region);
 	scrub_free(d);
 	history_close(d->history);
+	ram_shutdown(d);
 }
 
 int main(int argc, char **argv)
@@ -362,6 +364,7 @@ int main(int argc, char **argv)
 	d.mf.early_kill = d.opt.early_kill;
 	d.mf.recovery = recovery;
 	d.mf.unmap_timeout_ms = d.opt.unmap_timeout_ms;
+	d.mf.enable_soft_offline = 1;
 	if (copy_mc_init())
 		die("cannot install the fault handler", NULL, errno);
 
@@ -379,6 +382,9 @@ int main(int argc, char **argv)
 	d.listen_fd = unix_listen_seqpacket(d.opt.socket_path, 0666);
 	if (d.listen_fd < 0)
 		die("cannot listen on %s", d.opt.socket_path, -d.listen_fd);
+	err = ram_init(&d);
+	if (err)
+		die("cannot create %s.status", d.opt.socket_path, -err);
 	d.listen_watch.type = W_LISTEN;
 	ev.data.ptr = &d.listen_watch;
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.listen_fd, &ev);

@@ -12,6 +12,7 @@
 #ifndef MF_DAEMON_H
 #define MF_DAEMON_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -76,6 +77,12 @@ struct mfd_options {
 struct history;
 struct scrub;
 
+/* What is known of files (ram.c): poisoned shmem pages, lost dirty pages. */
+struct ram_files {
+	struct mf_ram_file_entry *e;	/* sorted */
+	size_t n, cap;
+};
+
 struct mfd {
 	struct mfd_options opt;
 	struct nd_region *region;
@@ -94,6 +101,9 @@ struct mfd {
 	uint64_t seq_reserved;		/* numbers up to this are durably taken */
 	int seq_fd;			/* events.seq: where that is kept */
 	struct scrub *scrub;		/* the region's scrub (scrub.c) */
+	struct ram_files files;
+	struct mf_status_page *status;	/* beside the socket: ram.c */
+	char status_path[PATH_MAX + 8];
 	uid_t uid;			/* the daemon's own */
 	bool listen_paused;		/* out of fds: see conn_accept() */
 	bool stop;
@@ -185,6 +195,23 @@ int watch_monitor(struct conn *c, const struct mf_hdr *h, const struct mf_monito
 int watch_history(struct conn *c, const struct mf_hdr *h, const struct mf_history_req *m);
 int watch_summary(struct conn *c, const struct mf_hdr *h, const struct mf_summary_req *m);
 
+/* ram.c: ordinary memory */
+int ram_init(struct mfd *d);
+void ram_shutdown(struct mfd *d);
+/* The status page shows the counters and settings as they are now. */
+void ram_status_sync(struct mfd *d);
+/* A file event (MF_FILE_*) about frame f's file; returns its gen. */
+uint64_t ram_file_event(struct mfd *d, const struct mf_frame *f, uint32_t what);
+/* A mapping process's requests about its memory; 0 or -errno (the
+ * caller replies with the error). */
+int ram_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
+/* Those that need no mapping process: kpageflags, the injection files. */
+int ram_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
+
+/* peer-ram.c: the engine's ram_shootdown over the control connections */
+int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned ops,
+		       struct mf_ram_sd **out, unsigned *n);
+
 /* process.c: a mapping process's requests */
 void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len);
 
@@ -193,8 +220,8 @@ bool cred_is_admin_of(struct mfd *d, const struct mf_cred *cr, const struct nd_n
 /* access: MF_ACCESS_READ and/or MF_ACCESS_WRITE */
 bool cred_may_open(const struct mf_cred *cr, const struct nd_namespace *ns, unsigned access);
 bool cred_may_configure(struct mfd *d, const struct mf_cred *cr);
-/* The emulated CAP_SYS_ADMIN for madvise on a namespace. */
-bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid,
-			const struct nd_namespace *ns);
+/* The emulated CAP_SYS_ADMIN over memory owned by `owner` (a
+ * namespace's owner, or the user whose process has the page). */
+bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid, uid_t owner);
 
 #endif /* MF_DAEMON_H */

@@ -90,6 +90,7 @@ struct proc *proc_register(struct mfd *d, struct conn *ctl, const char *comm)
 	}
 	p->d = d;
 	mf_task_init(&p->task, ctl->peer.pid, ctl->peer.uid, comm, p);
+	p->task.id = d->next_order + 1;
 	p->ctl = ctl;
 	p->pidfd = pidfd;
 	if (!fstat(pidfd, &st))
@@ -538,4 +539,5 @@ const struct mf_peer_ops mfd_peer_ops = {
 	.panic = peer_panic,
 	.log = peer_log,
 	.event = peer_event,
+	.ram_shootdown = peer_ram_shootdown,
 };

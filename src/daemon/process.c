@@ -171,7 +171,7 @@ static int madvise_req(struct conn *c, const struct mf_hdr *h, const struct mf_m
 	if (m->advice != MF_MADV_HWPOISON && m->advice != MF_MADV_SOFT_OFFLINE)
 		return -EINVAL;
 	/* the capability comes first, as in the kernel */
-	if (!cred_has_sys_admin(c->d, &c->cred, m->tid, vma->dax->ns))
+	if (!cred_has_sys_admin(c->d, &c->cred, m->tid, vma->dax->ns->uid))
 		return -EPERM;
 	if (!len || m->offset % MF_PAGE_SIZE || m->offset >= vma->len)
 		return -EFAULT;
@@ -234,7 +234,7 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 {
 	int err = -EBADMSG;
 
-	if (c->role == MF_ROLE_FAULT && h->type != MF_CONSUME) {
+	if (c->role == MF_ROLE_FAULT && h->type != MF_CONSUME && h->type != MF_RAM_TOUCH) {
 		send_error(c, h, -EINVAL);
 		return;
 	}
@@ -265,6 +265,14 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 	case MF_CONSUME:
 		if (REQ(struct mf_consume, buf, len))
 			err = consume(c, h, buf);
+		break;
+	case MF_RAM_MADVISE:
+	case MF_RAM_TOUCH:
+	case MF_RAM_PFNS:
+	case MF_RAM_FILES:
+	case MF_RAM_KPAGEFLAGS:
+	case MF_PFN_WRITE:
+		err = ram_request(c, h, buf, len);
 		break;
 	default:
 		/* admin requests are fine from a mapping process too */

@@ -90,7 +90,7 @@ MF_EXPORT const char *memfail_action_result_name(unsigned result)
 
 MF_EXPORT const char *memfail_page_type_name(unsigned page_type)
 {
-	return page_type == MF_PAGE_DAX ? "dax page" : "unknown page";
+	return mf_page_type_name(page_type);
 }
 
 static void event_from_wire(struct memfail_event *o, const struct mf_event *e)

@@ -81,25 +81,36 @@ void mf_event_pfn(struct mf_engine *mf, struct mf_event *ev, uint64_t pfn)
 	ev->pfn = pfn;
 	if (ns)
 		strlcpy_mf(ev->dev, ns->name, sizeof(ev->dev));
+	else if (mf_ram_pfn_valid(pfn))
+		strlcpy_mf(ev->dev, "node0", sizeof(ev->dev));
 	mf->ops->event(mf, ev);
+}
+
+void mf_action_result(struct mf_engine *mf, uint64_t pfn, unsigned page_type,
+		      enum mf_result result, struct mf_stat *dev_stat)
+{
+	struct mf_event ev = { .type = MF_EV_MEMORY_FAILURE, .result = result,
+			       .page_type = page_type };
+
+	mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": recovery action for %s: %s",
+		  pfn, mf_page_type_name(page_type), action_name[result]);
+	/* num_poisoned_pages_inc(): not for a page that already was */
+	if (page_type != MF_PAGE_ALREADY_POISONED)
+		mf->poisoned_pages++;
+	stat_bump(&mf->node, result);
+	if (dev_stat)
+		stat_bump(dev_stat, result);
+	/* trace_memory_failure_event(), which rasdaemon records */
+	mf_event_pfn(mf, &ev, pfn);
 }
 
 static void action_result(struct mf_engine *mf, struct dax_device *dax,
 			  uint64_t pfn, enum mf_result result)
 {
-	struct mf_event ev = { .type = MF_EV_MEMORY_FAILURE, .result = result,
-			       .page_type = MF_PAGE_DAX };
-
-	mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": recovery action for dax page: %s",
-		  pfn, action_name[result]);
-	mf->poisoned_pages++;
-	stat_bump(&mf->node, result);
-	stat_bump(&dax->stat, result);
-	/* trace_memory_failure_event(), which rasdaemon records */
-	mf_event_pfn(mf, &ev, pfn);
+	mf_action_result(mf, pfn, MF_PAGE_DAX, result, &dax->stat);
 }
 
-static void mf_panic(struct mf_engine *mf, uint64_t pfn)
+void mf_panic(struct mf_engine *mf, uint64_t pfn)
 {
 	struct mf_event ev = { .type = MF_EV_PANIC };
 

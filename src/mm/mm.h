@@ -96,6 +96,7 @@ const struct mf_profile *mf_profile_default(void);
 
 /* A process that maps dax devices (its mm_struct and thread group). */
 struct mf_task {
+	uint64_t id;			/* never reused (pids are) */
 	pid_t pid;
 	uid_t uid;
 	char comm[MF_COMM_MAX];
@@ -166,6 +167,8 @@ struct mf_shootdown {
 };
 
 struct mf_engine;
+struct mf_frame;
+struct mf_ram_sd;
 
 struct mf_peer_ops {
 	/*
@@ -188,6 +191,15 @@ struct mf_peer_ops {
 	void (*log)(struct mf_engine *mf, int level, const char *line);
 	/* Something happened (seq and time are the callee's to fill). */
 	void (*event)(struct mf_engine *mf, struct mf_event *ev);
+	/*
+	 * Ordinary memory: ask the processes that may map frame f (its
+	 * owner, for a private frame; every process, for a shared one) to do
+	 * ops (MF_OP_*) on every mapping of it they have, and wait.  *out
+	 * gets one entry per process that maps it or did not answer (acked
+	 * false), to be freed by the caller.  0 or -ENOMEM.
+	 */
+	int (*ram_shootdown)(struct mf_engine *mf, const struct mf_frame *f, unsigned ops,
+			     struct mf_ram_sd **out, unsigned *n);
 };
 
 /* The thread on whose behalf memory_failure() runs ("current"). */
@@ -205,6 +217,8 @@ struct mf_raise {
 	unsigned lsb;
 };
 
+struct mf_ram;
+
 struct mf_engine {
 	const struct mf_profile *profile;
 	struct nd_region *region;
@@ -214,6 +228,9 @@ struct mf_engine {
 	bool panicked;
 	struct mf_stat node;		/* node0's memory_failure counters */
 	uint64_t poisoned_pages;	/* HardwareCorrupted, in pages */
+	int enable_soft_offline;	/* vm.enable_soft_offline */
+	bool hw_memory_failure;		/* a failure not simulated: no more unpoison */
+	struct mf_ram *ram;		/* ordinary memory (ram.c), made on first use */
 	const struct mf_peer_ops *ops;
 	void *priv;			/* the ops' context */
 };
@@ -254,11 +271,121 @@ int mf_media_poisoned(struct mf_engine *mf, struct dax_device *dax,
 int mf_media_cleared(struct mf_engine *mf, struct dax_device *dax,
 		     const uint64_t *pages, size_t n);
 
+/* action_result(): one log line, one event, the counters. */
+void mf_action_result(struct mf_engine *mf, uint64_t pfn, unsigned page_type,
+		      enum mf_result result, struct mf_stat *dev_stat);
+/* memory_failure_recovery is 0: the kernel panics. */
+void mf_panic(struct mf_engine *mf, uint64_t pfn);
+
 /* Report an event about the page at pfn (dev filled from it). */
 void mf_event_pfn(struct mf_engine *mf, struct mf_event *ev, uint64_t pfn);
 
 /* After a shootdown: a mapper that failed to fence counts as silent. */
 void mf_shootdown_check_fences(struct mf_shootdown *sd, unsigned n);
+
+/*
+ * ---- ordinary memory: the machine's RAM (ram.c, memory-failure-ram.c) ----
+ *
+ * The rest of a program's memory is the real kernel's, but its poison is
+ * memfail's: a program under the shim sees emulated page frames.  A frame
+ * is made the first time a page is named to the daemon (its pfn shown in
+ * /proc/self/pagemap, or the page poisoned) and keyed by what the page is:
+ * a private page by its process and address, a shared one (shmem, memfd,
+ * tmpfs, page cache, shared hugetlb) by (device, inode, offset), so that
+ * every process mapping it sees the same pfn.  Frames are sized by what
+ * programs were shown, never by the size of their memory.
+ */
+enum mf_ram_kind {
+	MF_RAM_ANON = 1,		/* anonymous private (THP too) */
+	MF_RAM_SHMEM,			/* shared anonymous, memfd, tmpfs, SysV shm */
+	MF_RAM_FILE,			/* page cache of a disk file system */
+	MF_RAM_HUGETLB,			/* hugetlb, private or shared */
+};
+
+/* what a page is like now, as a mapper sees it */
+#define MF_RAM_DIRTY		(1u << 0)	/* page cache written since writeback */
+#define MF_RAM_MLOCKED		(1u << 1)
+#define MF_RAM_THP		(1u << 2)
+
+/* the emulated RAM: pfns [MF_RAM_PFN_START, MF_RAM_PFN_END), below the region */
+#define MF_RAM_PFN_START	0x1000ULL
+#define MF_RAM_PFN_END		0x100000ULL
+
+struct mf_ram_key {
+	uint64_t a, b, c;		/* private: task id, address, 0; shared: dev, ino, offset */
+	uint32_t shared;
+	uint32_t pad;
+};
+
+struct mf_frame {
+	uint64_t pfn;			/* a hugetlb page's head: it spans 1 << (shift - 12) */
+	struct mf_ram_key key;
+	unsigned kind;			/* MF_RAM_*; 0: a free page */
+	unsigned state;			/* MF_RAM_DIRTY ... */
+	unsigned shift;			/* 12, or the hugetlb page's */
+	bool hwpoison;			/* PageHWPoison (of the head, for hugetlb) */
+	bool attached;			/* its key still names it */
+	uint64_t sub_poison[8];		/* hugetlb: which subpages (raw_hwp_list) */
+	uid_t uid;			/* whose memory it is */
+	pid_t pid;			/* the process that named it */
+};
+
+/* One mapping of a frame in a process, as its answer says. */
+#define MF_RAM_SD_MAPS	16
+struct mf_ram_map {
+	uint64_t addr;			/* user address of the frame (the unit, for hugetlb) */
+	bool present;			/* in its page tables */
+	unsigned state;			/* MF_RAM_DIRTY ... as it sees the page */
+};
+
+struct mf_ram_sd {
+	struct mf_task *task;
+	bool acked;
+	int error;			/* a fence failed */
+	unsigned nr;
+	struct mf_ram_map map[MF_RAM_SD_MAPS];
+	pid_t early_tid, main_tid;
+	char early_comm[MF_COMM_MAX];
+	char main_comm[MF_COMM_MAX];
+};
+
+/* The frame a page is (made if new): 0, -ENOSPC (the RAM is full) or -ENOMEM. */
+int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned kind,
+		 unsigned shift, uid_t uid, pid_t pid, struct mf_frame **out);
+/* The frame at pfn (a hugetlb page's for any of its pfns), or NULL. */
+struct mf_frame *mf_ram_lookup(struct mf_engine *mf, uint64_t pfn);
+bool mf_ram_pfn_valid(uint64_t pfn);
+/* The frame leaves its key: the page moved (soft offline) or was dropped. */
+void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f);
+/* Free a frame that left its key. */
+void mf_ram_release(struct mf_engine *mf, struct mf_frame *f);
+/* The task is gone: its private frames that are not poisoned are freed. */
+void mf_ram_task_exit(struct mf_engine *mf, uint64_t task_id);
+/* /proc/kpageflags of one pfn (RAM or device). */
+uint64_t mf_kpageflags(struct mf_engine *mf, uint64_t pfn);
+void mf_ram_free(struct mf_engine *mf);
+/* Record a free pfn that was poisoned (no process has it); NULL: no room. */
+struct mf_frame *mf_ram_take_free(struct mf_engine *mf, uint64_t pfn);
+
+/* memory_failure() of RAM: the caller's address of the page in cur_addr
+ * (0: cur does not map it). */
+int memory_failure_ram(struct mf_engine *mf, uint64_t pfn, unsigned flags,
+		       const struct mf_current *cur, uint64_t cur_addr, struct mf_raise *raise);
+/*
+ * madvise(MADV_HWPOISON or MADV_SOFT_OFFLINE) of one page of ordinary
+ * memory at addr in cur, which is frame f (the caller checked privilege).
+ */
+int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, int advice,
+		       const struct mf_current *cur, struct mf_raise *raise);
+/* soft_offline_page(): the page's content moves to a new frame. */
+int soft_offline_ram(struct mf_engine *mf, uint64_t pfn);
+/* unpoison_memory() (debugfs unpoison-pfn). */
+int unpoison_memory(struct mf_engine *mf, uint64_t pfn);
+/*
+ * The whole memory_failure(pfn, flags) of a pfn named from outside
+ * (debugfs corrupt-pfn, hard_offline_page): RAM or device memory.
+ */
+int memory_failure_pfn(struct mf_engine *mf, uint64_t pfn, unsigned flags);
 
 /* printk for the engine and its callers: "fmt" without the newline. */
 void mf_printk(struct mf_engine *mf, int level, const char *fmt, ...)

@@ -98,60 +98,70 @@ static void local_ar(uintptr_t a, const struct map_view *v, uint64_t *addr, unsi
 		*addr = v->start;
 }
 
+/*
+ * Send a fault handler's report and wait for the answer: on the request
+ * connection when no other thread is using it (no shim lock is ever held
+ * by the thread we interrupted: the shim runs its locked sections with
+ * signals blocked), else on a connection of its own.  The reply's length
+ * if it is a reply to it with no error, else -1.
+ */
+ssize_t fault_report(void *msg, size_t len, void *reply, size_t rlen)
+{
+	struct mf_reply *r = reply;
+	struct mf_hdr *h = msg;
+	struct sockaddr_un sun;
+	struct timeval tv = { .tv_sec = 60 };
+	size_t plen = strlen(shim.sock_path);
+	ssize_t n = -1;
+	int fd;
+
+	h->magic = MF_PROTO_MAGIC;
+	h->len = (uint32_t)len;
+	h->seq = 1;
+	if (!pthread_mutex_trylock(&shim.req_lock)) {
+		n = mf_client_call(&shim.req, msg, len, reply, rlen, NULL);
+		pthread_mutex_unlock(&shim.req_lock);
+		if (n == (ssize_t)rlen && !r->error)
+			return n;
+		h->seq = 1;
+	}
+	if (plen >= sizeof(sun.sun_path))
+		return -1;
+	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, shim.sock_path, plen + 1);
+	syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = -1;
+	if (syscall(SYS_connect, fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	    sock_send(fd, msg, len, -1, true, 0) == (ssize_t)len)
+		n = sock_recv(fd, reply, rlen, NULL, NULL, 0);
+	sys_close(fd);
+	if (n == (ssize_t)rlen && r->hdr.magic == MF_PROTO_MAGIC && !r->error)
+		return n;
+	return -1;
+}
+
 /* Report the touch; 1: raise *raise, 0: the poison is gone, retry. */
 static int report_consume(uintptr_t a, const struct map_view *v, struct mf_raise_msg *raise)
 {
-	struct sockaddr_un sun;
-	struct timeval tv = { .tv_sec = 60 };
 	struct mf_consume_reply r;
 	struct mf_consume m;
 	char comm[16] = "";
-	ssize_t n = -1;
-	size_t plen = strlen(shim.sock_path);
-	int fd;
 
 	memset(&m, 0, sizeof(m));
-	m.hdr.magic = MF_PROTO_MAGIC;
 	m.hdr.type = MF_CONSUME;
-	m.hdr.len = sizeof(m);
-	m.hdr.seq = 1;
 	m.map_id = v->id;
 	m.offset = a - v->start;
 	m.tid = shim_gettid();
 	syscall(SYS_prctl, PR_GET_NAME, comm, 0, 0, 0);
 	memcpy(m.comm, comm, sizeof(m.comm));
-
-	/*
-	 * The request connection, when no other thread is using it (no shim
-	 * lock is ever held by the thread we interrupted: the shim runs its
-	 * locked sections with signals blocked); else one of our own.
-	 */
-	if (!pthread_mutex_trylock(&shim.req_lock)) {
-		n = mf_client_call(&shim.req, &m, sizeof(m), &r, sizeof(r), NULL);
-		pthread_mutex_unlock(&shim.req_lock);
-		if (n == sizeof(r) && !r.r.error) {
-			*raise = r.raise;
-			return raise->signo == SIGBUS ? 1 : 0;
-		}
-	}
-	if (plen >= sizeof(sun.sun_path))
-		goto fallback;
-	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fallback;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, shim.sock_path, plen + 1);
-	syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (syscall(SYS_connect, fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
-	    sock_send(fd, &m, sizeof(m), -1, true, 0) == sizeof(m))
-		n = sock_recv(fd, &r, sizeof(r), NULL, NULL, 0);
-	sys_close(fd);
-	if (n == sizeof(r) && r.r.hdr.magic == MF_PROTO_MAGIC && !r.r.error) {
+	if (fault_report(&m, sizeof(m), &r, sizeof(r)) > 0) {
 		*raise = r.raise;
 		return raise->signo == SIGBUS ? 1 : 0;
 	}
-fallback:
 	/* no daemon to ask: the poison is still there, and it is consumed */
 	memset(raise, 0, sizeof(*raise));
 	raise->signo = SIGBUS;
@@ -183,6 +193,11 @@ void fault_handler(int sig, siginfo_t *si, void *uctx)
 
 			nanosleep(&ts, NULL);
 		}
+		errno = saved_errno;
+		return;
+	}
+	/* ordinary memory: a hwpoison entry of ours */
+	if (si->si_code > 0 && ram_fault(a, uctx)) {
 		errno = saved_errno;
 		return;
 	}

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -215,7 +216,10 @@ static int dax_open(const char *path, int flags)
 	fd = dax_open(path, flags);				\
 	if (fd != -2)						\
 		return fd;					\
-	return call_real
+	fd = call_real;						\
+	if (fd >= 0)						\
+		ram_fd_opened(fd);				\
+	return fd
 
 PRELOAD_ENTRY int open(const char *path, int flags, ...)
 {
@@ -265,6 +269,7 @@ PRELOAD_ENTRY int close(int fd)
 	if (shim_fd_internal(fd))
 		return 0;
 	fd_set_entry(fd, NULL);
+	ram_fd_dup(-1, fd);
 	return real.close(fd);
 }
 
@@ -274,6 +279,7 @@ static int dup_entry(int oldfd, int newfd)
 
 	if (newfd < 0)
 		return newfd;
+	ram_fd_dup(oldfd, newfd);
 	if (fd_get_entry(oldfd, &e))
 		fd_set_entry(newfd, &e);
 	else
@@ -343,21 +349,38 @@ PRELOAD_ENTRY int fcntl64(int fd, int cmd, ...)
 	}							\
 } while (0)
 
+/*
+ * I/O of a file with a poisoned page in it stops short of the page, and
+ * fails on it (ramfiles.c).  Costs one load while no file has one.
+ */
+#define CLIP(fd, off, n) do {					\
+	if (__builtin_expect(ram_file_gen() != 0, 0)) {		\
+		off_t at_ = (off);				\
+		if (at_ >= 0 && ram_io_clip(fd, at_, &(n))) {	\
+			errno = EIO;				\
+			return -1;				\
+		}						\
+	}							\
+} while (0)
+
 PRELOAD_ENTRY ssize_t read(int fd, void *buf, size_t n)
 {
 	NO_RW(fd, real.read(fd, buf, n));
+	CLIP(fd, real.lseek(fd, 0, SEEK_CUR), n);
 	return real.read(fd, buf, n);
 }
 
 PRELOAD_ENTRY ssize_t write(int fd, const void *buf, size_t n)
 {
 	NO_RW(fd, real.write(fd, buf, n));
+	CLIP(fd, real.lseek(fd, 0, SEEK_CUR), n);
 	return real.write(fd, buf, n);
 }
 
 PRELOAD_ENTRY ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	NO_RW(fd, real.pread(fd, buf, n, off));
+	CLIP(fd, off, n);
 	return real.pread(fd, buf, n, off);
 }
 
@@ -369,6 +392,7 @@ PRELOAD_ENTRY ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 PRELOAD_ENTRY ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	NO_RW(fd, real.pwrite(fd, buf, n, off));
+	CLIP(fd, off, n);
 	return real.pwrite(fd, buf, n, off);
 }
 
@@ -489,4 +513,47 @@ PRELOAD_ENTRY int fallocate(int fd, int mode, off_t off, off_t len)
 PRELOAD_ENTRY int fallocate64(int fd, int mode, off_t off, off_t len)
 {
 	return fallocate(fd, mode, off, len);
+}
+
+/*
+ * fsync() and friends report a dirty page the file lost to poison, once
+ * per open file that was open when it happened (the mapping's wb_err).
+ */
+PRELOAD_ENTRY int fsync(int fd)
+{
+	int ret;
+
+	EARLY(real.fsync(fd));
+	ret = real.fsync(fd);
+	if (!ret && ram_fsync_check(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return ret;
+}
+
+PRELOAD_ENTRY int fdatasync(int fd)
+{
+	int ret;
+
+	EARLY(real.fdatasync(fd));
+	ret = real.fdatasync(fd);
+	if (!ret && ram_fsync_check(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return ret;
+}
+
+PRELOAD_ENTRY int msync(void *addr, size_t len, int flags)
+{
+	int ret;
+
+	EARLY(real.msync(addr, len, flags));
+	ret = real.msync(addr, len, flags);
+	if (!ret && (flags & MS_SYNC) && ram_msync_check((uintptr_t)addr, len)) {
+		errno = EIO;
+		return -1;
+	}
+	return ret;
 }

@@ -10,6 +10,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,10 @@ void real_init(void)
 	LOAD(ftruncate);
 	LOAD(fallocate);
 	LOAD(signalfd);
+	LOAD(fsync);
+	LOAD(fdatasync);
+	LOAD(msync);
+	LOAD(lseek);
 }
 
 void shim_block(sigset_t *old)
@@ -145,6 +150,59 @@ int shim_fd_relocate(int fd)
 		pthread_mutex_unlock(&shim.req_lock);
 	shim_unblock(&old);
 	return 0;
+}
+
+const struct mf_profile *shim_profile(void)
+{
+	const struct mf_profile *p = shim.profile ? mf_profile_by_id(shim.profile) : NULL;
+
+	return p ? p : mf_profile_default();
+}
+
+void shim_warn_once(unsigned kind, const char *fmt, ...)
+{
+	static _Atomic uint64_t warned;
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (kind < 64 && (atomic_fetch_or(&warned, 1ULL << kind) & (1ULL << kind)))
+		return;
+	n = snprintf(line, sizeof(line), "memfail: ");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (real.write(2, line, (size_t)n)) {}
+}
+
+/*
+ * The emulated CAP_SYS_ADMIN over our own memory: the user who runs the
+ * program has it, unless memfaild follows the real capability sets
+ * (--strict-caps).  memfaild checks again; this only orders EPERM
+ * before the other errors as the kernel does.
+ */
+bool shim_sys_admin(void)
+{
+	const struct mf_status_page *st = ram_status();
+	char buf[2048], *p;
+	ssize_t n;
+	int fd;
+
+	if (!st || !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED))
+		return true;
+	fd = real.open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = real.read(fd, buf, sizeof(buf) - 1);
+	real.close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strstr(buf, "\nCapEff:");
+	return p && (strtoull(p + 9, NULL, 16) >> 21) & 1;	/* CAP_SYS_ADMIN */
 }
 
 static void comm_of_self(char *buf, size_t n)
@@ -248,8 +306,9 @@ ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_
 static sigset_t fork_mask;
 
 /*
- * The shim's lock order: shim.lock, maps, req_lock, the fence table, the
- * fd table, the signal dispositions.  fork() takes them all, so that the
+ * The shim's lock order: shim.lock, maps, the files' poison list,
+ * req_lock, the fence table, the poisoned pages, the pfn cache, the fd
+ * table, the signal dispositions.  fork() takes them all, so that the
  * child finds none held by a thread it does not have (and no fence half
  * put up).
  */
@@ -258,8 +317,11 @@ static void before_fork(void)
 	shim_block(&fork_mask);
 	pthread_mutex_lock(&shim.lock);
 	map_lock();
+	ramfiles_lock();
 	pthread_mutex_lock(&shim.req_lock);
 	fencetab_lock();
+	ram_lock_all();
+	pagemap_lock();
 	files_lock();
 	signals_lock();
 }
@@ -268,8 +330,11 @@ static void after_fork_parent(void)
 {
 	signals_unlock();
 	files_unlock();
+	pagemap_unlock();
+	ram_unlock_all();
 	fencetab_unlock();
 	pthread_mutex_unlock(&shim.req_lock);
+	ramfiles_unlock();
 	map_unlock();
 	pthread_mutex_unlock(&shim.lock);
 	shim_unblock(&fork_mask);
@@ -282,7 +347,10 @@ static void after_fork_child(void)
 	/* one thread now: every lock is ours to drop */
 	signals_unlock();
 	files_unlock();
+	pagemap_unlock();
+	ram_unlock_all();
 	fencetab_unlock();
+	ramfiles_unlock();
 	map_unlock();
 	pthread_mutex_init(&shim.req_lock, NULL);
 	pthread_mutex_init(&shim.lock, NULL);
@@ -312,6 +380,8 @@ static void after_fork_child(void)
 			maps_after_fork();
 		}
 	}
+	/* our poisoned pages are the parent's: the child is a mapper too */
+	ram_after_fork();
 	shim_unblock(&fork_mask);
 }
 

@@ -5,7 +5,8 @@
  * MADV_HWPOISON and MADV_SOFT_OFFLINE go to memfaild, which checks the
  * emulated CAP_SYS_ADMIN and runs memory_failure() for each page as the
  * kernel's madvise_inject_error() does; the BUS_MCEERR_AR it names is
- * raised on the calling thread before madvise() returns.  Advice the
+ * raised on the calling thread before madvise() returns.  On ordinary
+ * memory (memory.c) as on dax mappings: the kernel never sees them.  Advice the
  * device does not take is refused as the kernel refuses it; the rest goes
  * to the kernel.
  */
@@ -76,13 +77,12 @@ static int inject_error(uintptr_t start, size_t len_in, int advice)
 			err = inject_segment(&v, start, seg, advice, &raise);
 			start += seg;
 		} else {
-			/* ordinary memory up to the next dax mapping: the kernel's */
+			/* ordinary memory up to the next dax mapping */
 			uintptr_t next = end;
 
 			if (map_next(start, &v) && v.start < end)
 				next = v.start;
-			if (real.madvise((void *)start, next - start, advice))
-				err = -errno;
+			err = ram_madvise(start, next - start, advice);
 			start = next;
 		}
 	}
@@ -104,13 +104,26 @@ PRELOAD_ENTRY int madvise(void *addr, size_t len, int advice)
 	int err;
 
 	EARLY(real.madvise(addr, len, advice));
+	if (advice == MADV_HWPOISON || advice == MADV_SOFT_OFFLINE) {
+		uintptr_t a = (uintptr_t)addr;
+		size_t alen = MF_ALIGN_UP(len, MF_PAGE_SIZE);
+
+		/* madvise()'s own checks, then the capability, as the kernel */
+		if (a % MF_PAGE_SIZE || (len && !alen) || a + alen < a)
+			err = -EINVAL;
+		else if (!len)
+			err = 0;
+		else
+			err = shim_sys_admin() ? inject_error(a, len, advice) : -EPERM;
+		if (err) {
+			errno = -err;
+			return -1;
+		}
+		return 0;
+	}
 	if (!touches_dax((uintptr_t)addr, len ? len : 1, &v))
 		return real.madvise(addr, len, advice);
 	switch (advice) {
-	case MADV_HWPOISON:
-	case MADV_SOFT_OFFLINE:
-		err = inject_error((uintptr_t)addr, len, advice);
-		break;
 	case MADV_GUARD_INSTALL:
 	case MADV_GUARD_REMOVE:
 		/* memfail's fences are guard regions: not the program's to move */

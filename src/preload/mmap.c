@@ -32,6 +32,7 @@ struct map_slot {
 	bool used;
 	bool dontfork;
 	uint64_t start, len;
+	uint64_t ns_pfn;
 	uint64_t id;
 	uint64_t ns_gen;
 	uint32_t ns_id;
@@ -60,6 +61,7 @@ static void slot_view(const struct map_slot *s, struct map_view *v)
 {
 	v->start = s->start;
 	v->len = s->len;
+	v->ns_pfn = s->ns_pfn;
 	v->id = s->id;
 	v->ns_gen = s->ns_gen;
 	v->ns_id = s->ns_id;
@@ -164,6 +166,7 @@ static void slot_publish(struct map_slot *s, const struct map_view *v)
 	slot_write_begin(s);
 	s->start = v->start;
 	s->len = v->len;
+	s->ns_pfn = v->ns_pfn;
 	s->id = v->id;
 	s->ns_gen = v->ns_gen;
 	s->ns_id = v->ns_id;
@@ -395,6 +398,7 @@ static void *dax_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	v = (struct map_view){
 		.start = (uintptr_t)p, .len = len, .id = next_id++, .ns_gen = ns->gen, .ns_id = ns->id,
 		.ns_off = (uint64_t)off, .align = ns->align, .prot = prot,
+		.ns_pfn = (ns->phys_base >> MF_PAGE_SHIFT) + ((uint64_t)off >> MF_PAGE_SHIFT),
 	};
 	if (v.align == 4096)
 		no_fault_around(v.start, v.len);
@@ -481,6 +485,7 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 			piece[np].start = end;
 			piece[np].len = v.start + v.len - end;
 			piece[np].ns_off = v.ns_off + (end - v.start);
+			piece[np].ns_pfn = v.ns_pfn + ((end - v.start) >> MF_PAGE_SHIFT);
 			np++;
 		}
 		pthread_mutex_lock(&shim.req_lock);
@@ -537,9 +542,14 @@ PRELOAD_ENTRY void *mmap(void *addr, size_t len, int prot, int flags, int fd, of
 		shim_unblock(&old);
 		if (err)
 			errno = -err;
+		else if (p != MAP_FAILED)
+			ram_mapped((uintptr_t)p, len, prot, flags, fd, off);
 		return p;
 	}
-	return real.mmap(addr, len, prot, flags, fd, off);
+	p = real.mmap(addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED)
+		ram_mapped((uintptr_t)p, len, prot, flags, fd, off);
+	return p;
 }
 
 PRELOAD_ENTRY void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -553,8 +563,13 @@ PRELOAD_ENTRY int munmap(void *addr, size_t len)
 	int err, ret;
 
 	EARLY(real.munmap(addr, len));
-	if (!overlaps_dax((uintptr_t)addr, len))
-		return real.munmap(addr, len);
+	if (!overlaps_dax((uintptr_t)addr, len)) {
+		int ret = real.munmap(addr, len);
+
+		if (!ret)
+			ram_unmapped((uintptr_t)addr, len);
+		return ret;
+	}
 	if ((uintptr_t)addr % MF_PAGE_SIZE) {
 		errno = EINVAL;
 		return -1;
@@ -589,7 +604,18 @@ PRELOAD_ENTRY void *mremap(void *old_addr, size_t old_len, size_t new_len, int f
 		errno = EINVAL;
 		return MAP_FAILED;
 	}
-	return real.mremap(old_addr, old_len, new_len, flags, new_addr);
+	{
+		void *p = real.mremap(old_addr, old_len, new_len, flags, new_addr);
+
+		/* the pages moved, or their mapping grew: what we knew of
+		 * them by address is wrong now */
+		if (p != MAP_FAILED) {
+			ram_unmapped((uintptr_t)old_addr, old_len);
+			if (p != old_addr)
+				ram_unmapped((uintptr_t)p, new_len);
+		}
+		return p;
+	}
 }
 
 /* Mark whole mappings inside [addr, addr+len) as not inherited by fork. */

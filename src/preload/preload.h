@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 
 #include "../lib/client.h"
+#include "../mm/mm.h"
 
 #define PRELOAD_EXPORT __attribute__((visibility("default")))
 
@@ -87,6 +88,10 @@ struct real_fns {
 	int (*ftruncate)(int, off_t);
 	int (*fallocate)(int, int, off_t, off_t);
 	int (*signalfd)(int, const sigset_t *, int);
+	int (*fsync)(int);
+	int (*fdatasync)(int);
+	int (*msync)(void *, size_t, int);
+	off_t (*lseek)(int, off_t, int);
 };
 extern struct real_fns real;
 void real_init(void) __attribute__((no_sanitize_thread));
@@ -106,6 +111,7 @@ struct shim {
 	pid_t daemon_pid;		/* may send us MF_SIGNO */
 	int pagemap_fd;
 	int uffd_fd;			/* -1 not yet, -2 unavailable */
+	bool no_daemon;			/* activation failed: do not retry for mmap() */
 };
 extern struct shim shim;
 
@@ -149,6 +155,7 @@ int shim_fd_relocate(int fd);
 /* ---- mappings (mmap.c) ---- */
 struct map_view {
 	uint64_t start, len;
+	uint64_t ns_pfn;		/* pfn of the mapping's first page */
 	uint64_t id;
 	uint64_t ns_gen;
 	uint32_t ns_id;
@@ -212,7 +219,109 @@ void signals_forward_segv(int sig, siginfo_t *si, void *uctx);
 
 /* ---- the service thread (service.c) ---- */
 int service_start(void);
+/* Is any page of [start, start + len) in our page tables? */
+bool range_present(uint64_t start, uint64_t len);
+
+/* ---- ordinary memory: what a page is (vma.c) ---- */
+enum vma_fs { VMA_FS_ANON = 1, VMA_FS_SHMEM, VMA_FS_DISK };
+
+struct vma_info {
+	uint64_t start, end, pgoff;	/* pgoff: in bytes */
+	dev_t dev;
+	uint64_t ino;
+	bool readable, writable, shared;
+	bool hugetlb, locked, thp_advised;
+	enum vma_fs fs;
+	unsigned page_shift;		/* the hugetlb page's, else 12 */
+	char path[256];
+};
+
+/* The mapping holding addr (detail: from smaps, with its page size and
+ * flags): 0, -EFAULT (none) or -errno. */
+int vma_find(uintptr_t addr, struct vma_info *out, bool detail);
+/* Every mapping of (dev, ino) over offset off; fn gets the address of
+ * off in it; stops when fn returns non-zero (which it returns). */
+int vma_for_each_file(dev_t dev, uint64_t ino, uint64_t off,
+		      int (*fn)(const struct vma_info *v, uint64_t addr, void *arg), void *arg);
+/* How memfaild names the page at addr of v. */
+int vma_page(const struct vma_info *v, uintptr_t addr, struct mf_ram_page *p);
+/* The same without asking whether a page-cache page is dirty. */
+int vma_page_nostate(const struct vma_info *v, uintptr_t addr, struct mf_ram_page *p);
+/* Every mapping overlapping [start, end), in address order. */
+int vma_for_each_range(uint64_t start, uint64_t end,
+		       int (*fn)(const struct vma_info *v, uint64_t addr, void *arg), void *arg);
+/* Is the page-cache page at off of v's file dirty: 1, 0, -1 cannot tell. */
+int file_page_dirty(const struct vma_info *v, uint64_t off);
+/* Our /proc/self/pagemap entry of addr (0 if it cannot be read). */
+uint64_t pagemap_entry(uintptr_t addr);
+/* Is addr in a transparent huge page now? */
+bool thp_mapped(uintptr_t addr);
+
+/* ---- ordinary memory: poison (memory.c) ---- */
+struct ram_poison {
+	uint64_t addr;			/* of the page, or of the hugetlb page */
+	uint64_t pfn;			/* memfaild's frame (its head) */
+	uint32_t shift;
+	uint32_t kind;			/* MF_RAM_*_PAGE */
+	uint32_t shared;
+	int how;			/* FENCE_GUARD, FENCE_MPROTECT */
+};
+
+/* madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) of ordinary memory. */
+int ram_madvise(uintptr_t start, size_t len, int advice);
+/* Lock-free: safe in a signal handler. */
+bool ram_poison_lookup(uintptr_t addr, struct ram_poison *out);
+/* The fault handler's part: true if addr was a poisoned page of ours. */
+bool ram_fault(uintptr_t addr, void *uctx);
+/* The service thread's part: MF_CTL_RAM. */
+void ram_ctl(const struct mf_ctl_ram *m);
+void ram_forget_range(uintptr_t start, size_t len);
+void ram_after_fork(void);
+void ram_lock_all(void);
+void ram_unlock_all(void);
+
+/* ---- the pfns pagemap shows (pagemap.c) ---- */
+/* Lay memfail's view over n real entries from virtual page first_vpn. */
+void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn);
+void pagemap_lock(void);
+void pagemap_unlock(void);
+void pfn_cache_forget(uintptr_t start, size_t len);
+/* A descriptor the program mapped (dev, ino) from and still has, or -1. */
+int mmap_note_fd(dev_t dev, uint64_t ino);
+/* A non-dax mmap() of a file (fd >= 0) succeeded, or munmap(). */
+void mmap_note(uintptr_t addr, size_t len, int fd, int flags);
+void mmap_note_forget(uintptr_t addr, size_t len);
+/* After a successful ordinary mmap() / munmap() (memory.c). */
+void ram_mapped(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
+void ram_unmapped(uintptr_t addr, size_t len);
+void ram_fence_file_page(uintptr_t addr, const struct mf_ram_file_entry *e);
+
+/* ---- what poison does to files (ramfiles.c) ---- */
+const struct mf_status_page *ram_status(void);
+/* 0 while no file has anything (one load) */
+uint64_t ram_file_gen(void);
+int ram_io_clip(int fd, off_t off, size_t *n);
+int ram_fsync_check(int fd);
+uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after);
+int ram_msync_check(uintptr_t addr, size_t len);
+void ram_fd_opened(int fd);
+void ram_fd_dup(int oldfd, int newfd);
+void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off);
+void ramfiles_lock(void);
+void ramfiles_unlock(void);
+void ramfiles_after_fork(void);
+
+/* ---- messages ---- */
+/* The emulated CAP_SYS_ADMIN (see init.c). */
+bool shim_sys_admin(void);
+/* "memfail: <what>" on stderr, once per kind (a small integer). */
+void shim_warn_once(unsigned kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The fault handler's report: the reply's length, or -1. */
+ssize_t fault_report(void *msg, size_t len, void *reply, size_t rlen);
 
 pid_t shim_gettid(void);
+/* The daemon's behaviour profile (the default before we connect). */
+const struct mf_profile *shim_profile(void);
 
 #endif /* MF_PRELOAD_H */

@@ -37,7 +37,7 @@ struct mf_pm_scan_arg {
 #define PM_PRESENT		(1ULL << 63)
 
 /* Is any page of [start, start + len) in our page tables? */
-static bool range_present(uint64_t start, uint64_t len)
+bool range_present(uint64_t start, uint64_t len)
 {
 	static int no_scan;
 	uint64_t entries[512], a;
@@ -223,6 +223,10 @@ static void *service_main(void *arg)
 		case MF_CTL_SIGNAL:
 			if ((size_t)n == sizeof(struct mf_ctl_signal))
 				do_signal((const void *)buf);
+			break;
+		case MF_CTL_RAM:
+			if ((size_t)n == sizeof(struct mf_ctl_ram))
+				ram_ctl((const void *)buf);
 			break;
 		default:
 			break;

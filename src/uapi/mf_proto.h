@@ -79,7 +79,18 @@ enum mf_msg_type {
 	MF_EVENT = 70,
 
 	/* 80-99: fsdax, files on a namespace (request and admin) */
+
 	/* 100-129: ordinary memory and the emulated /proc and /sys views */
+	/* request (a mapping process) */
+	MF_RAM_MADVISE = 100,
+	MF_RAM_TOUCH,
+	MF_RAM_PFNS,
+	MF_RAM_FILES,
+	/* request or admin */
+	MF_RAM_KPAGEFLAGS = 110,
+	MF_PFN_WRITE,
+	/* daemon -> control connection */
+	MF_CTL_RAM = 120,
 };
 
 enum mf_role {
@@ -277,6 +288,8 @@ enum mf_config_key {
 	MF_CFG_REGION_BASE,		/* read-only */
 	MF_CFG_REGION_SIZE,		/* read-only */
 	MF_CFG_REGION_AVAILABLE,	/* read-only */
+	MF_CFG_ENABLE_SOFT_OFFLINE,	/* vm.enable_soft_offline */
+	MF_CFG_STRICT_CAPS,		/* read-only: --strict-caps */
 };
 
 struct mf_config_req {
@@ -476,6 +489,194 @@ struct mf_ctl_signal {
 
 
 /*
+ * Ordinary memory.  A page is named by what it is (struct mf_ram_page):
+ * a private one by the process and its address, a shared one by the file
+ * behind it (shmem, memfd, tmpfs, page cache, hugetlbfs: st_dev, st_ino
+ * and the byte offset of the page, or of its hugetlb page).  The daemon
+ * keeps a page frame for each (emulated pfns, below the region).
+ */
+#define MF_RAM_ANON_PAGE	1	/* the kinds: as mm.h's MF_RAM_* */
+#define MF_RAM_SHMEM_PAGE	2
+#define MF_RAM_FILE_PAGE	3
+#define MF_RAM_HUGETLB_PAGE	4
+
+#define MF_RAM_STATE_DIRTY	(1u << 0)
+#define MF_RAM_STATE_MLOCKED	(1u << 1)
+#define MF_RAM_STATE_THP	(1u << 2)
+
+struct mf_ram_page {
+	uint64_t addr;		/* user address of the 4 KiB page */
+	uint32_t kind;		/* MF_RAM_*_PAGE */
+	uint32_t state;		/* MF_RAM_STATE_* */
+	uint32_t shift;		/* 12, or the hugetlb page's (21, 30) */
+	uint32_t shared;	/* named by the file below, not by the process */
+	uint64_t dev, ino;
+	uint64_t off;		/* of the 4 KiB page in the file */
+};
+
+/* MF_RAM_MADVISE: MADV_HWPOISON / MADV_SOFT_OFFLINE of one page. */
+struct mf_ram_madvise {
+	struct mf_hdr hdr;
+	struct mf_ram_page page;
+	uint32_t advice;
+	int32_t tid;
+	char comm[MF_COMM_LEN];
+};
+
+#define MF_RAM_MOVED	(1u << 0)	/* the page has a new frame now (forget its pfn) */
+
+struct mf_ram_madvise_reply {
+	struct mf_reply r;	/* error: madvise's -errno */
+	struct mf_raise_msg raise;
+	uint64_t pfn;		/* of the page, before */
+	uint32_t flags;		/* MF_RAM_MOVED */
+	uint32_t pad;
+};
+
+/* MF_RAM_TOUCH: a thread touched a page of ordinary memory it has fenced
+ * (the hwpoison entry faults). */
+struct mf_ram_touch {
+	struct mf_hdr hdr;
+	uint64_t addr;		/* the byte touched */
+	uint64_t pfn;
+	uint32_t shift;
+	int32_t tid;
+	char comm[MF_COMM_LEN];
+};
+
+/* MF_RAM_PFNS: the pfns of pages (made on first sight), for pagemap. */
+#define MF_RAM_PFNS_MAX	256
+struct mf_ram_pfns {
+	struct mf_hdr hdr;
+	uint32_t count;
+	uint32_t pad;
+	struct mf_ram_page page[];
+};
+
+struct mf_ram_pfns_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t pad;
+	uint64_t pfn[];		/* 0: no frame could be made (the RAM is full) */
+};
+
+/* MF_RAM_FILES: the files with poisoned pages, and the writeback errors
+ * files had (what read(), fsync() and mmap() must report).  A page past
+ * `cursor` in (dev, ino, off) order; one reply, `more` if there are others. */
+#define MF_RAM_FILES_MAX	1024
+struct mf_ram_files {
+	struct mf_hdr hdr;
+	uint64_t dev, ino, off;	/* cursor: entries after this one */
+};
+
+#define MF_FILE_POISON		1	/* the page stays in the file, poisoned (shmem) */
+#define MF_FILE_WB_ERR		2	/* the file lost a dirty page: gen is when */
+
+struct mf_ram_file_entry {
+	uint64_t dev, ino, off;	/* off: of the page, or of the hugetlb page */
+	uint32_t what;		/* MF_FILE_* */
+	uint32_t shift;
+	uint64_t gen;		/* the status page's file_gen when it happened */
+};
+
+struct mf_ram_files_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	struct mf_ram_file_entry e[];
+};
+
+/* MF_RAM_KPAGEFLAGS: /proc/kpageflags of pfns [first, first + count). */
+#define MF_KPAGEFLAGS_MAX	4096
+struct mf_ram_kpageflags {
+	struct mf_hdr hdr;
+	uint64_t first;
+	uint32_t count;
+	uint32_t pad;
+};
+
+struct mf_ram_kpageflags_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t pad;
+	uint64_t flags[];
+};
+
+/* MF_PFN_WRITE: a write to one of the kernel's injection files. */
+enum mf_pfn_op {
+	MF_PFN_CORRUPT = 1,	/* debugfs hwpoison/corrupt-pfn: a pfn */
+	MF_PFN_UNPOISON,	/* debugfs hwpoison/unpoison-pfn: a pfn */
+	MF_PFN_HARD_OFFLINE,	/* /sys/devices/system/memory/hard_offline_page: an address */
+	MF_PFN_SOFT_OFFLINE,	/* .../soft_offline_page: an address */
+};
+
+struct mf_pfn_write {
+	struct mf_hdr hdr;
+	uint32_t op;
+	int32_t tid;
+	uint64_t value;
+	char comm[MF_COMM_LEN];
+};
+
+/*
+ * MF_CTL_RAM: every mapping of a frame in the process: report whether it
+ * is in the page tables and what the page is like (MF_SD_QUERY), fence it
+ * (MF_SD_FENCE: the hwpoison entry, pfn and shift kept for the fault
+ * handler and pagemap), lift the fence (MF_SD_UNFENCE) or drop it from
+ * the page tables (MF_SD_ZAP, a clean page-cache page).  A shared page is
+ * looked for by its file; a private one is at page.addr.  `file` also
+ * tells every process that the file has a poisoned page or lost one
+ * (MF_FILE_*), whether it maps it or not.
+ */
+struct mf_ctl_ram {
+	struct mf_hdr hdr;
+	struct mf_ram_page page;	/* addr: the private page's; for a shared one 0 */
+	uint64_t pfn;			/* of the frame (its head, for hugetlb) */
+	uint64_t gen;			/* MF_FILE_*: the status page's file_gen */
+	uint32_t ops;			/* MF_SD_* */
+	uint32_t early_kill;
+	uint32_t file;			/* MF_FILE_* or 0 */
+	uint32_t pad;
+};
+
+#define MF_RAM_MAPS_MAX	16
+struct mf_ctl_ram_reply {
+	struct mf_reply r;
+	int32_t early_tid;
+	int32_t main_tid;
+	char early_comm[MF_COMM_LEN];
+	char main_comm[MF_COMM_LEN];
+	uint32_t count;
+	int32_t fence_error;
+	struct {
+		uint64_t addr;
+		uint32_t present;
+		uint32_t state;
+	} map[MF_RAM_MAPS_MAX];
+};
+
+/*
+ * The status page: a file beside the socket (its path + ".status"), that
+ * the daemon keeps and every client may map read-only, so that the
+ * common answer to "is any file poisoned?" costs a load, not a request.
+ */
+#define MF_STATUS_MAGIC		0x6d667374U	/* "mfst" */
+struct mf_status_page {
+	uint32_t magic;
+	uint32_t version;	/* MF_PROTO_VERSION */
+	uint64_t file_gen;	/* bumps with every MF_FILE_* event */
+	uint64_t daemon_pid;
+	uint32_t profile;	/* MF_PROFILE_* */
+	uint32_t strict_caps;	/* capabilities are the real ones */
+	uint32_t daemon_uid;
+	/* the sysctls and counters the kernel's files show, kept current
+	 * before every reply */
+	int32_t early_kill, recovery, enable_soft_offline;
+	uint64_t hardware_corrupted_pages;
+	struct mf_counters node;
+};
+
+/*
  * Scrub (ARS): MF_SCRUB_START names a namespace, or none for the whole
  * region.  All three answer with the scrub's state.
  */
@@ -534,7 +735,41 @@ enum mf_event_type {
 #define MF_EVF_FAILED		(1u << 6)	/* SCRUB_END: stopped on an error */
 
 /* MF_EV_MEMORY_FAILURE page_type: the kernel's action_page_types */
-#define MF_PAGE_DAX		1		/* "dax page" */
+enum mf_page_type {
+	MF_PAGE_DAX = 1,		/* "dax page" */
+	MF_PAGE_DIRTY_LRU,
+	MF_PAGE_CLEAN_LRU,
+	MF_PAGE_HUGE,
+	MF_PAGE_FREE_HUGE,
+	MF_PAGE_BUDDY,
+	MF_PAGE_DIRTY_UNEVICTABLE_LRU,
+	MF_PAGE_CLEAN_UNEVICTABLE_LRU,
+	MF_PAGE_DIRTY_MLOCKED_LRU,
+	MF_PAGE_CLEAN_MLOCKED_LRU,
+	MF_PAGE_ALREADY_POISONED,
+	MF_PAGE_UNKNOWN,
+	MF_PAGE_NR
+};
+
+static inline const char *mf_page_type_name(unsigned type)
+{
+	static const char *const names[MF_PAGE_NR] = {
+		[MF_PAGE_DAX] = "dax page",
+		[MF_PAGE_DIRTY_LRU] = "dirty LRU page",
+		[MF_PAGE_CLEAN_LRU] = "clean LRU page",
+		[MF_PAGE_HUGE] = "huge page",
+		[MF_PAGE_FREE_HUGE] = "free huge page",
+		[MF_PAGE_BUDDY] = "free buddy page",
+		[MF_PAGE_DIRTY_UNEVICTABLE_LRU] = "dirty unevictable LRU page",
+		[MF_PAGE_CLEAN_UNEVICTABLE_LRU] = "clean unevictable LRU page",
+		[MF_PAGE_DIRTY_MLOCKED_LRU] = "dirty mlocked LRU page",
+		[MF_PAGE_CLEAN_MLOCKED_LRU] = "clean mlocked LRU page",
+		[MF_PAGE_ALREADY_POISONED] = "already poisoned",
+		[MF_PAGE_UNKNOWN] = "unknown page",
+	};
+
+	return type < MF_PAGE_NR && names[type] ? names[type] : "unknown page";
+}
 
 struct mf_event {
 	uint64_t seq;			/* increasing, never reused */

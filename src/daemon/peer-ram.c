@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/peer-ram.c: the engine's ram_shootdown() over the processes'
+ * control connections.
+ *
+ * The daemon does not know the processes' ordinary mappings (the real
+ * kernel keeps them): it asks.  A private page is its process's alone; a
+ * shared one (a file's page) is asked about of every registered process,
+ * each of which looks it up in its own /proc/self/maps, all in parallel.
+ * A process that does not answer in time is killed if it maps the file
+ * (the kernel kills what it cannot unmap), which the daemon can tell
+ * from /proc/PID/maps; one that does not map it is left alone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+
+#include "memfaild.h"
+
+struct ram_pending {
+	struct proc *p;
+	uint64_t seq;
+	bool answered;
+	struct mf_ctl_ram_reply r;
+};
+
+static unsigned wire_ops(unsigned ops)
+{
+	return ((ops & MF_OP_QUERY) ? MF_SD_QUERY : 0) | ((ops & MF_OP_FENCE) ? MF_SD_FENCE : 0) |
+	       ((ops & MF_OP_ZAP) ? MF_SD_ZAP : 0) | ((ops & MF_OP_UNFENCE) ? MF_SD_UNFENCE : 0);
+}
+
+/* Does /proc/PID/maps show a mapping of the file over off? */
+static bool proc_maps_file(pid_t pid, uint64_t dev, uint64_t ino, uint64_t off)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;	/* cannot tell: it may */
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, pgoff, inode;
+		unsigned maj, min;
+
+		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &pgoff, &maj, &min,
+			   &inode) != 6)
+			continue;
+		found = makedev(maj, min) == dev && inode == ino && off >= pgoff &&
+			off < pgoff + (end - start);
+	}
+	fclose(f);
+	return found;
+}
+
+static void take_reply(struct ram_pending *pd, const void *buf, ssize_t n)
+{
+	const struct mf_ctl_ram_reply *r = buf;
+
+	if ((size_t)n != sizeof(*r) || r->count > MF_RAM_MAPS_MAX)
+		return;		/* garbled: no answer */
+	pd->r = *r;
+	pd->r.early_comm[MF_COMM_LEN - 1] = '\0';
+	pd->r.main_comm[MF_COMM_LEN - 1] = '\0';
+	pd->answered = true;
+}
+
+static void read_ram_answers(struct proc *p, struct ram_pending *pd, unsigned npd)
+{
+	static char buf[MF_MSG_MAX];
+	const struct mf_reply *r = (const void *)buf;
+	unsigned i;
+
+	while (!p->exited && p->ctl) {
+		ssize_t n = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
+
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0) {
+			proc_exit(p);
+			return;
+		}
+		if ((size_t)n < sizeof(*r) || r->hdr.magic != MF_PROTO_MAGIC ||
+		    r->hdr.type != MF_REPLY)
+			continue;
+		/* anything else is a late answer to something older */
+		for (i = 0; i < npd; i++)
+			if (pd[i].p == p && !pd[i].answered && pd[i].seq == r->hdr.seq)
+				take_reply(&pd[i], buf, n);
+	}
+}
+
+static void fill_sd(struct mf_ram_sd *s, const struct ram_pending *pd)
+{
+	unsigned j;
+
+	memset(s, 0, sizeof(*s));
+	s->task = &pd->p->task;
+	s->acked = pd->answered;
+	if (!pd->answered)
+		return;
+	s->error = pd->r.fence_error;
+	s->nr = pd->r.count;
+	for (j = 0; j < s->nr; j++) {
+		s->map[j].addr = pd->r.map[j].addr;
+		s->map[j].present = pd->r.map[j].present != 0;
+		s->map[j].state = pd->r.map[j].state;
+	}
+	s->early_tid = pd->r.early_tid;
+	s->main_tid = pd->r.main_tid ? pd->r.main_tid : pd->p->task.pid;
+	memcpy(s->early_comm, pd->r.early_comm, MF_COMM_MAX);
+	memcpy(s->main_comm, pd->r.main_comm, MF_COMM_MAX);
+}
+
+int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned ops,
+		       struct mf_ram_sd **out, unsigned *nout)
+{
+	struct mfd *d = mf->priv;
+	struct ram_pending *pd = NULL;
+	struct pollfd *pfd = NULL;
+	struct mf_ram_sd *sd = NULL;
+	struct mf_ctl_ram m;
+	struct proc *p;
+	unsigned npd = 0, i, nsd = 0;
+	uint64_t deadline;
+	int err = 0;
+
+	*out = NULL;
+	*nout = 0;
+	list_for_each_entry(p, &d->procs, node)
+		npd++;
+	pd = calloc(npd ? npd : 1, sizeof(*pd));
+	pfd = calloc(npd ? npd * 2 : 1, sizeof(*pfd));
+	if (!pd || !pfd) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.magic = MF_PROTO_MAGIC;
+	m.hdr.type = MF_CTL_RAM;
+	m.hdr.len = sizeof(m);
+	m.page.kind = f->kind;
+	m.page.shift = f->shift;
+	m.page.shared = f->key.shared;
+	m.page.state = f->state;
+	if (f->key.shared) {
+		m.page.dev = f->key.a;
+		m.page.ino = f->key.b;
+		m.page.off = f->key.c;
+	} else {
+		m.page.addr = f->key.b;
+	}
+	m.pfn = f->pfn;
+	m.ops = wire_ops(ops);
+	m.early_kill = (uint32_t)mf->early_kill;
+	/*
+	 * The file learns of it whoever maps it: a shmem page stays poisoned
+	 * in its file (reads fail, new mappings fault); a page-cache page is
+	 * truncated and its error kept for fsync().
+	 */
+	if (f->key.shared && (ops & MF_OP_FENCE)) {
+		m.file = f->kind == MF_RAM_FILE ? MF_FILE_WB_ERR : MF_FILE_POISON;
+		m.gen = ram_file_event(d, f, m.file);
+	}
+
+	/* send everything first: the processes work in parallel */
+	npd = 0;
+	list_for_each_entry(p, &d->procs, node) {
+		struct ram_pending *x;
+
+		if (p->exited || !p->ctl)
+			continue;
+		if (!f->key.shared && p->task.id != f->key.a)
+			continue;
+		x = &pd[npd];
+		x->p = p;
+		x->seq = m.hdr.seq = ++d->next_seq;
+		if (conn_send(p->ctl, &m, sizeof(m), -1) < 0)
+			x->answered = false;	/* cannot take requests: as silent */
+		npd++;
+	}
+
+	deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
+	for (;;) {
+		uint64_t now = now_monotonic_ns();
+		unsigned np = 0;
+
+		for (i = 0; i < npd; i++) {
+			if (pd[i].answered || pd[i].p->exited || !pd[i].p->ctl)
+				continue;
+			pfd[np].fd = pd[i].p->ctl->fd;
+			pfd[np++].events = POLLIN;
+			pfd[np].fd = pd[i].p->pidfd;
+			pfd[np++].events = POLLIN;
+		}
+		if (!np || now >= deadline)
+			break;
+		if (poll(pfd, np, (int)((deadline - now + 999999) / 1000000)) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < npd; i++) {
+			struct proc *q = pd[i].p;
+			unsigned k;
+
+			if (pd[i].answered || q->exited || !q->ctl)
+				continue;
+			for (k = 0; k < np; k += 2) {
+				if (pfd[k].fd == q->ctl->fd && pfd[k].revents)
+					read_ram_answers(q, pd, npd);
+				if (!q->exited && pfd[k + 1].fd == q->pidfd && pfd[k + 1].revents)
+					proc_exit(q);
+			}
+		}
+	}
+
+	sd = calloc(npd ? npd : 1, sizeof(*sd));
+	if (!sd) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < npd; i++) {
+		struct proc *q = pd[i].p;
+
+		/* gone: nothing of it can touch anything any more */
+		if (q->exited || proc_gone(q))
+			continue;
+		if (pd[i].answered) {
+			if (!pd[i].r.count && !pd[i].r.fence_error)
+				continue;
+		} else if (f->key.shared &&
+			   !proc_maps_file(q->task.pid, f->key.a, f->key.b, f->key.c)) {
+			continue;	/* silent, but it has nothing of the file */
+		}
+		fill_sd(&sd[nsd++], &pd[i]);
+	}
+	*out = sd;
+	*nout = nsd;
+	sd = NULL;
+out:
+	free(sd);
+	free(pd);
+	free(pfd);
+	return err;
+}

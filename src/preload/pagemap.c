@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * preload/pagemap.c: /proc/self/pagemap as the program reads it.
+ *
+ * The entries are the real kernel's, with memfail's view laid over them:
+ *  - a page poisoned in ordinary memory reads as the kernel's hwpoison
+ *    entry: swapped, swap type SWP_HWPOISON (the profile's number), the
+ *    pfn as swap offset; a poisoned hugetlb page and a fenced devdax page
+ *    as not present;
+ *  - the pfn of a present page is memfaild's frame (emulated RAM, or the
+ *    namespace's pfn for devdax), when the reader may see pfns (the
+ *    emulated CAP_SYS_ADMIN); the real pfns never show.
+ *
+ * Frames are asked for in batches the first time a page is shown and
+ * kept here by address until the mapping changes (munmap, MAP_FIXED) or
+ * the daemon says the page moved (soft offline, a dropped clean page).
+ *
+ * Also here: which descriptor each file mapping was made from, so that
+ * whether a page-cache page is dirty can be asked of its file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/fence.h"
+#include "../util/u64map.h"
+#include "../util/util.h"
+#include "preload.h"
+
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY	(1ULL << 55)
+#define PM_EXCLUSIVE	(1ULL << 56)
+#define PM_FILE		(1ULL << 61)
+#define PM_SWAP		(1ULL << 62)
+#define PM_PRESENT	(1ULL << 63)
+#define PM_SWP_TYPE_BITS 5
+
+static pthread_mutex_t pfn_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct u64map pfn_cache;		/* page address -> pfn */
+
+void pagemap_lock(void)
+{
+	pthread_mutex_lock(&pfn_lock);
+}
+
+void pagemap_unlock(void)
+{
+	pthread_mutex_unlock(&pfn_lock);
+}
+
+struct forget {
+	uint64_t start, len;
+	uint64_t *keys;
+	size_t n, cap;
+};
+
+static int collect_forget(uint64_t key, uint64_t val, void *arg)
+{
+	struct forget *f = arg;
+
+	(void)val;
+	if (key < f->start || key - f->start >= f->len)
+		return 0;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		uint64_t *k = realloc(f->keys, cap * sizeof(*k));
+
+		if (!k)
+			return 1;
+		f->keys = k;
+		f->cap = cap;
+	}
+	f->keys[f->n++] = key;
+	return 0;
+}
+
+void pfn_cache_forget(uintptr_t start, size_t len)
+{
+	struct forget f = { .start = start, .len = len };
+	sigset_t old;
+	size_t i;
+
+	shim_block(&old);
+	pthread_mutex_lock(&pfn_lock);
+	if (pfn_cache.nr) {
+		/* a small range: look its pages up; a large one: walk */
+		if (len >> MF_PAGE_SHIFT <= pfn_cache.nr) {
+			uint64_t a;
+
+			for (a = MF_ALIGN_DOWN(start, MF_PAGE_SIZE); a < start + len; a += MF_PAGE_SIZE)
+				u64map_del(&pfn_cache, a);
+		} else {
+			u64map_for_each(&pfn_cache, collect_forget, &f);
+			for (i = 0; i < f.n; i++)
+				u64map_del(&pfn_cache, f.keys[i]);
+		}
+	}
+	pthread_mutex_unlock(&pfn_lock);
+	shim_unblock(&old);
+	free(f.keys);
+}
+
+/* ---- file mappings and the descriptors they came from ---- */
+
+#define NOTES	256
+static struct mmap_note {
+	uint64_t addr, len;
+	dev_t dev;
+	uint64_t ino;
+	int fd;
+	uint64_t seen;		/* msync(): errors before this are old */
+} notes[NOTES];
+static unsigned next_note;
+static pthread_mutex_t note_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mmap_note(uintptr_t addr, size_t len, int fd, int flags)
+{
+	struct stat st;
+	sigset_t old;
+
+	(void)flags;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	shim_block(&old);
+	pthread_mutex_lock(&note_lock);
+	notes[next_note % NOTES] = (struct mmap_note){ addr, len, st.st_dev, st.st_ino, fd,
+						       ram_file_gen() };
+	next_note++;
+	pthread_mutex_unlock(&note_lock);
+	shim_unblock(&old);
+}
+
+void mmap_note_forget(uintptr_t addr, size_t len)
+{
+	sigset_t old;
+	unsigned i;
+
+	shim_block(&old);
+	pthread_mutex_lock(&note_lock);
+	for (i = 0; i < NOTES; i++)
+		if (notes[i].len && notes[i].addr >= addr && notes[i].addr - addr < len)
+			notes[i].len = 0;
+	pthread_mutex_unlock(&note_lock);
+	shim_unblock(&old);
+}
+
+int mmap_note_fd(dev_t dev, uint64_t ino)
+{
+	int fd = -1;
+	sigset_t old;
+	unsigned i;
+
+	shim_block(&old);
+	pthread_mutex_lock(&note_lock);
+	for (i = 0; i < NOTES && fd < 0; i++) {
+		const struct mmap_note *n = &notes[(next_note - 1 - i) % NOTES];
+		struct stat st;
+
+		if (n->len && n->dev == dev && n->ino == ino && !fstat(n->fd, &st) &&
+		    st.st_dev == dev && st.st_ino == ino)
+			fd = n->fd;
+	}
+	pthread_mutex_unlock(&note_lock);
+	shim_unblock(&old);
+	return fd;
+}
+
+/*
+ * msync(MS_SYNC) writes back through the mapping's file: it reports the
+ * file's writeback error once, as fsync() of that file would.
+ */
+int ram_msync_check(uintptr_t addr, size_t len)
+{
+	struct mmap_note *hit = NULL;
+	uint64_t gen;
+	sigset_t old;
+	unsigned i;
+
+	if (!ram_file_gen())
+		return 0;
+	shim_block(&old);
+	pthread_mutex_lock(&note_lock);
+	for (i = 0; i < NOTES; i++) {
+		struct mmap_note *n = &notes[i];
+
+		if (n->len && addr < n->addr + n->len && n->addr < addr + len)
+			hit = n;
+	}
+	gen = hit ? ram_wb_err_after(hit->dev, hit->ino, hit->seen) : 0;
+	if (gen)
+		hit->seen = gen;
+	pthread_mutex_unlock(&note_lock);
+	shim_unblock(&old);
+	return gen ? -EIO : 0;
+}
+
+/* ---- transparent huge pages ---- */
+
+struct mf_page_region {
+	uint64_t start, end, categories;
+};
+
+struct mf_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
+#define MF_PAGE_IS_HUGE		(1ULL << 6)
+
+bool thp_mapped(uintptr_t addr)
+{
+	struct mf_page_region r;
+	struct mf_pm_scan_arg arg = {
+		.size = sizeof(arg), .start = MF_ALIGN_DOWN(addr, MF_PAGE_SIZE),
+		.end = MF_ALIGN_DOWN(addr, MF_PAGE_SIZE) + MF_PAGE_SIZE,
+		.vec = (uintptr_t)&r, .vec_len = 1, .max_pages = 1,
+		.category_mask = MF_PAGE_IS_HUGE, .return_mask = MF_PAGE_IS_HUGE,
+	};
+
+	if (shim.pagemap_fd < 0)
+		return false;
+	return ioctl(shim.pagemap_fd, MF_PAGEMAP_SCAN, &arg) > 0;
+}
+
+/* ---- the overlay ---- */
+
+/* The mappings of [start, end), from /proc/self/maps, in order. */
+struct vma_list {
+	struct vma_info *v;
+	size_t n, cap;
+};
+
+static int add_vma(const struct vma_info *v, uint64_t addr, void *arg)
+{
+	struct vma_list *l = arg;
+
+	(void)addr;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct vma_info *n = realloc(l->v, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->v = n;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *v;
+	return 0;
+}
+
+static const struct vma_info *vma_of(const struct vma_list *l, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (addr >= l->v[i].start && addr < l->v[i].end)
+			return &l->v[i];
+	return NULL;
+}
+
+/* Ask memfaild for the frames of the pages at addr[0..n). */
+static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
+{
+	static char buf[MF_MSG_MAX], rbuf[MF_MSG_MAX];
+	struct mf_ram_pfns *m = (void *)buf;
+	struct mf_ram_pfns_reply *r = (void *)rbuf;
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t k = 0, j;
+		ssize_t len;
+
+		memset(m, 0, sizeof(*m));
+		m->hdr.type = MF_RAM_PFNS;
+		for (; i < n && k < MF_RAM_PFNS_MAX; i++) {
+			const struct vma_info *v = vma_of(vl, addr[i]);
+
+			if (!v)
+				continue;
+			vma_page_nostate(v, addr[i], &m->page[k++]);
+		}
+		if (!k)
+			break;
+		m->count = k;
+		len = shim_call(m, sizeof(*m) + k * sizeof(m->page[0]), r, sizeof(rbuf), NULL);
+		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != k ||
+		    (size_t)len != sizeof(*r) + k * sizeof(r->pfn[0]))
+			break;
+		pthread_mutex_lock(&pfn_lock);
+		for (j = 0; j < k; j++)
+			if (r->pfn[j])
+				u64map_put(&pfn_cache, m->page[j].addr, r->pfn[j]);
+		pthread_mutex_unlock(&pfn_lock);
+	}
+}
+
+static bool cached_pfn(uint64_t addr, uint64_t *pfn)
+{
+	bool ok;
+
+	pthread_mutex_lock(&pfn_lock);
+	ok = u64map_get(&pfn_cache, addr, pfn);
+	pthread_mutex_unlock(&pfn_lock);
+	return ok;
+}
+
+void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
+{
+	unsigned swp_type = shim_profile()->hwpoison_swp_type;
+	struct vma_list vl = { 0 };
+	uint64_t *miss = NULL;
+	size_t nmiss = 0, i;
+	sigset_t old;
+	int pass;
+
+	shim_block(&old);
+	/* two passes: the second after the frames of the first's misses came */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			uint64_t a = (first_vpn + i) << MF_PAGE_SHIFT, pfn;
+			struct ram_poison p;
+			struct map_view mv;
+
+			if (ram_poison_lookup(a, &p)) {
+				if (pass)
+					continue;
+				if (p.shift != MF_PAGE_SHIFT) {
+					e[i] = PM_SOFT_DIRTY;	/* a hugetlb page: gone */
+					continue;
+				}
+				e[i] = PM_SWAP | PM_SOFT_DIRTY | (p.shared ? PM_FILE : 0) |
+				       ((p.pfn & (PM_PFN_MASK >> PM_SWP_TYPE_BITS)) << PM_SWP_TYPE_BITS) |
+				       swp_type;
+				continue;
+			}
+			if (map_lookup(a, &mv)) {
+				if (pass)
+					continue;
+				if (fencetab_get(a)) {
+					e[i] = PM_SOFT_DIRTY;	/* unmapped by memory_failure() */
+					continue;
+				}
+				if (e[i] & PM_PRESENT)
+					e[i] = (e[i] & ~(PM_PFN_MASK | PM_EXCLUSIVE)) |
+					       (show_pfn ? mv.ns_pfn + ((a - mv.start) >> MF_PAGE_SHIFT) : 0);
+				continue;
+			}
+			if (!(e[i] & PM_PRESENT) || (e[i] & PM_SWAP))
+				continue;
+			if (!show_pfn) {
+				e[i] &= ~PM_PFN_MASK;
+				continue;
+			}
+			if (cached_pfn(a, &pfn)) {
+				e[i] = (e[i] & ~PM_PFN_MASK) | pfn;
+				continue;
+			}
+			if (pass) {
+				e[i] &= ~PM_PFN_MASK;	/* no frame: the RAM is full */
+				continue;
+			}
+			if (!miss) {
+				miss = malloc(n * sizeof(*miss));
+				if (!miss)
+					break;
+			}
+			miss[nmiss++] = a;
+		}
+		if (!nmiss)
+			break;
+		if (!pass && !shim_activate()) {
+			vma_for_each_range(miss[0], miss[nmiss - 1] + 1, add_vma, &vl);
+			reveal(&vl, miss, nmiss);
+		}
+	}
+	shim_unblock(&old);
+	free(miss);
+	free(vl.v);
+}
