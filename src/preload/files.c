@@ -213,6 +213,9 @@ static int dax_open(const char *path, int flags)
 		va_end(ap);					\
 	}							\
 	EARLY(call_real);					\
+	fd = vfs_open(OPEN_DIRFD, path, flags);			\
+	if (fd != -2)						\
+		return fd;					\
 	fd = dax_open(path, flags);				\
 	if (fd != -2)						\
 		return fd;					\
@@ -221,6 +224,7 @@ static int dax_open(const char *path, int flags)
 		ram_fd_opened(fd);				\
 	return fd
 
+#define OPEN_DIRFD AT_FDCWD
 PRELOAD_ENTRY int open(const char *path, int flags, ...)
 {
 	OPEN_BODY(real.open(path, flags, mode));
@@ -230,7 +234,9 @@ PRELOAD_ENTRY int open64(const char *path, int flags, ...)
 {
 	OPEN_BODY(real.open(path, flags | O_LARGEFILE, mode));
 }
+#undef OPEN_DIRFD
 
+#define OPEN_DIRFD dirfd
 PRELOAD_ENTRY int openat(int dirfd, const char *path, int flags, ...)
 {
 	OPEN_BODY(real.openat(dirfd, path, flags, mode));
@@ -240,6 +246,7 @@ PRELOAD_ENTRY int openat64(int dirfd, const char *path, int flags, ...)
 {
 	OPEN_BODY(real.openat(dirfd, path, flags | O_LARGEFILE, mode));
 }
+#undef OPEN_DIRFD
 
 /* _FORTIFY_SOURCE entry points */
 PRELOAD_ENTRY int __open_2(const char *path, int flags)
@@ -270,7 +277,16 @@ PRELOAD_ENTRY int close(int fd)
 		return 0;
 	fd_set_entry(fd, NULL);
 	ram_fd_dup(-1, fd);
-	return real.close(fd);
+	{
+		/* what stdio wrote into an emulated file goes in first */
+		int err = vfs_close(fd), ret = real.close(fd);
+
+		if (!ret && err) {
+			errno = -err;
+			return -1;
+		}
+		return ret;
+	}
 }
 
 static int dup_entry(int oldfd, int newfd)
@@ -280,6 +296,7 @@ static int dup_entry(int oldfd, int newfd)
 	if (newfd < 0)
 		return newfd;
 	ram_fd_dup(oldfd, newfd);
+	vfs_dup(oldfd, newfd);
 	if (fd_get_entry(oldfd, &e))
 		fd_set_entry(newfd, &e);
 	else
@@ -300,6 +317,8 @@ PRELOAD_ENTRY int dup2(int oldfd, int newfd)
 		errno = EBUSY;
 		return -1;
 	}
+	if (oldfd != newfd)
+		vfs_close(newfd);
 	return dup_entry(oldfd, real.dup2(oldfd, newfd));
 }
 
@@ -310,6 +329,8 @@ PRELOAD_ENTRY int dup3(int oldfd, int newfd, int flags)
 		errno = EBUSY;
 		return -1;
 	}
+	if (oldfd != newfd)
+		vfs_close(newfd);
 	return dup_entry(oldfd, real.dup3(oldfd, newfd, flags));
 }
 
@@ -363,9 +384,17 @@ PRELOAD_ENTRY int fcntl64(int fd, int cmd, ...)
 	}							\
 } while (0)
 
+/* an emulated kernel file's own read and write (vfs.c) */
+#define VFS_IO(call) do {					\
+	ssize_t r_ = (call);					\
+	if (r_ != -2)						\
+		return r_;					\
+} while (0)
+
 PRELOAD_ENTRY ssize_t read(int fd, void *buf, size_t n)
 {
 	NO_RW(fd, real.read(fd, buf, n));
+	VFS_IO(vfs_read(fd, buf, n, -1));
 	CLIP(fd, real.lseek(fd, 0, SEEK_CUR), n);
 	return real.read(fd, buf, n);
 }
@@ -373,6 +402,7 @@ PRELOAD_ENTRY ssize_t read(int fd, void *buf, size_t n)
 PRELOAD_ENTRY ssize_t write(int fd, const void *buf, size_t n)
 {
 	NO_RW(fd, real.write(fd, buf, n));
+	VFS_IO(vfs_write(fd, buf, n));
 	CLIP(fd, real.lseek(fd, 0, SEEK_CUR), n);
 	return real.write(fd, buf, n);
 }
@@ -380,6 +410,8 @@ PRELOAD_ENTRY ssize_t write(int fd, const void *buf, size_t n)
 PRELOAD_ENTRY ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	NO_RW(fd, real.pread(fd, buf, n, off));
+	if (off >= 0)
+		VFS_IO(vfs_read(fd, buf, n, off));
 	CLIP(fd, off, n);
 	return real.pread(fd, buf, n, off);
 }
@@ -392,6 +424,7 @@ PRELOAD_ENTRY ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 PRELOAD_ENTRY ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	NO_RW(fd, real.pwrite(fd, buf, n, off));
+	VFS_IO(vfs_write(fd, buf, n));
 	CLIP(fd, off, n);
 	return real.pwrite(fd, buf, n, off);
 }

@@ -90,6 +90,11 @@ void real_init(void)
 	LOAD(fdatasync);
 	LOAD(msync);
 	LOAD(lseek);
+	LOAD(fopen);
+	LOAD(fopen64);
+	LOAD(fflush);
+	LOAD(fclose);
+	LOAD(realpath);
 }
 
 void shim_block(sigset_t *old)
@@ -323,12 +328,14 @@ static void before_fork(void)
 	ram_lock_all();
 	pagemap_lock();
 	files_lock();
+	vfs_lock_all();
 	signals_lock();
 }
 
 static void after_fork_parent(void)
 {
 	signals_unlock();
+	vfs_unlock_all();
 	files_unlock();
 	pagemap_unlock();
 	ram_unlock_all();
@@ -346,6 +353,7 @@ static void after_fork_child(void)
 
 	/* one thread now: every lock is ours to drop */
 	signals_unlock();
+	vfs_unlock_all();
 	files_unlock();
 	pagemap_unlock();
 	ram_unlock_all();
@@ -393,4 +401,10 @@ __attribute__((constructor)) static void preload_init(void)
 		shim.sock_path[0] = '\0';
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	__atomic_store_n(&shim_ready, 1, __ATOMIC_RELEASE);
+	vfs_inherit();
+}
+
+__attribute__((destructor)) static void preload_fini(void)
+{
+	vfs_at_exit();
 }

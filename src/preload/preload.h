@@ -23,11 +23,13 @@
 #define MF_PRELOAD_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "../lib/client.h"
@@ -92,6 +94,11 @@ struct real_fns {
 	int (*fdatasync)(int);
 	int (*msync)(void *, size_t, int);
 	off_t (*lseek)(int, off_t, int);
+	FILE *(*fopen)(const char *, const char *);
+	FILE *(*fopen64)(const char *, const char *);
+	int (*fflush)(FILE *);
+	int (*fclose)(FILE *);
+	char *(*realpath)(const char *, char *);
 };
 extern struct real_fns real;
 void real_init(void) __attribute__((no_sanitize_thread));
@@ -312,6 +319,24 @@ void ramfiles_unlock(void);
 void ramfiles_after_fork(void);
 
 /* ---- messages ---- */
+/* ---- the emulated kernel files (vfs.c, vfs.h) ---- */
+/* open(): the new descriptor, -1 with errno, or -2: not emulated */
+int vfs_open(int dirfd, const char *path, int flags);
+/* -2: fd is not an emulated file */
+ssize_t vfs_read(int fd, void *buf, size_t n, off_t off);
+ssize_t vfs_write(int fd, const void *buf, size_t n);
+int vfs_close(int fd);
+void vfs_dup(int oldfd, int newfd);
+int vfs_flush(int fd);
+int vfs_stat(int dirfd, const char *path, struct stat *st);
+int vfs_fstat(int fd, struct stat *st);
+int vfs_access(int dirfd, const char *path, int mode);
+bool vfs_is_emulated(int dirfd, const char *path);
+void vfs_inherit(void);
+void vfs_at_exit(void);
+void vfs_lock_all(void);
+void vfs_unlock_all(void);
+
 /* The emulated CAP_SYS_ADMIN (see init.c). */
 bool shim_sys_admin(void);
 /* "memfail: <what>" on stderr, once per kind (a small integer). */
