@@ -10,6 +10,7 @@
  * it starts and destroyed after it ends.  run exits with the program's
  * status, and reports a death by signal as a shell does (128 + signal).
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -39,11 +40,19 @@ static const char run_usage[] =
 "                       or linux-4.19.0 (embedded daemon; must match a running one)\n"
 "  -e, --early-kill 0|1 vm.memory_failure_early_kill (embedded daemon)\n"
 "  -t, --unmap-timeout MS  kill mappers that do not unmap in time (embedded)\n"
+"  -C, --strict-caps    madvise(MADV_HWPOISON) and the kernel's injection files\n"
+"                       need a real CAP_SYS_ADMIN (default: the user who runs\n"
+"                       the program has the emulated one)\n"
 "  -s, --state-dir DIR  keep the embedded daemon's state in DIR\n"
 "  -l, --log-file FILE  also write the daemon's log lines to FILE\n"
 "  -q, --quiet          do not show the daemon's log lines\n"
 "  -v, --verbose        say which devices the run created\n"
 "  -h, --help\n"
+"\n"
+"The program sees Linux's hwpoison ABI on all of its memory, and the kernel's\n"
+"files for it (/proc/meminfo, pagemap, kpageflags, the memory_failure sysctls,\n"
+"debugfs hwpoison, ...): see memfail-preload(7).  A statically linked program\n"
+"cannot be reached: run warns of it.\n"
 "\n"
 "The program's environment gets MEMFAIL_SOCKET (so 'memfail inject-error'\n"
 "and friends reach the same daemon), LD_PRELOAD, and MEMFAIL_DAX: the\n"
@@ -56,7 +65,7 @@ struct run {
 	struct memfail_namespace ns[MAX_NS];
 	int nr_ns, made_ns;
 	const char *kernel, *early_kill, *unmap_timeout, *state_dir, *log_file;
-	bool quiet, verbose;
+	bool quiet, verbose, strict_caps;
 	char tmpdir[64];
 	char sock[PATH_MAX];
 	pid_t daemon;
@@ -180,6 +189,8 @@ static int start_daemon(struct run *r)
 		argv[k++] = "--log-file";
 		argv[k++] = r->log_file;
 	}
+	if (r->strict_caps)
+		argv[k++] = "--strict-caps";
 	argv[k] = NULL;
 	r->daemon = fork();
 	if (r->daemon < 0) {
@@ -267,6 +278,62 @@ static int set_env(struct run *r)
 	return 0;
 }
 
+/* The program's file, as execvp() would find it. */
+static int find_program(const char *name, char *out, size_t n)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(name, '/'))
+		return strlcpy_mf(out, name, n) < n ? 0 : -ENAMETOOLONG;
+	for (p = path ? path : "/usr/bin:/bin"; *p; ) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", name);
+		if (!access(out, X_OK))
+			return 0;
+		p += len + (end ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+/*
+ * LD_PRELOAD reaches only dynamically linked programs: an ELF file
+ * without an interpreter (PT_INTERP) sees the machine's own kernel.
+ */
+static void warn_if_static(const char *name)
+{
+	unsigned char buf[4096];
+	char path[PATH_MAX];
+	Elf64_Ehdr eh;
+	ssize_t n;
+	int fd, i;
+
+	if (find_program(name, path, sizeof(path)))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < (ssize_t)sizeof(eh) || memcmp(buf, ELFMAG, SELFMAG) || buf[EI_CLASS] != ELFCLASS64)
+		return;		/* a script: its interpreter is what runs */
+	memcpy(&eh, buf, sizeof(eh));
+	for (i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		uint64_t off = eh.e_phoff + (uint64_t)i * eh.e_phentsize;
+
+		if (off + sizeof(ph) > (uint64_t)n)
+			return;	/* cannot tell */
+		memcpy(&ph, buf + off, sizeof(ph));
+		if (ph.p_type == PT_INTERP)
+			return;
+	}
+	fprintf(stderr, "%s: warning: %s is statically linked: memfail's shim cannot reach it; "
+		"it sees the machine's own kernel (madvise(MADV_HWPOISON), /proc, /sys), not memfail's\n",
+		cmd_name, path);
+}
+
 static int run_program(char **argv)
 {
 	struct sigaction ign, old_int, old_quit;
@@ -307,6 +374,7 @@ int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "early-kill", required_argument, NULL, 'e' },
 		{ "unmap-timeout", required_argument, NULL, 't' },
+		{ "strict-caps", no_argument, NULL, 'C' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "log-file", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -320,7 +388,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	/* "+": options stop at the program's name */
-	while ((c = getopt_long(argc, argv, "+n:k:e:t:s:l:qvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:k:e:t:s:l:Cqvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (r.nr_ns == MAX_NS) {
@@ -342,6 +410,7 @@ int cmd_run(int argc, char **argv)
 			r.early_kill = optarg;
 			break;
 		case 't': r.unmap_timeout = optarg; break;
+		case 'C': r.strict_caps = true; break;
 		case 's': r.state_dir = optarg; break;
 		case 'l': r.log_file = optarg; break;
 		case 'q': r.quiet = true; break;
@@ -361,6 +430,14 @@ int cmd_run(int argc, char **argv)
 			cli_error("the running memfaild behaves as %s, not %s (one profile per daemon)",
 				  memfail_kernel_profile(ctx), r.kernel);
 			goto out;
+		}
+		if (r.strict_caps) {
+			int64_t v = 0;
+
+			if (memfail_config_get(ctx, "strict_caps", &v) || !v) {
+				cli_error("the running memfaild grants the emulated CAP_SYS_ADMIN; --strict-caps needs a daemon started with it");
+				goto out;
+			}
 		}
 		if (r.early_kill || r.unmap_timeout || r.state_dir) {
 			cli_error("a memfaild is running: its settings are its own (see 'memfail config')");
@@ -390,6 +467,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (set_env(&r))
 		goto out;
+	warn_if_static(argv[optind]);
 	ret = run_program(argv + optind);
 out:
 	/* namespaces made for the run go with it */

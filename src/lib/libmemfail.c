@@ -486,6 +486,8 @@ static const struct {
 	{ "region_base", MF_CFG_REGION_BASE },
 	{ "region_size", MF_CFG_REGION_SIZE },
 	{ "region_available", MF_CFG_REGION_AVAILABLE },
+	{ "enable_soft_offline", MF_CFG_ENABLE_SOFT_OFFLINE },
+	{ "strict_caps", MF_CFG_STRICT_CAPS },
 };
 
 static int config_call(struct memfail_ctx *ctx, const char *key, int64_t *value, bool set)

@@ -37,6 +37,7 @@
  *                                  closes files, each child unmapping
  *                                  mapping 0 and exiting
  *   pid | sleep MS | exit CODE
+ * and the ordinary-memory commands of mfactor-mem.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -67,42 +68,27 @@
 #define MADV_SOFT_OFFLINE 101
 #endif
 
-#define MAX_MAPS 16
-#define MAX_SIGS 64
+#include "mfactor.h"
 
-struct mapping {
-	char *addr;
-	size_t len;
-};
-
-static struct mapping maps[MAX_MAPS];
-static int nr_maps;
+struct mapping maps[MAX_MAPS];
+int nr_maps;
 static int cur_fd = -1;
 
-/* what the SIGBUS handler saw */
-struct sig_rec {
-	int code;
-	uintptr_t addr;
-	int lsb;
-	pid_t tid;
-	char phase[16];
-};
-
-static struct sig_rec sigs[MAX_SIGS];
+struct sig_rec sigs[MAX_SIGS];
 static sig_atomic_t nr_sigs;
 
 /* records are published with a release store by the handler */
-static int sigs_seen(void)
+int sigs_seen(void)
 {
 	return __atomic_load_n(&nr_sigs, __ATOMIC_ACQUIRE);
 }
-static volatile sig_atomic_t reported_sigs;
+volatile sig_atomic_t reported_sigs;
 static sig_atomic_t phase_touch;	/* a load or store is in progress */
-static const char *phase = "idle";	/* read by handlers on any thread */
+const char *phase = "idle";	/* read by handlers on any thread */
 static sigjmp_buf touch_jb;
 static int wake_pipe[2];
 
-static pid_t gettid_(void)
+pid_t gettid_(void)
 {
 	return (pid_t)syscall(SYS_gettid);
 }
@@ -146,7 +132,7 @@ static void where(uintptr_t a, char *buf, size_t n)
 	snprintf(buf, n, "map=-1 addr=%#lx", (unsigned long)a);
 }
 
-static void sig_text(const struct sig_rec *s, char *buf, size_t n)
+void sig_text(const struct sig_rec *s, char *buf, size_t n)
 {
 	char w[64];
 
@@ -181,7 +167,7 @@ static void set_handler(const char *mode)
 		sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-static struct mapping *get_map(const char *idx)
+struct mapping *get_map(const char *idx)
 {
 	int i = atoi(idx);
 
@@ -210,7 +196,7 @@ static void *thread_main(void *arg)
 }
 
 /* Access one byte; reports the value, or the SIGBUS it raised. */
-static void access_byte(char *p, int store, int byte, char *out, size_t n)
+void access_byte(char *p, int store, int byte, char *out, size_t n)
 {
 	int before = sigs_seen();
 
@@ -370,14 +356,14 @@ static void do_fork(char *out, size_t n)
 
 static void do_command(char *line, char *out, size_t n)
 {
-	char *argv[8] = { 0 }, *save = NULL, *tok;
+	char *argv[MAX_ARGS] = { 0 }, *save = NULL, *tok;
 	int argc = 0;
 
 	if (!strncmp(line, "child ", 6)) {
 		relay_child(line + 6, out, n);
 		return;
 	}
-	for (tok = strtok_r(line, " ", &save); tok && argc < 8; tok = strtok_r(NULL, " ", &save))
+	for (tok = strtok_r(line, " ", &save); tok && argc < MAX_ARGS; tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
 	if (!argc) {
 		snprintf(out, n, "err empty");
@@ -441,6 +427,7 @@ static void do_command(char *line, char *out, size_t n)
 		}
 		maps[nr_maps].addr = p;
 		maps[nr_maps].len = len;
+		maps[nr_maps].fd = cur_fd;
 		a = (unsigned long)p;
 		snprintf(out, n, "ok idx=%d addr=%#lx align=%d", nr_maps, a, __builtin_ctzl(a));
 		nr_maps++;
@@ -644,7 +631,7 @@ static void do_command(char *line, char *out, size_t n)
 	} else if (!strcmp(argv[0], "exit")) {
 		fflush(stdout);
 		_exit(argc > 1 ? atoi(argv[1]) : 0);
-	} else {
+	} else if (!mem_command(argc, argv, out, n)) {
 		snprintf(out, n, "err unknown-command");
 	}
 }
