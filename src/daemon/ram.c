@@ -145,27 +145,6 @@ bump:
 	return e.gen;
 }
 
-/* A poisoned shmem page left its file: unpoisoned, or the file went. */
-static void ram_file_forget(struct mfd *d, const struct mf_frame *f)
-{
-	struct ram_files *fl = &d->files;
-	size_t i;
-
-	for (i = 0; i < fl->n; i++) {
-		struct mf_ram_file_entry *e = &fl->e[i];
-
-		if (e->what == MF_FILE_POISON && e->dev == f->key.a && e->ino == f->key.b &&
-		    e->off == f->key.c) {
-			memmove(e, e + 1, (fl->n - i - 1) * sizeof(*e));
-			fl->n--;
-			if (d->status)
-				__atomic_store_n(&d->status->file_gen, d->status->file_gen + 1,
-						 __ATOMIC_RELEASE);
-			return;
-		}
-	}
-}
-
 /* The frame a page of the calling process is, by what it is. */
 static int page_key(struct conn *c, const struct mf_ram_page *p, struct mf_ram_key *key,
 		    uint64_t *sub)
@@ -389,7 +368,6 @@ static int pfn_write(struct conn *c, const struct mf_pfn_write *m)
 	struct mfd *d = c->d;
 	struct mf_engine *mf = &d->mf;
 	uint64_t pfn = m->value;
-	struct mf_frame *f;
 	int ret;
 
 	if (m->op == MF_PFN_HARD_OFFLINE || m->op == MF_PFN_SOFT_OFFLINE)
@@ -407,11 +385,9 @@ static int pfn_write(struct conn *c, const struct mf_pfn_write *m)
 		ret = memory_failure_pfn(mf, pfn, MF_SW_SIMULATED);
 		return ret == -EOPNOTSUPP ? 0 : ret;
 	case MF_PFN_UNPOISON:
-		f = mf_ram_lookup(mf, pfn);
-		ret = unpoison_memory(mf, pfn);
-		if (!ret && f && f->kind == MF_RAM_SHMEM)
-			ram_file_forget(d, f);
-		return ret;
+		/* (a shmem page still in its file is refused: its file
+		 * events stay true) */
+		return unpoison_memory(mf, pfn);
 	case MF_PFN_HARD_OFFLINE:
 		ret = memory_failure_pfn(mf, pfn, MF_SW_SIMULATED);
 		return ret == -EOPNOTSUPP ? 0 : ret;
