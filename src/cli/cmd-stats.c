@@ -79,13 +79,16 @@ static const char config_usage[] =
 "                                  every client is killed and the daemon refuses\n"
 "                                  service until restarted (vm.memory_failure_recovery)\n"
 "  unmap_timeout_ms          N     a mapper that does not unmap in time is killed\n"
-"Read-only: kernel (the behaviour profile), panicked, and the emulated\n"
-"region's region_base, region_size and region_available (bytes).\n"
+"  enable_soft_offline       0|1   0: MADV_SOFT_OFFLINE fails with EOPNOTSUPP\n"
+"                                  (vm.enable_soft_offline; linux-6.12 only)\n"
+"Read-only: kernel (the behaviour profile), panicked, strict_caps, and the\n"
+"emulated region's region_base, region_size and region_available (bytes).\n"
 "\n"
 "  -h, --help\n";
 
 static const char *const keys[] = {
 	"memory_failure_early_kill", "memory_failure_recovery", "unmap_timeout_ms",
+	"enable_soft_offline",
 };
 
 static bool known_key(const char *k)
@@ -95,7 +98,8 @@ static bool known_key(const char *k)
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(k, keys[i]))
 			return true;
-	return !strcmp(k, "kernel") || !strcmp(k, "panicked") || !strcmp(k, "region_base") ||
+	return !strcmp(k, "kernel") || !strcmp(k, "panicked") || !strcmp(k, "strict_caps") ||
+	       !strcmp(k, "region_base") ||
 	       !strcmp(k, "region_size") || !strcmp(k, "region_available");
 }
 
@@ -105,7 +109,8 @@ static void add_key(struct memfail_ctx *ctx, struct json_object *o, const char *
 
 	if (!strcmp(k, "kernel"))
 		json_object_object_add(o, k, json_object_new_string(memfail_kernel_profile(ctx)));
-	else if (!strcmp(k, "panicked") && !memfail_config_get(ctx, k, &v))
+	else if ((!strcmp(k, "panicked") || !strcmp(k, "strict_caps")) &&
+		 !memfail_config_get(ctx, k, &v))
 		json_object_object_add(o, k, json_object_new_boolean(v != 0));
 	else if (!memfail_config_get(ctx, k, &v))
 		json_object_object_add(o, k, json_object_new_int64(v));
@@ -173,6 +178,7 @@ int cmd_config(int argc, char **argv)
 			add_key(ctx, o, keys[k]);
 		add_key(ctx, o, "kernel");
 		add_key(ctx, o, "panicked");
+		add_key(ctx, o, "strict_caps");
 	}
 	json_print(o);
 	memfail_disconnect(ctx);

@@ -107,7 +107,8 @@ comp "linux-4.19 linux-4.19.0" memfail run --kernel = linux-4
 comp "memory_failure signal kill inject uninject clear found scrub_start scrub_end panic" \
 	memfail history --errors --type ""
 comp "scrub_start scrub_end" memfail history -t scrub
-comp "memory_failure_early_kill= memory_failure_recovery= unmap_timeout_ms=" memfail config ""
+comp "memory_failure_early_kill= memory_failure_recovery= unmap_timeout_ms= enable_soft_offline=" memfail config ""
+comp "0 1" memfail config enable_soft_offline =
 comp "memory_failure_recovery=" memfail config memory_failure_r
 comp "0 1" memfail config memory_failure_early_kill =
 comp "0 1" memfail config unmap_timeout_ms=100 memory_failure_recovery =
