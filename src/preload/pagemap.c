@@ -44,6 +44,8 @@
 
 static pthread_mutex_t pfn_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct u64map pfn_cache;		/* page address -> pfn */
+/* munmap() of a program that never read pagemap costs one load */
+static atomic_bool pfn_cache_used;
 
 void pagemap_lock(void)
 {
@@ -87,6 +89,8 @@ void pfn_cache_forget(uintptr_t start, size_t len)
 	sigset_t old;
 	size_t i;
 
+	if (!atomic_load_explicit(&pfn_cache_used, memory_order_relaxed))
+		return;
 	shim_block(&old);
 	pthread_mutex_lock(&pfn_lock);
 	if (pfn_cache.nr) {
@@ -118,6 +122,7 @@ static struct mmap_note {
 	uint64_t seen;		/* msync(): errors before this are old */
 } notes[NOTES];
 static unsigned next_note;
+static atomic_bool notes_used;
 static pthread_mutex_t note_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void mmap_note(uintptr_t addr, size_t len, int fd, int flags)
@@ -132,6 +137,7 @@ void mmap_note(uintptr_t addr, size_t len, int fd, int flags)
 	pthread_mutex_lock(&note_lock);
 	notes[next_note % NOTES] = (struct mmap_note){ addr, len, st.st_dev, st.st_ino, fd,
 						       ram_file_gen() };
+	atomic_store(&notes_used, true);
 	next_note++;
 	pthread_mutex_unlock(&note_lock);
 	shim_unblock(&old);
@@ -142,6 +148,8 @@ void mmap_note_forget(uintptr_t addr, size_t len)
 	sigset_t old;
 	unsigned i;
 
+	if (!atomic_load_explicit(&notes_used, memory_order_relaxed))
+		return;
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
 	for (i = 0; i < NOTES; i++)
@@ -295,6 +303,7 @@ static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 		    (size_t)len != sizeof(*r) + k * sizeof(r->pfn[0]))
 			break;
 		pthread_mutex_lock(&pfn_lock);
+		atomic_store(&pfn_cache_used, true);
 		for (j = 0; j < k; j++)
 			if (r->pfn[j])
 				u64map_put(&pfn_cache, m->page[j].addr, r->pfn[j]);

@@ -58,7 +58,11 @@ const struct mf_status_page *ram_status(void)
 	void *p;
 	int fd;
 
-	if (status || atomic_exchange(&status_tried, 1))
+	if (status)
+		return status;
+	/* one try per process: the common answer is "no daemon" */
+	if (atomic_load_explicit(&status_tried, memory_order_relaxed) ||
+	    atomic_exchange(&status_tried, 1))
 		return status;
 	if (!shim.sock_path[0])
 		return NULL;
