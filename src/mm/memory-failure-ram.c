@@ -37,12 +37,12 @@ static unsigned page_type_of(const struct mf_frame *f, unsigned state)
 {
 	bool dirty = f->kind != MF_RAM_FILE || (state & MF_RAM_DIRTY);
 
+	(void)state;
 	if (f->kind == MF_RAM_HUGETLB)
 		return MF_PAGE_HUGE;
-	/* try_to_unmap() clears PG_mlocked; the page is still on the
-	 * unevictable list when the state is read */
-	if (state & MF_RAM_MLOCKED)
-		return dirty ? MF_PAGE_DIRTY_UNEVICTABLE_LRU : MF_PAGE_CLEAN_UNEVICTABLE_LRU;
+	/* an mlocked page too: try_to_unmap() has cleared PG_mlocked and
+	 * the page left the unevictable list by the time it is looked at
+	 * (observed on 6.12) */
 	return dirty ? MF_PAGE_DIRTY_LRU : MF_PAGE_CLEAN_LRU;
 }
 
@@ -338,6 +338,15 @@ int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
 	return 0;
 }
 
+/* unpoison_pr_info(): the wording moved the pfn to the front in 6.4 */
+static void unpoison_info(struct mf_engine *mf, uint64_t pfn, const char *now, const char *before)
+{
+	if (mf->profile->unpoison_pfn_last)
+		mf_printk(mf, 6, "Unpoison: %s %#" PRIx64, before, pfn);
+	else
+		mf_printk(mf, 6, "Unpoison: %#" PRIx64 ": %s", pfn, now);
+}
+
 int unpoison_memory(struct mf_engine *mf, uint64_t pfn)
 {
 	struct mf_frame *f;
@@ -348,17 +357,19 @@ int unpoison_memory(struct mf_engine *mf, uint64_t pfn)
 		return nd_namespace_by_pfn(mf->region, pfn) ? -EBUSY : -ENXIO;
 	}
 	if (mf->hw_memory_failure) {
-		mf_printk(mf, 6, "Unpoison: %#" PRIx64 ": disabled after HW memory failure", pfn);
+		unpoison_info(mf, pfn, "disabled after HW memory failure",
+			      "Disabled after HW memory failure");
 		return -EOPNOTSUPP;
 	}
 	f = mf_ram_lookup(mf, pfn);
 	if (!f || !f->hwpoison) {
-		mf_printk(mf, 6, "Unpoison: %#" PRIx64 ": page was already unpoisoned", pfn);
+		unpoison_info(mf, pfn, "page was already unpoisoned", "Page was already unpoisoned");
 		return -EBUSY;
 	}
 	/* shmem keeps the poisoned page in its file */
 	if (f->attached && f->kind == MF_RAM_SHMEM) {
-		mf_printk(mf, 6, "Unpoison: %#" PRIx64 ": the hwpoison page has non-NULL mapping", pfn);
+		unpoison_info(mf, pfn, "the hwpoison page has non-NULL mapping",
+			      "the hwpoison page has non-NULL mapping");
 		return -EBUSY;
 	}
 	if (f->shift == MF_PAGE_SHIFT) {
@@ -370,7 +381,7 @@ int unpoison_memory(struct mf_engine *mf, uint64_t pfn)
 	}
 	f->hwpoison = false;
 	mf->poisoned_pages -= count < mf->poisoned_pages ? count : mf->poisoned_pages;
-	mf_printk(mf, 6, "Unpoison: %#" PRIx64 ": software-unpoisoned page", pfn);
+	unpoison_info(mf, pfn, "software-unpoisoned page", "Software-unpoisoned page");
 	/* back to the buddy allocator: the page it was is gone */
 	mf_ram_detach(mf, f);
 	mf_ram_release(mf, f);

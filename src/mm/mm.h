@@ -82,6 +82,9 @@ struct mf_profile {
 	bool enable_soft_offline;
 	/* the swap type of a hwpoison entry in /proc/PID/pagemap */
 	unsigned hwpoison_swp_type;
+	/* before 6.4 unpoison_memory() printed "Unpoison: Software-unpoisoned
+	 * page %#lx"; since, "Unpoison: %#lx: software-unpoisoned page" */
+	bool unpoison_pfn_last;
 	/* fsdax: a fault on a page the driver lists as bad gives BUS_ADRERR
 	 * (6.1) rather than BUS_MCEERR_AR with the page's size (6.12) */
 	bool fsdax_badblock_adrerr;

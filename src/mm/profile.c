@@ -30,6 +30,7 @@ static const struct mf_profile profiles[] = {
 		.madvise_step_unit = true,
 		.kill_verb = "Sending SIGBUS to",
 		.hwpoison_swp_type = 26,
+		.unpoison_pfn_last = true,
 		.fsdax_badblock_adrerr = true,
 	},
 	{
@@ -40,6 +41,7 @@ static const struct mf_profile profiles[] = {
 		.madvise_skip_poisoned = true,
 		.kill_verb = "Killing",
 		.hwpoison_swp_type = 27,
+		.unpoison_pfn_last = true,
 		.fsdax_badblock_adrerr = true,
 	},
 	{
@@ -52,6 +54,7 @@ static const struct mf_profile profiles[] = {
 		.unmap_len_is_end = true,
 		.kill_verb = "Killing",
 		.hwpoison_swp_type = 27,
+		.unpoison_pfn_last = true,
 		.fsdax_badblock_adrerr = true,
 	},
 };

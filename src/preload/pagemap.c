@@ -358,12 +358,15 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 					continue;
 				}
 				if (e[i] & PM_PRESENT)
-					e[i] = (e[i] & ~(PM_PFN_MASK | PM_EXCLUSIVE)) |
+					e[i] = ((e[i] | PM_SOFT_DIRTY) & ~(PM_PFN_MASK | PM_EXCLUSIVE)) |
 					       (show_pfn ? mv.ns_pfn + ((a - mv.start) >> MF_PAGE_SHIFT) : 0);
 				continue;
 			}
 			if (!(e[i] & PM_PRESENT) || (e[i] & PM_SWAP))
 				continue;
+			/* a new page-table entry is soft-dirty (CONFIG_MEM_SOFT_DIRTY,
+			 * which the kernels we emulate have) */
+			e[i] |= PM_SOFT_DIRTY;
 			if (!show_pfn) {
 				e[i] &= ~PM_PFN_MASK;
 				continue;

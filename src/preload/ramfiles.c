@@ -159,10 +159,17 @@ int ram_io_clip(int fd, off_t off, size_t *n)
 		const struct mf_ram_file_entry *e = &list[i];
 		uint64_t s, end;
 
-		if (e->what != MF_FILE_POISON || e->dev != st.st_dev || e->ino != st.st_ino)
+		if (e->dev != st.st_dev || e->ino != st.st_ino)
 			continue;
 		s = e->off;
 		end = s + (1ULL << e->shift);
+		if (e->what == MF_FILE_WB_ERR) {
+			/* the page cache still has what Linux dropped */
+			if ((uint64_t)off < end && (uint64_t)off + *n > s)
+				shim_warn_once(3, "read of a file whose dirty page at offset %#llx was poisoned: Linux reads what was last written back to disk there; memfail reads the page as it was",
+					       (unsigned long long)s);
+			continue;
+		}
 		if ((uint64_t)off >= s && (uint64_t)off < end) {
 			err = -EIO;
 			break;

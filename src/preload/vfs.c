@@ -59,8 +59,10 @@ bool vfs_privileged(void)
 
 	if (geteuid() == 0)
 		return true;
-	/* the emulated capability of the user who runs the program */
-	return !st || !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED);
+	/* the emulated capability of the user who runs memfail (the
+	 * daemon's user); a process that dropped to another has none */
+	return st && !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED) &&
+	       geteuid() == __atomic_load_n(&st->daemon_uid, __ATOMIC_RELAXED);
 }
 
 /* ---- which file a path is ---- */

@@ -1,51 +1,66 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# Record the real Linux kernel's transcripts of every mfscenario scenario:
-# boot the oracle's QEMU guest (Debian's 6.12 kernel, emulated NVDIMM,
-# /dev/dax0.0 align 2M and /dev/dax0.1 align 4K, 256M each), run
-# `mfscenario run NAME` in it once per scenario, under the
+# Record a real Linux kernel's transcripts of every conformance scenario:
+# boot the oracle's QEMU guest (Debian's 6.12 kernel, or 6.1 with
+# ORACLE_KERNEL_META=linux-image-amd64; emulated NVDIMM, /dev/dax0.0 align
+# 2M and /dev/dax0.1 align 4K, 256M each; ext4 on a ramdisk and a tmpfs
+# directory for page cache), run `mfscenario run NAME` (device DAX) and
+# `mford run NAME` (ordinary memory) in it once per scenario, under the
 # vm.memory_failure_early_kill each scenario is meant for, and write
 #
-#   tests/golden/linux-6.12/oracle-raw.txt   what the guest printed
-#   tests/golden/linux-6.12/NAME.txt         normalized (normalize.pl)
+#   tests/golden/linux-V/oracle-raw.txt   what the guest printed
+#   tests/golden/linux-V/NAME.txt         normalized (normalize.pl, normalize-ord.pl)
 #
+# where V is the kernel's major.minor (6.12 or 6.1).
 # Needs root, Debian 12 and its apt mirror (see the oracle's README).
 # Usage: tests/conformance/record-oracle.sh [GOLDEN_DIR]
 #   ORACLE_DIR   the oracle (default /work/shared/oracle)
 #   ORACLE_WORK  its build dir (default: a fresh temporary one; the kernel
-#                package is reused from /tmp/oracle-work/debs when present)
+#                packages are reused from /tmp/oracle-work/debs when present)
+#   ORACLE_KERNEL_META  the kernel package (the oracle's default: 6.12)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 oracle=${ORACLE_DIR:-/work/shared/oracle}
-golden=${1:-$top/tests/golden/linux-6.12}
 tmp=$(mktemp -d /tmp/mfscenario-oracle.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "record-oracle.sh: needs root (QEMU, apt)" >&2; exit 1; }
-mkdir -p "$golden"
-
-# the scenario list, from a host build of the same source
-gcc -O2 -o "$tmp/mfscenario-host" "$here/mfscenario.c"
-mapfile -t ek0 < <("$tmp/mfscenario-host" list -v | awk '$2 == "early_kill=0" { print $1 }')
-mapfile -t ek1 < <("$tmp/mfscenario-host" list -v | awk '$2 == "early_kill=1" { print $1 }')
 
 # ORACLE_EXTRA_DIR must hold nothing but the programs to build
 mkdir -p "$tmp/src"
 cp "$here/mfscenario.c" "$tmp/src/"
+# mford is mfactor's code and its own: one file for the guest's gcc
+{
+	printf '#define _GNU_SOURCE\n#define MFACTOR_NO_MAIN\n'
+	cat "$top/tests/progs/mfactor.h"
+	for f in "$top/tests/progs/mfactor.c" "$top/tests/progs/mfactor-mem.c" "$here/mford.c"; do
+		grep -v '#include "\(\.\./progs/\)\?mfactor.h"' "$f"
+	done
+} > "$tmp/src/mford.c"
+
+# the scenario lists, from host builds of the same sources
+gcc -O2 -o "$tmp/mfscenario-host" "$here/mfscenario.c"
+gcc -O2 -o "$tmp/mford-host" "$tmp/src/mford.c"
+scenarios() {	# PROGRAM EARLY_KILL
+	"$tmp/$1-host" list -v | awk -v ek="early_kill=$2" '$2 == ek { print $1 }'
+}
 
 # one invocation per scenario; the sysctl is set by the guest's busybox,
 # and each run is told the value so it can print it
 dev="DAX2M=/dev/dax0.0 DAX4K=/dev/dax0.1"
-extra="sysctl -w vm.memory_failure_early_kill=0"
-for n in "${ek0[@]}"; do
-	extra+="; $dev MFSCENARIO_EARLY_KILL=0 mfscenario run $n"
-done
-extra+="; sysctl -w vm.memory_failure_early_kill=1"
-for n in "${ek1[@]}"; do
-	extra+="; $dev MFSCENARIO_EARLY_KILL=1 mfscenario run $n"
+dirs="MFORD_DISK_DIR=/mnt/brd MFORD_TMPFS_DIR=/tmp/tmpfsdir"
+extra="sysctl -w vm.nr_hugepages=8"
+for ek in 0 1; do
+	extra+="; sysctl -w vm.memory_failure_early_kill=$ek"
+	for n in $(scenarios mfscenario $ek); do
+		extra+="; $dev MFSCENARIO_EARLY_KILL=$ek mfscenario run $n"
+	done
+	for n in $(scenarios mford $ek); do
+		extra+="; $dirs MFORD_EARLY_KILL=$ek mford run $n"
+	done
 done
 extra+="; sysctl -w vm.memory_failure_early_kill=0"
 
@@ -63,11 +78,15 @@ ORACLE_EXTRA="$extra" ORACLE_EXTRA_DIR="$tmp/src" \
 
 raw=$(ls "$tmp"/results/probes-linux-*.txt | head -1)
 case "$raw" in
-*probes-linux-6.12.*) ;;
-*) echo "record-oracle.sh: expected a 6.12 kernel, got $(basename "$raw")" >&2; exit 1 ;;
+*probes-linux-6.12.*) ver=6.12 ;;
+*probes-linux-6.1.*) ver=6.1 ;;
+*) echo "record-oracle.sh: expected a 6.12 or 6.1 kernel, got $(basename "$raw")" >&2; exit 1 ;;
 esac
+golden=${1:-$top/tests/golden/linux-$ver}
+mkdir -p "$golden"
 # the devices must be the ones the scenarios name
 grep -q 'ORACLE_DAX2M=/dev/dax0.0 ORACLE_DAX4K=/dev/dax0.1' "$raw" ||
 	{ echo "record-oracle.sh: the guest's dax devices are not dax0.0 (2M), dax0.1 (4K)" >&2; exit 1; }
 cp "$raw" "$golden/oracle-raw.txt"
 "$here/normalize.pl" oracle "$golden/oracle-raw.txt" "$golden"
+"$here/normalize-ord.pl" oracle "$golden/oracle-raw.txt" "$golden"

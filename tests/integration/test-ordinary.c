@@ -526,6 +526,27 @@ static void strict_caps(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 1);
 }
 
+static void namespace_files(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_int_equal(td_cli(&d, NULL, 0, "create-namespace --size 64M --align 2M"), 0);
+	assert_int_equal(td_cli(&d, NULL, 0, "inject-error dax0.0 --block 4096 --count 8"), 0);
+	assert_int_equal(actor_start(&a, &d, "sysfs"), 0);
+	assert_string_equal(actor_cmd(&a, "fcat /sys/bus/dax/devices/dax0.0/size"), "ok text=67108864");
+	assert_string_equal(actor_cmd(&a, "fcat /sys/bus/dax/devices/dax0.0/align"), "ok text=2097152");
+	assert_string_equal(actor_cmd(&a, "fcat /sys/block/pmem0.0/badblocks"), "ok text=4096_8");
+	/* they exist for stat() and test(1) too; a device memfail has not does not */
+	r = actor_cmd(&a, "system test -r /sys/bus/dax/devices/dax0.0/size && test -d /sys/bus/dax/devices/dax0.0");
+	assert_int_equal(reply_int(r, "code", -1), 0);
+	r = actor_cmd(&a, "system test -e /sys/bus/dax/devices/dax0.7/size");
+	assert_int_equal(reply_int(r, "code", -1), 1);
+	/* soft_offline_page of device memory: EIO */
+	r = actor_cmd(&a, "fwrite /sys/devices/system/memory/soft_offline_page 0x100000000");
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+}
+
 static void profile_61_signals_on_access(void **state)
 {
 	const char *r;
@@ -595,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sysctls_and_early_kill, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_pfn_and_offline_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(strict_caps, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(namespace_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(profile_61_signals_on_access, setup_61, teardown),
 		cmocka_unit_test_setup_teardown(profile_61_early_kill_gets_ao, setup_61, teardown),
 		cmocka_unit_test_setup_teardown(profile_419_words, setup_419, teardown),

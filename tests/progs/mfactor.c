@@ -266,7 +266,6 @@ static void fork_stress(int n, char *out, size_t len)
 static int child_to = -1, child_from = -1;
 static pid_t child_pid;
 
-static void do_command(char *line, char *out, size_t n);
 
 static void relay_child(const char *cmd, char *out, size_t n)
 {
@@ -281,6 +280,9 @@ static void relay_child(const char *cmd, char *out, size_t n)
 	dprintf(child_to, "%s\n", cmd);
 	while (len < sizeof(buf) - 1) {
 		r = read(child_from, buf + len, 1);
+		/* an AO to us while the child works: read on */
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0) {
 			int status;
 
@@ -354,7 +356,7 @@ static void do_fork(char *out, size_t n)
 	snprintf(out, n, "ok pid=%d", (int)pid);
 }
 
-static void do_command(char *line, char *out, size_t n)
+void do_command(char *line, char *out, size_t n)
 {
 	char *argv[MAX_ARGS] = { 0 }, *save = NULL, *tok;
 	int argc = 0;
@@ -636,16 +638,23 @@ static void do_command(char *line, char *out, size_t n)
 	}
 }
 
-int main(int argc, char **argv)
+void actor_init(const char *name)
 {
-	if (argc > 1)
-		prctl(PR_SET_NAME, argv[1], 0, 0, 0);
+	if (name)
+		prctl(PR_SET_NAME, name, 0, 0, 0);
 	if (pipe(wake_pipe))
-		return 1;
+		exit(1);
 	fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
 	fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
 	set_handler("longjmp");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+#ifndef MFACTOR_NO_MAIN
+int main(int argc, char **argv)
+{
+	actor_init(argc > 1 ? argv[1] : NULL);
 	serve(stdin, stdout);
 	return 0;
 }
+#endif

@@ -42,6 +42,11 @@ void sig_text(const struct sig_rec *s, char *buf, size_t n);
 struct mapping *get_map(const char *idx);
 void access_byte(char *p, int store, int byte, char *out, size_t n);
 
+/* One command line, its answer (the actor's protocol). */
+void do_command(char *line, char *out, size_t n);
+/* What main() does before serving: name, handlers, wake pipe. */
+void actor_init(const char *name);
+
 /* The ordinary-memory commands; false if argv[0] is not one. */
 int mem_command(int argc, char **argv, char *out, size_t n);
 

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# conformance.sh BUILD_DIR: run every mfscenario scenario under
+# conformance.sh BUILD_DIR: run every conformance scenario under
 # `memfail run --kernel PROFILE` for each profile that has golden files in
 # tests/golden/PROFILE/, normalize the transcript and memfaild's log the
-# way the golden files were (tests/conformance/normalize.pl), and compare.
-# Prints TAP; a failure is followed by the diff (golden -> memfail) as
-# "# " lines.
+# way the golden files were, and compare.  Two programs: mfscenario
+# (device DAX, s* files, tests/conformance/normalize.pl) and mford
+# (ordinary memory, o* files, normalize-ord.pl).  Prints TAP; a failure is
+# followed by the diff (golden -> memfail) as "# " lines.
 #
-# tests/golden/linux-6.12 was recorded on a real 6.12 kernel
+# tests/golden/linux-6.12 and linux-6.1 were recorded on real kernels
 # (tests/conformance/record-oracle.sh); tests/golden/linux-4.19 is derived
 # from the 4.19 source (see its README.md).
 #
@@ -21,54 +22,102 @@ BUILD=$(cd "$BUILD" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 golden=$top/tests/golden
-norm=$top/tests/conformance/normalize.pl
 memfail=$BUILD/memfail
-mfs=$BUILD/tests/conformance/mfscenario
 tmo=${MF_CONFORMANCE_TIMEOUT:-120}
+declare -A prog=( [s]=$BUILD/tests/conformance/mfscenario [o]=$BUILD/tests/conformance/mford )
+declare -A norm=( [s]=$top/tests/conformance/normalize.pl [o]=$top/tests/conformance/normalize-ord.pl )
 
-if [ ! -x "$memfail" ] || [ ! -x "$mfs" ]; then
-	echo "1..0 # SKIP $memfail or $mfs not built"
+if [ ! -x "$memfail" ] || [ ! -x "${prog[s]}" ] || [ ! -x "${prog[o]}" ]; then
+	echo "1..0 # SKIP memfail, mfscenario or mford not built"
 	exit 0
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mf-conformance.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+disk=$tmp/disk
+shm=$(mktemp -d /dev/shm/mf-conformance.XXXXXX)
+mkdir -p "$disk"
+hugepages=
+restore() {
+	[ -z "$hugepages" ] || echo "$hugepages" > /proc/sys/vm/nr_hugepages
+	rm -rf "$tmp" "$shm"
+}
+trap restore EXIT
 keep=${MF_CONFORMANCE_KEEP:-}
 [ -z "$keep" ] || mkdir -p "$keep"
+
+# huge pages for the hugetlb scenarios, if we may
+if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+	hugepages=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((hugepages + 4)) > /proc/sys/vm/nr_hugepages
+fi
 
 # profiles: directories of golden files
 profiles=()
 for d in "$golden"/*/; do
 	d=${d%/}
-	ls "$d"/s*.txt >/dev/null 2>&1 && profiles+=("$(basename "$d")")
+	ls "$d"/[so][0-9]*.txt >/dev/null 2>&1 && profiles+=("$(basename "$d")")
 done
 
-# scenarios and the vm.memory_failure_early_kill each is meant for
-names=() eks=()
-while read -r name ek _; do
-	if [ -n "${MF_CONFORMANCE_ONLY:-}" ]; then
-		case " $MF_CONFORMANCE_ONLY " in *" $name "*) ;; *) continue ;; esac
-	fi
-	names+=("$name")
-	eks+=("${ek#early_kill=}")
-done < <("$mfs" list -v)
+# scenarios, the program they are of, the vm.memory_failure_early_kill
+# each is meant for and what it needs
+names=() kinds=() eks=() needs=()
+for k in s o; do
+	while read -r name ek need _; do
+		if [ -n "${MF_CONFORMANCE_ONLY:-}" ]; then
+			case " $MF_CONFORMANCE_ONLY " in *" $name "*) ;; *) continue ;; esac
+		fi
+		names+=("$name")
+		kinds+=("$k")
+		eks+=("${ek#early_kill=}")
+		case $need in needs=*) needs+=("${need#needs=}") ;; *) needs+=("-") ;; esac
+	done < <("${prog[$k]}" list -v)
+done
 
-# golden files of scenarios that mfscenario no longer has
+# golden files of scenarios that no program has any more
 orphans=()
 if [ -z "${MF_CONFORMANCE_ONLY:-}" ]; then
 	for p in "${profiles[@]}"; do
-		for f in "$golden/$p"/s*.txt; do
+		for f in "$golden/$p"/[so][0-9]*.txt; do
+			[ -e "$f" ] || continue
 			n=$(basename "$f" .txt)
 			case " ${names[*]} " in *" $n "*) ;; *) orphans+=("$p/$n") ;; esac
 		done
 	done
 fi
 
-echo "1..$(( ${#profiles[@]} * ${#names[@]} + ${#orphans[@]} ))"
+# a scenario that cannot run here, and why (empty: it can)
+cannot() {
+	local n=$1 need=$2
+	# dropping privileges needs them in the first place
+	if [ "$n" = s9_devdax2m_nonroot ] || [ "$need" = root ]; then
+		[ "$(id -u)" = 0 ] || { echo "needs root"; return; }
+	fi
+	if [ "$need" = hugetlb ]; then
+		[ -n "$hugepages" ] || { echo "needs root for huge pages"; return; }
+		[ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -gt 1 ] ||
+			{ echo "the machine gave no huge pages"; return; }
+	fi
+}
+
+# a profile is checked for a program's scenarios where it has golden
+# files of that program (linux-4.19 has none for ordinary memory: no 4.19
+# kernel ran them)
+has_kind() {
+	ls "$golden/$1/$2"[0-9]*.txt >/dev/null 2>&1
+}
+total=${#orphans[@]}
+for p in "${profiles[@]}"; do
+	for i in "${!names[@]}"; do
+		has_kind "$p" "${kinds[$i]}" && total=$((total + 1))
+	done
+done
+
+echo "1..$total"
 t=0 failed=0
 for p in "${profiles[@]}"; do
 	for i in "${!names[@]}"; do
-		n=${names[$i]} ek=${eks[$i]}
+		n=${names[$i]} k=${kinds[$i]} ek=${eks[$i]}
+		has_kind "$p" "$k" || continue
 		t=$((t + 1))
 		exp=$golden/$p/$n.txt
 		if [ ! -f "$exp" ]; then
@@ -77,18 +126,25 @@ for p in "${profiles[@]}"; do
 			failed=$((failed + 1))
 			continue
 		fi
-		# dropping privileges needs them in the first place
-		if [ "$n" = s9_devdax2m_nonroot ] && [ "$(id -u)" != 0 ]; then
-			echo "ok $t - $p/$n # SKIP needs root for setresuid(65534)"
+		why=$(cannot "$n" "${needs[$i]}")
+		if [ -n "$why" ]; then
+			echo "ok $t - $p/$n # SKIP $why"
 			continue
 		fi
-		rm -f "$tmp/log"
-		MFSCENARIO_EARLY_KILL=$ek timeout --kill-after=10 "$tmo" \
-			"$memfail" run -q --kernel "$p" --early-kill "$ek" \
-			--namespace 256M,align=2M --namespace 256M,align=4K \
-			--log-file "$tmp/log" -- "$mfs" run "$n" >"$tmp/out" 2>"$tmp/err"
+		rm -f "$tmp/log" "$disk"/* "$shm"/*
+		if [ "$k" = s ]; then
+			MFSCENARIO_EARLY_KILL=$ek timeout --kill-after=10 "$tmo" \
+				"$memfail" run -q --kernel "$p" --early-kill "$ek" \
+				--namespace 256M,align=2M --namespace 256M,align=4K \
+				--log-file "$tmp/log" -- "${prog[s]}" run "$n" >"$tmp/out" 2>"$tmp/err"
+		else
+			MFORD_EARLY_KILL=$ek MFORD_DISK_DIR=$disk MFORD_TMPFS_DIR=$shm \
+				timeout --kill-after=10 "$tmo" \
+				"$memfail" run -q --kernel "$p" --early-kill "$ek" \
+				--log-file "$tmp/log" -- "${prog[o]}" run "$n" >"$tmp/out" 2>"$tmp/err"
+		fi
 		rc=$?
-		"$norm" memfail "$tmp/out" "$tmp/log" "$rc" >"$tmp/got"
+		"${norm[$k]}" memfail "$tmp/out" "$tmp/log" "$rc" >"$tmp/got"
 		if [ -n "$keep" ]; then
 			mkdir -p "$keep/$p"
 			cp "$tmp/out" "$keep/$p/$n.transcript"
@@ -113,7 +169,7 @@ done
 for o in "${orphans[@]}"; do
 	t=$((t + 1))
 	echo "not ok $t - $o"
-	echo "# golden file without a scenario in mfscenario"
+	echo "# golden file without a scenario"
 	failed=$((failed + 1))
 done
 [ "$failed" -eq 0 ]
