@@ -173,24 +173,24 @@ void ram_after_fork(void)
 
 /* ---- madvise() ---- */
 
-/* get_user_pages(): the page is faulted in, as a read would; a page the
- * program may not read cannot be got.  The read goes through a system
- * call, so that a page we cannot read fails it instead of faulting. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+/*
+ * get_user_pages(): the page is faulted in, as a read would (an untouched
+ * private page gets a page of its own, as the injection needs one); a page
+ * the program may not read cannot be got.  MADV_POPULATE_READ faults like
+ * a read without pinning, so a copy-on-write page stays shared, as gup's
+ * FOLL_GET leaves it (process_vm_readv() would unshare it).
+ */
 static int fault_in(uintptr_t addr, const struct vma_info *v)
 {
-	char c;
-
 	if (!v->readable)
 		return -EFAULT;
-	/* process_vm_readv() of ourselves faults the page in like gup */
-	{
-		struct iovec local = { .iov_base = &c, .iov_len = 1 };
-		struct iovec remote = { .iov_base = (void *)addr, .iov_len = 1 };
-
-		if (syscall(SYS_process_vm_readv, getpid(), &local, 1UL, &remote, 1UL, 0UL) != 1)
-			return -EFAULT;
-	}
-	return 0;
+	if (real.madvise((void *)addr, MF_PAGE_SIZE, MADV_POPULATE_READ) == 0)
+		return 0;
+	return errno == EINVAL ? 0 : -EFAULT;	/* before 5.14: the kernel will fault it */
 }
 
 static int madvise_page(uintptr_t addr, int advice, uint64_t *step, struct mf_raise_msg *raise)
@@ -216,6 +216,12 @@ static int madvise_page(uintptr_t addr, int advice, uint64_t *step, struct mf_ra
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = MF_RAM_MADVISE;
 	vma_page(&v, addr, &m.page);
+	/* PM_MMAP_EXCLUSIVE clear: copy-on-write shared with a relative */
+	if (m.page.kind == MF_RAM_ANON_PAGE && !v.hugetlb &&
+	    (pagemap_entry(addr) & (1ULL << 63)) && !(pagemap_entry(addr) & (1ULL << 56)))
+		shim_warn_once(4, "madvise(%s) at %#lx: the page is shared copy-on-write with another process since fork(); Linux would unmap it there too, memfail only here",
+			       advice == MADV_HWPOISON ? "MADV_HWPOISON" : "MADV_SOFT_OFFLINE",
+			       (unsigned long)addr);
 	if (v.hugetlb)
 		*step = 1ULL << v.page_shift;
 	else if (m.page.kind == MF_RAM_ANON_PAGE && thp_mapped(addr))
