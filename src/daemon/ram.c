@@ -71,16 +71,15 @@ void ram_status_sync(struct mfd *d)
 
 	if (!st)
 		return;
-	__atomic_store_n(&st->early_kill, mf->early_kill, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->recovery, mf->recovery, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->enable_soft_offline, mf->enable_soft_offline, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->hardware_corrupted_pages, mf->poisoned_pages, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->node.total, mf->node.total, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->node.ignored, mf->node.ignored, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->node.failed, mf->node.failed, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->node.delayed, mf->node.delayed, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->node.recovered, mf->node.recovered, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&st->early_kill, mf->early_kill, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->recovery, mf->recovery, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->enable_soft_offline, mf->enable_soft_offline, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->hardware_corrupted_pages, mf->poisoned_pages, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->node.total, mf->node.total, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->node.ignored, mf->node.ignored, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->node.failed, mf->node.failed, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->node.delayed, mf->node.delayed, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->node.recovered, mf->node.recovered, __ATOMIC_RELEASE);
 }
 
 void ram_shutdown(struct mfd *d)

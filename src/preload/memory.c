@@ -139,7 +139,12 @@ static int ram_fence(const struct ram_poison *p)
 		err = how;
 		goto out;
 	}
-	free_slot->p.how = how;
+	if (how != p->how) {
+		struct ram_poison q = *p;
+
+		q.how = how;
+		slot_set(free_slot, &q, true);
+	}
 out:
 	pthread_mutex_unlock(&ram_lock);
 	return err;
@@ -302,6 +307,7 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	if (m->ops & MF_SD_FENCE) {
 		struct ram_poison p = {
 			.addr = ua, .shift = m->page.shift, .pfn = m->pfn, .kind = m->page.kind,
+			.how = FENCE_GUARD,
 			.shared = m->page.shared,
 		};
 
@@ -432,5 +438,6 @@ void ram_fence_file_page(uintptr_t addr, const struct mf_ram_file_entry *e)
 	p.pfn = r->pfn[0] - ((addr - p.addr) >> MF_PAGE_SHIFT);
 	p.kind = req.page.kind;
 	p.shared = 1;
+	p.how = FENCE_GUARD;
 	ram_fence(&p);
 }
