@@ -372,6 +372,8 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 	case MF_RAM_FILES:
 	case MF_RAM_KPAGEFLAGS:
 	case MF_PFN_WRITE:
+	case MF_KMSG_READ:
+	case MF_KMSG_WRITE:
 		err = ram_admin(c, h, buf, len);
 		break;
 	default:

@@ -22,6 +22,41 @@ static int log_fd = -1;
 static char pending[64 * 1024];
 static size_t pending_len;
 
+/*
+ * The records /dev/kmsg shows: the last RING lines, numbered from 1, the
+ * oldest overwritten as the kernel's ring buffer does.
+ */
+#define RING	2048
+static struct mf_kmsg_rec ring[RING];
+static uint64_t next_seq = 1;
+
+static void ring_add(uint64_t ts_ns, unsigned prio, const char *text, size_t len)
+{
+	struct mf_kmsg_rec *r = &ring[(next_seq - 1) % RING];
+
+	if (len >= sizeof(r->text))
+		len = sizeof(r->text) - 1;
+	r->seq = next_seq++;
+	r->ts_usec = ts_ns / 1000;
+	r->prio = prio;
+	r->len = (uint32_t)len;
+	memcpy(r->text, text, len);
+	r->text[len] = '\0';
+}
+
+unsigned mfd_kmsg_read(uint64_t after, struct mf_kmsg_rec *out, unsigned max,
+		       uint64_t *first, uint64_t *next)
+{
+	uint64_t s, oldest = next_seq > RING ? next_seq - RING : 1;
+	unsigned n = 0;
+
+	*first = oldest;
+	*next = next_seq;
+	for (s = after + 1 > oldest ? after + 1 : oldest; s < next_seq && n < max; s++)
+		out[n++] = ring[(s - 1) % RING];
+	return n;
+}
+
 void mfd_log_flush(void)
 {
 	if (!pending_len)
@@ -58,6 +93,13 @@ void mfd_log(struct mfd *d, int level, const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	/* the kernel's ring buffer has the line without its time */
+	{
+		const char *text = strchr(line, ']');
+
+		text = text ? text + 2 : line;
+		ring_add(t, (unsigned)(level < 0 ? 6 : level), text, (size_t)(line + n - text));
+	}
 	line[n++] = '\n';
 	if (pending_len + (size_t)n > sizeof(pending))
 		mfd_log_flush();

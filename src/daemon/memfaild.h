@@ -115,6 +115,9 @@ void mfd_log(struct mfd *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Write what was logged since the last flush. */
 void mfd_log_flush(void);
+/* The ring of records /dev/kmsg shows: up to max after `after`. */
+unsigned mfd_kmsg_read(uint64_t after, struct mf_kmsg_rec *out, unsigned max,
+		       uint64_t *first, uint64_t *next);
 
 /* events.c: every event goes to the monitors and into the history */
 /* Numbering goes on past every number ever handed out (events.seq). */

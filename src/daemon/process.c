@@ -272,6 +272,8 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 	case MF_RAM_FILES:
 	case MF_RAM_KPAGEFLAGS:
 	case MF_PFN_WRITE:
+	case MF_KMSG_READ:
+	case MF_KMSG_WRITE:
 		err = ram_request(c, h, buf, len);
 		break;
 	default:

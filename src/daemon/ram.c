@@ -401,6 +401,48 @@ static int pfn_write(struct conn *c, const struct mf_pfn_write *m)
 	return -EINVAL;
 }
 
+static int kmsg_read(struct conn *c, const struct mf_hdr *h, const struct mf_kmsg_read *m)
+{
+	struct mf_kmsg_reply *r = (void *)reply_buf;
+	const unsigned room = (MF_MSG_MAX - sizeof(*r)) / sizeof(r->rec[0]);
+	unsigned max = m->max < room ? m->max : room;
+
+	memset(r, 0, sizeof(*r));
+	r->count = mfd_kmsg_read(m->after_seq, r->rec, max < MF_KMSG_MAX ? max : MF_KMSG_MAX,
+				 &r->first_seq, &r->next_seq);
+	reply_init(&r->r, h, sizeof(*r) + r->count * sizeof(r->rec[0]), 0);
+	conn_send(c, r, r->r.hdr.len, -1);
+	return 0;
+}
+
+/* A write to /dev/kmsg: "<N>" sets the priority, a user's default is
+ * LOG_USER | LOG_INFO; the line is the daemon's log's. */
+static int kmsg_write(struct conn *c, const struct mf_kmsg_write *m)
+{
+	char text[sizeof(m->text) + 1];
+	size_t len = m->len;
+	const char *t = text;
+	int level = 6;
+
+	if (len > sizeof(m->text))
+		return -EINVAL;
+	memcpy(text, m->text, len);
+	text[len] = '\0';
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\0'))
+		text[--len] = '\0';
+	if (t[0] == '<' && t[1] >= '0' && t[1] <= '9') {
+		char *end;
+		long prio = strtol(t + 1, &end, 10);
+
+		if (*end == '>') {
+			level = (int)(prio & 7);
+			t = end + 1;
+		}
+	}
+	mfd_log(c->d, 8 + level, "%s", t);	/* 8: the user facility */
+	return 0;
+}
+
 #define REQ(type, buf, len) ((len) == sizeof(type) ? (const type *)(buf) : NULL)
 
 int ram_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t len)
@@ -437,6 +479,17 @@ int ram_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_t le
 	case MF_RAM_KPAGEFLAGS:
 		if (REQ(struct mf_ram_kpageflags, buf, len))
 			err = ram_kpageflags(c, h, buf);
+		break;
+	case MF_KMSG_READ:
+		if (REQ(struct mf_kmsg_read, buf, len))
+			err = kmsg_read(c, h, buf);
+		break;
+	case MF_KMSG_WRITE:
+		if (REQ(struct mf_kmsg_write, buf, len)) {
+			err = kmsg_write(c, buf);
+			send_error(c, h, err);
+			err = 0;
+		}
 		break;
 	case MF_PFN_WRITE:
 		if (REQ(struct mf_pfn_write, buf, len)) {

@@ -590,3 +590,18 @@ PRELOAD_ENTRY int msync(void *addr, size_t len, int flags)
 	}
 	return ret;
 }
+
+/* lseek() of the emulated /dev/kmsg moves through its records */
+PRELOAD_ENTRY off_t lseek(int fd, off_t off, int whence)
+{
+	off_t r;
+
+	EARLY(real.lseek(fd, off, whence));
+	r = vfs_lseek(fd, off, whence);
+	return r != -2 ? r : real.lseek(fd, off, whence);
+}
+
+PRELOAD_ENTRY off_t lseek64(int fd, off_t off, int whence)
+{
+	return lseek(fd, off, whence);
+}

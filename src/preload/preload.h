@@ -328,6 +328,7 @@ ssize_t vfs_write(int fd, const void *buf, size_t n);
 int vfs_close(int fd);
 void vfs_dup(int oldfd, int newfd);
 int vfs_flush(int fd);
+off_t vfs_lseek(int fd, off_t off, int whence);
 int vfs_stat(int dirfd, const char *path, struct stat *st);
 int vfs_fstat(int fd, struct stat *st);
 int vfs_access(int dirfd, const char *path, int mode);

@@ -398,6 +398,7 @@ const struct vfile vfs_files[] = {
 	{ "/etc/mtab", VF_TEXT, RO, NULL, show_mounts, NULL },
 	{ "/proc/self/pagemap", VF_PAGEMAP, S_IFREG | 0400, NULL, NULL, NULL },
 	{ "/proc/kpageflags", VF_KPAGEFLAGS, S_IFREG | 0400, NULL, NULL, NULL },
+	{ "/dev/kmsg", VF_KMSG, S_IFCHR | 0644, NULL, NULL, NULL },
 	{ "/proc/sys/vm/memory_failure_early_kill", VF_TEXT, RW, NULL, show_early_kill, store_sysctl },
 	{ "/proc/sys/vm/memory_failure_recovery", VF_TEXT, RW, NULL, show_recovery, store_sysctl },
 	{ "/proc/sys/vm/enable_soft_offline", VF_TEXT, RW, has_soft_offline_sysctl,

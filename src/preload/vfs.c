@@ -35,6 +35,7 @@ struct vfd {
 	bool writer;		/* opened for writing: its memfd collects stdio's writes */
 	bool no_read;		/* a write-only attribute opened for reading */
 	bool show_pfn;		/* pagemap: the reader may see pfns */
+	uint64_t seq;		/* kmsg: the last record read */
 	char path[128];		/* as the store sees it */
 };
 
@@ -107,7 +108,8 @@ static const struct vfile *vfs_match(int dirfd, const char *path, char *arg, cha
 	if (!path || path[0] != '/' || !ram_status())
 		return NULL;
 	(void)dirfd;	/* absolute paths only: dirfd does not matter */
-	if (strncmp(path, "/proc/", 6) && strncmp(path, "/sys/", 5) && strcmp(path, "/etc/mtab"))
+	if (strncmp(path, "/proc/", 6) && strncmp(path, "/sys/", 5) && strcmp(path, "/etc/mtab") &&
+	    strcmp(path, "/dev/kmsg"))
 		return NULL;
 	len = strlcpy_mf(buf, path, sizeof(buf));
 	if (len >= sizeof(buf))
@@ -258,7 +260,7 @@ int vfs_open(int dirfd, const char *path, int flags)
 		return -1;
 	}
 	err = dac_check(vf, acc);
-	if (!err && acc != O_RDONLY && !vf->store)
+	if (!err && acc != O_RDONLY && !vf->store && vf->kind != VF_KMSG)
 		err = -EACCES;
 	if (err) {
 		errno = -err;
@@ -276,6 +278,17 @@ int vfs_open(int dirfd, const char *path, int flags)
 		break;
 	case VF_KPAGEFLAGS:
 		fd = content_fd(norm, NULL, flags & O_CLOEXEC);
+		break;
+	case VF_KMSG:
+		/* dmesg_restrict: reading it is a privilege */
+		if (acc != O_WRONLY && !vfs_privileged()) {
+			errno = EPERM;
+			return -1;
+		}
+		fd = content_fd(norm, NULL, flags & O_CLOEXEC);
+		if (fd >= 0 && (flags & O_NONBLOCK))
+			real.fcntl(fd, F_SETFL, O_NONBLOCK);
+		v.writer = false;
 		break;
 	default:
 		if (acc == O_WRONLY) {
@@ -345,6 +358,25 @@ static int apply_pending(int fd, const struct vfd *v)
 	return err;
 }
 
+/* One line for the emulated kernel's log. */
+static int kmsg_write(const void *buf, size_t n)
+{
+	struct mf_kmsg_write m;
+	struct mf_reply r;
+
+	if (n > sizeof(m.text))
+		return -EINVAL;
+	if (shim_activate())
+		return -EIO;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_KMSG_WRITE;
+	m.len = (uint32_t)n;
+	memcpy(m.text, buf, n);
+	if (shim_call(&m, sizeof(m), &r, sizeof(r), NULL) < (ssize_t)sizeof(r))
+		return -EIO;
+	return r.error;
+}
+
 /* write()/pwrite() of an emulated file: -2 if fd is not one */
 ssize_t vfs_write(int fd, const void *buf, size_t n)
 {
@@ -353,6 +385,14 @@ ssize_t vfs_write(int fd, const void *buf, size_t n)
 
 	if (!vfd_copy(fd, &v))
 		return -2;
+	if (v.vf->kind == VF_KMSG) {
+		err = kmsg_write(buf, n);
+		if (err) {
+			errno = -err;
+			return -1;
+		}
+		return (ssize_t)n;
+	}
 	if (!v.vf->store) {
 		errno = EBADF;
 		return -1;
@@ -434,6 +474,91 @@ static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 	return (ssize_t)(done * 8);
 }
 
+static void vfd_set_seq(int fd, uint64_t seq)
+{
+	sigset_t old;
+	struct vfd *v;
+
+	shim_block(&old);
+	pthread_mutex_lock(&vfs_lock);
+	v = vfd_get_locked(fd);
+	if (v)
+		v->seq = seq;
+	pthread_mutex_unlock(&vfs_lock);
+	shim_unblock(&old);
+}
+
+/*
+ * devkmsg_read(): one record per read, "prio,seq,usec,-;text\n"; EPIPE
+ * once when records were lost since the last read; at the end, EAGAIN
+ * with O_NONBLOCK, else a wait for the next line.
+ */
+static ssize_t kmsg_read(int fd, const struct vfd *v, void *buf, size_t n)
+{
+	struct {
+		struct mf_kmsg_reply r;
+		struct mf_kmsg_rec rec;
+	} rep;
+	struct mf_kmsg_read m;
+	char line[MF_KMSG_TEXT + 64];
+	int len;
+
+	if (shim_activate())
+		return -EIO;
+	for (;;) {
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_KMSG_READ;
+		m.after_seq = v->seq;
+		m.max = 1;
+		if (shim_call(&m, sizeof(m), &rep, sizeof(rep), NULL) < (ssize_t)sizeof(rep.r) ||
+		    rep.r.r.error)
+			return -EIO;
+		if (v->seq && v->seq + 1 < rep.r.first_seq) {
+			vfd_set_seq(fd, rep.r.first_seq - 1);
+			return -EPIPE;
+		}
+		if (rep.r.count)
+			break;
+		if (real.fcntl(fd, F_GETFL) & O_NONBLOCK)
+			return -EAGAIN;
+		usleep(50000);	/* the kernel would sleep until the next line */
+	}
+	len = snprintf(line, sizeof(line), "%u,%llu,%llu,-;%s\n", rep.rec.prio,
+		       (unsigned long long)rep.rec.seq, (unsigned long long)rep.rec.ts_usec,
+		       rep.rec.text);
+	if ((size_t)len > n)
+		return -EINVAL;	/* a record does not fit the buffer */
+	memcpy(buf, line, (size_t)len);
+	vfd_set_seq(fd, rep.rec.seq);
+	return len;
+}
+
+/* lseek() of /dev/kmsg: SEEK_SET 0 and SEEK_DATA to the oldest record,
+ * SEEK_END past the newest; -2 if fd is not an emulated kmsg */
+off_t vfs_lseek(int fd, off_t off, int whence)
+{
+	struct mf_kmsg_reply r;
+	struct mf_kmsg_read m;
+	struct vfd v;
+
+	if (!vfd_copy(fd, &v) || v.vf->kind != VF_KMSG)
+		return -2;
+	if (off || (whence != SEEK_SET && whence != SEEK_DATA && whence != SEEK_END)) {
+		errno = off ? ESPIPE : EINVAL;
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_KMSG_READ;
+	m.after_seq = UINT64_MAX - 1;
+	if (shim_activate() || shim_call(&m, sizeof(m), &r, sizeof(r), NULL) < (ssize_t)sizeof(r) ||
+	    r.r.error) {
+		errno = EIO;
+		return -1;
+	}
+	vfd_set_seq(fd, whence == SEEK_END ? r.next_seq - 1 : r.first_seq - 1);
+	return 0;
+}
+
 /*
  * read() (off < 0: at the file position) or pread() of an emulated file;
  * -2 if fd is not one.
@@ -452,6 +577,18 @@ ssize_t vfs_read(int fd, void *buf, size_t n, off_t off)
 	}
 	if (v.vf->kind == VF_TEXT)
 		return at_pos ? real.read(fd, buf, n) : real.pread(fd, buf, n, off);
+	if (v.vf->kind == VF_KMSG) {
+		if (!at_pos) {
+			errno = ESPIPE;
+			return -1;
+		}
+		ret = kmsg_read(fd, &v, buf, n);
+		if (ret < 0) {
+			errno = (int)-ret;
+			return -1;
+		}
+		return ret;
+	}
 	if (at_pos)
 		off = real.lseek(fd, 0, SEEK_CUR);
 	if (off < 0)
@@ -513,8 +650,8 @@ int vfs_stat(int dirfd, const char *path, struct stat *st)
 	char arg[VFS_ARG], norm[128];
 	const struct vfile *vf = vfs_match(dirfd, path, arg, norm, sizeof(norm));
 
-	if (!vf)
-		return -2;
+	if (!vf || vf->kind == VF_KMSG)
+		return -2;	/* /dev/kmsg is the real device node */
 	fill_stat(vf, norm, st);
 	return 0;
 }

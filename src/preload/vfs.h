@@ -24,6 +24,7 @@ enum vf_kind {
 	VF_DIR,			/* only stat() and access() */
 	VF_PAGEMAP,		/* the real file, memfail's view laid over */
 	VF_KPAGEFLAGS,		/* the daemon's page flags */
+	VF_KMSG,		/* the daemon's log, one record per read */
 };
 
 /* What a show() writes into. */

@@ -89,6 +89,8 @@ enum mf_msg_type {
 	/* request or admin */
 	MF_RAM_KPAGEFLAGS = 110,
 	MF_PFN_WRITE,
+	MF_KMSG_READ,
+	MF_KMSG_WRITE,
 	/* daemon -> control connection */
 	MF_CTL_RAM = 120,
 };
@@ -616,6 +618,44 @@ struct mf_pfn_write {
 	int32_t tid;
 	uint64_t value;
 	char comm[MF_COMM_LEN];
+};
+
+/*
+ * MF_KMSG_READ: the daemon's log records after after_seq (the emulated
+ * kernel's ring buffer, as /dev/kmsg shows it), oldest first.  MF_KMSG_WRITE:
+ * a line for it ("<N>" in front sets the priority, as /dev/kmsg takes it).
+ */
+#define MF_KMSG_TEXT	256
+#define MF_KMSG_MAX	128
+struct mf_kmsg_read {
+	struct mf_hdr hdr;
+	uint64_t after_seq;	/* 0: from the oldest */
+	uint32_t max;
+	uint32_t pad;
+};
+
+struct mf_kmsg_rec {
+	uint64_t seq;		/* from 1 */
+	uint64_t ts_usec;	/* since the daemon started */
+	uint32_t prio;		/* facility << 3 | level */
+	uint32_t len;
+	char text[MF_KMSG_TEXT];
+};
+
+struct mf_kmsg_reply {
+	struct mf_reply r;
+	uint64_t first_seq;	/* the oldest record kept */
+	uint64_t next_seq;	/* the one the next line gets */
+	uint32_t count;
+	uint32_t pad;
+	struct mf_kmsg_rec rec[];
+};
+
+struct mf_kmsg_write {
+	struct mf_hdr hdr;
+	uint32_t len;
+	uint32_t pad;
+	char text[1024];
 };
 
 /*

@@ -569,6 +569,17 @@ static void system_tools_see_the_files(void **state)
 	assert_int_equal(reply_int(r, "code", -1), 1);
 	r = actor_cmd(&a, "system grep -q '^debugfs /sys/kernel/debug debugfs' /proc/mounts");
 	assert_int_equal(reply_int(r, "code", -1), 0);
+	/* /dev/kmsg is the emulated kernel's log: a tag, then what followed,
+	 * as a test suite finds the pfns it soft-offlined (LTP madvise11) */
+	r = actor_cmd(&a, "system echo '<5>mf-tag-1' > /dev/kmsg");
+	assert_int_equal(reply_int(r, "code", -1), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem anon 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 1"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "madvise 0 0x1000 4096 soft_offline"), "ok"));
+	r = actor_cmd(&a, "system dmesg | sed -n '/mf-tag-1/,$p' | grep -q 'Soft offlining pfn 0x'");
+	assert_int_equal(reply_int(r, "code", -1), 0);
+	r = actor_cmd(&a, "system dmesg -x | grep -q 'notice.*mf-tag-1'");
+	assert_int_equal(reply_int(r, "code", -1), 0);
 }
 
 static void profile_61_signals_on_access(void **state)
