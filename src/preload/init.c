@@ -312,8 +312,9 @@ static sigset_t fork_mask;
 
 /*
  * The shim's lock order: shim.lock, maps, the files' poison list,
- * req_lock, the fence table, the poisoned pages, the pfn cache, the fd
- * table, the signal dispositions.  fork() takes them all, so that the
+ * req_lock, the service thread's busy lock, the fence table, the
+ * poisoned pages, the pfn cache, the fd table, the emulated files, the
+ * signal dispositions.  fork() takes them all, so that the
  * child finds none held by a thread it does not have (and no fence half
  * put up).
  */
@@ -324,6 +325,9 @@ static void before_fork(void)
 	map_lock();
 	ramfiles_lock();
 	pthread_mutex_lock(&shim.req_lock);
+	/* after req_lock: a thread that waits for the daemon holds that, and
+	 * the daemon may be waiting for the service thread */
+	service_lock();
 	fencetab_lock();
 	ram_lock_all();
 	pagemap_lock();
@@ -340,6 +344,7 @@ static void after_fork_parent(void)
 	pagemap_unlock();
 	ram_unlock_all();
 	fencetab_unlock();
+	service_unlock();
 	pthread_mutex_unlock(&shim.req_lock);
 	ramfiles_unlock();
 	map_unlock();
@@ -360,6 +365,7 @@ static void after_fork_child(void)
 	fencetab_unlock();
 	ramfiles_unlock();
 	map_unlock();
+	service_after_fork();
 	pthread_mutex_init(&shim.req_lock, NULL);
 	pthread_mutex_init(&shim.lock, NULL);
 	shim.pid = getpid();

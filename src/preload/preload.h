@@ -226,6 +226,10 @@ void signals_forward_segv(int sig, siginfo_t *si, void *uctx);
 
 /* ---- the service thread (service.c) ---- */
 int service_start(void);
+/* fork() waits for the service thread to be idle (service.c). */
+void service_lock(void);
+void service_unlock(void);
+void service_after_fork(void);
 /* Is any page of [start, start + len) in our page tables? */
 bool range_present(uint64_t start, uint64_t len);
 

@@ -10,6 +10,7 @@
  * calls the daemon itself: memfaild can always wait for its answer.
  */
 #include <errno.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -193,19 +194,45 @@ static void do_signal(const struct mf_ctl_signal *m)
 	sock_send(shim.ctl.fd, &r, sizeof(r), -1, false, 0);
 }
 
+/*
+ * The service thread holds svc_busy while it does anything but wait for
+ * the daemon, and fork() takes it (init.c): a child must not inherit an
+ * allocator or C library lock that this thread held mid-work, which a
+ * thread of its own would then wait for forever.  (glibc's malloc guards
+ * itself across fork; a sanitizer's allocator does not.)
+ */
+static pthread_mutex_t svc_busy = PTHREAD_MUTEX_INITIALIZER;
+static sem_t svc_started;
+
+void service_lock(void)
+{
+	pthread_mutex_lock(&svc_busy);
+}
+
+void service_unlock(void)
+{
+	pthread_mutex_unlock(&svc_busy);
+}
+
 static void *service_main(void *arg)
 {
 	static char buf[MF_MSG_MAX];
 	const struct mf_hdr *h = (const void *)buf;
 
 	(void)arg;
+	pthread_mutex_lock(&svc_busy);
 	service_tid = shim_gettid();
 	real.prctl(PR_SET_NAME, "memfail-svc", 0, 0, 0);
 	/* never the thread an early-kill signal goes to */
 	real.prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0);
+	sem_post(&svc_started);
 	for (;;) {
 		int fd = __atomic_load_n(&shim.ctl.fd, __ATOMIC_SEQ_CST);
-		ssize_t n = sock_recv(fd, buf, sizeof(buf), NULL, NULL, 0);
+		ssize_t n;
+
+		pthread_mutex_unlock(&svc_busy);
+		n = sock_recv(fd, buf, sizeof(buf), NULL, NULL, 0);
+		pthread_mutex_lock(&svc_busy);
 
 		/* the program moved our socket away (dup2 onto its number) */
 		if ((n == -EBADF || n == -ENOTSOCK) &&
@@ -233,6 +260,7 @@ static void *service_main(void *arg)
 		}
 	}
 	atomic_store(&shim.active, false);
+	pthread_mutex_unlock(&svc_busy);
 	return NULL;
 }
 
@@ -248,8 +276,18 @@ int service_start(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
+	sem_init(&svc_started, 0, 0);
 	err = real.pthread_create(&shim.service, &attr, service_main, NULL);
 	pthread_attr_destroy(&attr);
+	/* running, and past its start-up, before anyone may fork */
+	while (!err && sem_wait(&svc_started) && errno == EINTR)
+		;
 	real.pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -err;
+}
+
+/* In a child after fork: the lock was ours, the thread is not there. */
+void service_after_fork(void)
+{
+	pthread_mutex_init(&svc_busy, NULL);
 }
