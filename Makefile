@@ -47,7 +47,8 @@ install: deps $(BUILD)/build.ninja
 
 # Every process of the suite (daemon, CLI, preload, actors) instrumented;
 # any report, leaks included, fails the run.
-SANDIR := /tmp/memfail-sanitize
+# (in the build tree: two checkouts on one machine must not share it)
+SANDIR := $(CURDIR)/build-asan/sanitizer-logs
 sanitize: deps
 	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
 	ninja -C build-asan
@@ -61,13 +62,14 @@ sanitize: deps
 # TSan runs a signal handler only when the thread next leaves a system
 # call, so the two tests that expect an early-kill AO to kill a process
 # blocked in read() see it late under TSan; they are left out here.
+TSANDIR := $(CURDIR)/build-tsan/sanitizer-logs
 TSAN_TESTS := test-process test-bystanders test-media test-robust test-operations test-libmemfail test-ordinary
 tsan: deps
 	[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false --buildtype=debug
 	ninja -C build-tsan memfaild memfail libmemfail-preload.so tests/mfactor $(addprefix tests/,$(TSAN_TESTS))
-	rm -rf $(SANDIR)-tsan && mkdir -p $(SANDIR)-tsan
-	TSAN_OPTIONS="log_path=$(SANDIR)-tsan/tsan handle_sigbus=0 handle_segv=0 die_after_fork=0" \
-	CMOCKA_TEST_ABORT=0 MF_ONLY="$(TSAN_TESTS)" MF_SANITIZE_DIR=$(SANDIR)-tsan \
+	rm -rf $(TSANDIR) && mkdir -p $(TSANDIR)
+	TSAN_OPTIONS="log_path=$(TSANDIR)/tsan handle_sigbus=0 handle_segv=0 die_after_fork=0" \
+	CMOCKA_TEST_ABORT=0 MF_ONLY="$(TSAN_TESTS)" MF_SANITIZE_DIR=$(TSANDIR) \
 	MF_TSAN=1 tests/run-tests.sh build-tsan
 
 bench: build
