@@ -5,19 +5,10 @@
 #include <string.h>
 
 #include "u64map.h"
+#include "util.h"
 
 #define EMPTY	0
 #define DELETED	UINT64_MAX
-
-static size_t hash64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
 
 void u64map_init(struct u64map *m)
 {
@@ -44,7 +35,7 @@ static int u64map_resize(struct u64map *m, size_t cap)
 	m->nr = m->used = 0;
 	for (i = 0; i < oldcap; i++) {
 		if (old[i].key != EMPTY && old[i].key != DELETED) {
-			size_t h = hash64(old[i].key) & (cap - 1);
+			size_t h = mf_hash64(old[i].key) & (cap - 1);
 
 			while (m->slot[h].key != EMPTY)
 				h = (h + 1) & (cap - 1);
@@ -62,9 +53,11 @@ static struct u64map_slot *find(const struct u64map *m, uint64_t k)
 {
 	size_t h, i;
 
-	if (!m->cap)
+	/* keys UINT64_MAX - 1 and UINT64_MAX cannot be stored (put refuses
+	 * them); their stored forms would be the empty and deleted marks */
+	if (!m->cap || k == EMPTY || k == DELETED)
 		return NULL;
-	h = hash64(k) & (m->cap - 1);
+	h = mf_hash64(k) & (m->cap - 1);
 	for (i = 0; i < m->cap; i++, h = (h + 1) & (m->cap - 1)) {
 		if (m->slot[h].key == EMPTY)
 			return NULL;
@@ -95,7 +88,7 @@ int u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 		if (u64map_resize(m, cap))
 			return -ENOMEM;
 	}
-	h = hash64(k) & (m->cap - 1);
+	h = mf_hash64(k) & (m->cap - 1);
 	while (m->slot[h].key != EMPTY) {
 		if (m->slot[h].key == DELETED && del == SIZE_MAX)
 			del = h;
@@ -128,6 +121,7 @@ bool u64map_del(struct u64map *m, uint64_t key)
 	if (!s)
 		return false;
 	s->key = DELETED;
+	s->val = 0;
 	m->nr--;
 	return true;
 }

@@ -5,19 +5,10 @@
 #include <string.h>
 
 #include "u64set.h"
+#include "util.h"
 
 #define EMPTY	0
 #define DELETED	UINT64_MAX
-
-static size_t hash64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
 
 void u64set_init(struct u64set *s)
 {
@@ -46,7 +37,7 @@ static int u64set_resize(struct u64set *s, size_t cap)
 		uint64_t v = old[i];
 
 		if (v != EMPTY && v != DELETED) {
-			size_t h = hash64(v) & (cap - 1);
+			size_t h = mf_hash64(v) & (cap - 1);
 
 			while (s->slot[h] != EMPTY)
 				h = (h + 1) & (cap - 1);
@@ -74,7 +65,7 @@ int u64set_add(struct u64set *s, uint64_t key)
 		if (u64set_resize(s, cap))
 			return -ENOMEM;
 	}
-	h = hash64(v) & (s->cap - 1);
+	h = mf_hash64(v) & (s->cap - 1);
 	while (s->slot[h] != EMPTY) {
 		if (s->slot[h] == v)
 			return 0;
@@ -96,9 +87,10 @@ static size_t u64set_find(const struct u64set *s, uint64_t key)
 	uint64_t v = key + 1;
 	size_t h;
 
-	if (!s->cap)
+	/* as in u64map: the two keys that cannot be stored are never found */
+	if (!s->cap || v == EMPTY || v == DELETED)
 		return SIZE_MAX;
-	h = hash64(v) & (s->cap - 1);
+	h = mf_hash64(v) & (s->cap - 1);
 	while (s->slot[h] != EMPTY) {
 		if (s->slot[h] == v)
 			return h;

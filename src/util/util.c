@@ -293,3 +293,13 @@ ssize_t sock_recv(int fd, void *buf, size_t len, int *fd_out,
 	}
 	return n;
 }
+
+uint64_t mf_hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}

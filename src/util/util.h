@@ -36,6 +36,9 @@ int size_shift(uint64_t v);
 
 uint64_t now_monotonic_ns(void);
 
+/* A 64-bit mix (murmur3's finalizer): the hash tables' hash. */
+uint64_t mf_hash64(uint64_t k);
+
 /* Copy at most n-1 bytes and always terminate. Returns strlen(src). */
 size_t strlcpy_mf(char *dst, const char *src, size_t n);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: util/rangeset (bad sectors) and util/u64set (page sets). */
+/* Unit tests: util/rangeset (bad sectors) and util/u64set (page sets), util/u64map. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "../../src/util/rangeset.h"
+#include "../../src/util/u64map.h"
 #include "../../src/util/u64set.h"
 
 static void expect_ranges(const struct rangeset *rs, const uint64_t *want, size_t n)
@@ -188,6 +189,37 @@ static void u64set_basics(void **state)
 	u64set_free(&s);
 }
 
+/* The two keys a table cannot hold are never found, even where deleted
+ * entries left their marks. */
+static void reserved_keys_never_match(void **state)
+{
+	struct u64map m;
+	struct u64set s;
+	uint64_t i, v = 0;
+
+	(void)state;
+	u64map_init(&m);
+	u64set_init(&s);
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(u64map_put(&m, i, i + 100), 0);
+		assert_int_equal(u64set_add(&s, i), 1);
+	}
+	for (i = 0; i < 64; i++) {
+		assert_true(u64map_del(&m, i));
+		assert_true(u64set_del(&s, i));
+	}
+	assert_int_equal(u64map_put(&m, UINT64_MAX - 1, 1), -EINVAL);
+	assert_false(u64map_get(&m, UINT64_MAX - 1, &v));
+	assert_false(u64map_get(&m, UINT64_MAX, &v));
+	assert_false(u64map_del(&m, UINT64_MAX - 1));
+	assert_false(u64set_has(&s, UINT64_MAX - 1));
+	assert_false(u64set_del(&s, UINT64_MAX - 1));
+	assert_int_equal(m.nr, 0);
+	assert_int_equal(s.nr, 0);
+	u64map_free(&m);
+	u64set_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +230,7 @@ int main(void)
 		cmocka_unit_test(many_ranges),
 		cmocka_unit_test(runs_less_another_set),
 		cmocka_unit_test(u64set_basics),
+		cmocka_unit_test(reserved_keys_never_match),
 	};
 
 	return cmocka_run_group_tests_name("rangeset", tests, NULL, NULL);
