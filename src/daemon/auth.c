@@ -12,12 +12,15 @@
  *    the owner of the memory (the namespace's, or the user whose process
  *    has the page), or with --strict-caps, CAP_SYS_ADMIN in the calling
  *    thread's effective set;
+ *  - a shared page of ordinary memory is named by its file: only a
+ *    process that maps that part of the file may name it;
  *  - daemon-wide settings: root or the user the daemon runs as.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "memfaild.h"
 
@@ -105,4 +108,34 @@ bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid, uid_
 		return (caps >> CAP_SYS_ADMIN_BIT) & 1;
 	}
 	return cr->uid == 0 || cr->uid == owner;
+}
+
+bool proc_maps_file(pid_t pid, uint64_t dev, uint64_t ino, uint64_t off, struct file_window *w)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;	/* cannot tell (hidepid): it may */
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, pgoff, inode;
+		unsigned maj, min;
+
+		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &pgoff, &maj, &min,
+			   &inode) != 6)
+			continue;
+		found = makedev(maj, min) == dev && inode == ino && off >= pgoff &&
+			off < pgoff + (end - start);
+		if (found && w) {
+			w->dev = dev;
+			w->ino = ino;
+			w->lo = pgoff;
+			w->hi = pgoff + (end - start);
+		}
+	}
+	fclose(f);
+	return found;
 }

@@ -164,7 +164,7 @@ static void reap(struct mfd *d)
 			conn_close(c);
 		}
 		mf_task_exit(&p->task);
-		mf_ram_task_exit(&d->mf, p->task.id);
+		mf_ram_task_exit(&d->mf, &p->task);
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
 		close(p->pidfd);
 		list_del(&p->node);
@@ -364,7 +364,6 @@ int main(int argc, char **argv)
 	d.mf.early_kill = d.opt.early_kill;
 	d.mf.recovery = recovery;
 	d.mf.unmap_timeout_ms = d.opt.unmap_timeout_ms;
-	d.mf.enable_soft_offline = 1;
 	if (copy_mc_init())
 		die("cannot install the fault handler", NULL, errno);
 

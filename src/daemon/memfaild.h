@@ -164,6 +164,16 @@ struct proc *proc_find(struct mfd *d, pid_t pid);
 /* The registered process a connection comes from (pid and pidfd agree). */
 struct proc *proc_of_conn(struct mfd *d, struct conn *c);
 void proc_exit(struct proc *p);
+/* A request out to a process's service thread, waiting for its answer. */
+struct peer_req {
+	struct proc *p;
+	uint64_t seq;
+	bool done;		/* answered (take() said so), or not to wait for */
+};
+/* Wait until every request is done, its process gone, or the deadline:
+ * take() gets each answer with its request's seq and says if it will do. */
+void peer_await(struct peer_req **rq, unsigned n, uint64_t deadline,
+		bool (*take)(struct peer_req *rq, const void *buf, size_t n));
 void proc_pidfd_ready(struct proc *p);
 /* Has it exited, even if the loop has not seen it yet? */
 bool proc_gone(struct proc *p);
@@ -226,5 +236,12 @@ bool cred_may_configure(struct mfd *d, const struct mf_cred *cr);
 /* The emulated CAP_SYS_ADMIN over memory owned by `owner` (a
  * namespace's owner, or the user whose process has the page). */
 bool cred_has_sys_admin(struct mfd *d, const struct mf_cred *cr, pid_t tid, uid_t owner);
+/* A part of a file a process maps: file offsets [lo, hi). */
+struct file_window {
+	uint64_t dev, ino, lo, hi;
+};
+/* Does process pid map offset off of file (dev, ino)?  (true when its
+ * maps cannot be read.)  The mapping's window goes to *w if found. */
+bool proc_maps_file(pid_t pid, uint64_t dev, uint64_t ino, uint64_t off, struct file_window *w);
 
 #endif /* MF_DAEMON_H */

@@ -23,9 +23,9 @@
 #include "memfaild.h"
 
 struct ram_pending {
-	struct proc *p;
-	uint64_t seq;
+	struct peer_req rq;
 	bool answered;
+	bool unsent;			/* the send failed: it cannot have answered */
 	struct mf_ctl_ram_reply r;
 };
 
@@ -35,66 +35,18 @@ static unsigned wire_ops(unsigned ops)
 	       ((ops & MF_OP_ZAP) ? MF_SD_ZAP : 0) | ((ops & MF_OP_UNFENCE) ? MF_SD_UNFENCE : 0);
 }
 
-/* Does /proc/PID/maps show a mapping of the file over off? */
-static bool proc_maps_file(pid_t pid, uint64_t dev, uint64_t ino, uint64_t off)
+static bool take_reply(struct peer_req *rq, const void *buf, size_t n)
 {
-	char path[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;	/* cannot tell: it may */
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, pgoff, inode;
-		unsigned maj, min;
-
-		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &pgoff, &maj, &min,
-			   &inode) != 6)
-			continue;
-		found = makedev(maj, min) == dev && inode == ino && off >= pgoff &&
-			off < pgoff + (end - start);
-	}
-	fclose(f);
-	return found;
-}
-
-static void take_reply(struct ram_pending *pd, const void *buf, ssize_t n)
-{
+	struct ram_pending *pd = container_of(rq, struct ram_pending, rq);
 	const struct mf_ctl_ram_reply *r = buf;
 
-	if ((size_t)n != sizeof(*r) || r->count > MF_RAM_MAPS_MAX)
-		return;		/* garbled: no answer */
+	if (n != sizeof(*r) || r->count > MF_RAM_MAPS_MAX)
+		return false;	/* garbled: no answer */
 	pd->r = *r;
 	pd->r.early_comm[MF_COMM_LEN - 1] = '\0';
 	pd->r.main_comm[MF_COMM_LEN - 1] = '\0';
 	pd->answered = true;
-}
-
-static void read_ram_answers(struct proc *p, struct ram_pending *pd, unsigned npd)
-{
-	static char buf[MF_MSG_MAX];
-	const struct mf_reply *r = (const void *)buf;
-	unsigned i;
-
-	while (!p->exited && p->ctl) {
-		ssize_t n = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
-
-		if (n == -EAGAIN)
-			return;
-		if (n <= 0) {
-			proc_exit(p);
-			return;
-		}
-		if ((size_t)n < sizeof(*r) || r->hdr.magic != MF_PROTO_MAGIC ||
-		    r->hdr.type != MF_REPLY)
-			continue;
-		/* anything else is a late answer to something older */
-		for (i = 0; i < npd; i++)
-			if (pd[i].p == p && !pd[i].answered && pd[i].seq == r->hdr.seq)
-				take_reply(&pd[i], buf, n);
-	}
+	return true;
 }
 
 static void fill_sd(struct mf_ram_sd *s, const struct ram_pending *pd)
@@ -102,7 +54,7 @@ static void fill_sd(struct mf_ram_sd *s, const struct ram_pending *pd)
 	unsigned j;
 
 	memset(s, 0, sizeof(*s));
-	s->task = &pd->p->task;
+	s->task = &pd->rq.p->task;
 	s->acked = pd->answered;
 	if (!pd->answered)
 		return;
@@ -114,7 +66,7 @@ static void fill_sd(struct mf_ram_sd *s, const struct ram_pending *pd)
 		s->map[j].state = pd->r.map[j].state;
 	}
 	s->early_tid = pd->r.early_tid;
-	s->main_tid = pd->r.main_tid ? pd->r.main_tid : pd->p->task.pid;
+	s->main_tid = pd->r.main_tid ? pd->r.main_tid : pd->rq.p->task.pid;
 	memcpy(s->early_comm, pd->r.early_comm, MF_COMM_MAX);
 	memcpy(s->main_comm, pd->r.main_comm, MF_COMM_MAX);
 }
@@ -124,12 +76,11 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 {
 	struct mfd *d = mf->priv;
 	struct ram_pending *pd = NULL;
-	struct pollfd *pfd = NULL;
+	struct peer_req **rq = NULL;
 	struct mf_ram_sd *sd = NULL;
 	struct mf_ctl_ram m;
 	struct proc *p;
 	unsigned npd = 0, i, nsd = 0;
-	uint64_t deadline;
 	int err = 0;
 
 	*out = NULL;
@@ -137,8 +88,8 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 	list_for_each_entry(p, &d->procs, node)
 		npd++;
 	pd = calloc(npd ? npd : 1, sizeof(*pd));
-	pfd = calloc(npd ? npd * 2 : 1, sizeof(*pfd));
-	if (!pd || !pfd) {
+	rq = calloc(npd ? npd : 1, sizeof(*rq));
+	if (!pd || !rq) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -181,44 +132,16 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 		if (!f->key.shared && p->task.id != f->key.a)
 			continue;
 		x = &pd[npd];
-		x->p = p;
-		x->seq = m.hdr.seq = ++d->next_seq;
+		rq[npd++] = &x->rq;
+		x->rq.p = p;
+		x->rq.seq = m.hdr.seq = ++d->next_seq;
+		/* one that cannot take requests has not unmapped anything:
+		 * killed, not taken for gone (its connection is closed now) */
 		if (conn_send(p->ctl, &m, sizeof(m), -1) < 0)
-			x->answered = false;	/* cannot take requests: as silent */
-		npd++;
+			x->rq.done = x->unsent = true;
 	}
-
-	deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
-	for (;;) {
-		uint64_t now = now_monotonic_ns();
-		unsigned np = 0;
-
-		for (i = 0; i < npd; i++) {
-			if (pd[i].answered || pd[i].p->exited || !pd[i].p->ctl)
-				continue;
-			pfd[np].fd = pd[i].p->ctl->fd;
-			pfd[np++].events = POLLIN;
-			pfd[np].fd = pd[i].p->pidfd;
-			pfd[np++].events = POLLIN;
-		}
-		if (!np || now >= deadline)
-			break;
-		if (poll(pfd, np, (int)((deadline - now + 999999) / 1000000)) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < npd; i++) {
-			struct proc *q = pd[i].p;
-			unsigned k;
-
-			if (pd[i].answered || q->exited || !q->ctl)
-				continue;
-			for (k = 0; k < np; k += 2) {
-				if (pfd[k].fd == q->ctl->fd && pfd[k].revents)
-					read_ram_answers(q, pd, npd);
-				if (!q->exited && pfd[k + 1].fd == q->pidfd && pfd[k + 1].revents)
-					proc_exit(q);
-			}
-		}
-	}
+	peer_await(rq, npd, now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL,
+		   take_reply);
 
 	sd = calloc(npd ? npd : 1, sizeof(*sd));
 	if (!sd) {
@@ -226,16 +149,16 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 		goto out;
 	}
 	for (i = 0; i < npd; i++) {
-		struct proc *q = pd[i].p;
+		struct proc *q = pd[i].rq.p;
 
 		/* gone: nothing of it can touch anything any more */
-		if (q->exited || proc_gone(q))
+		if (!pd[i].unsent && (q->exited || proc_gone(q)))
 			continue;
 		if (pd[i].answered) {
 			if (!pd[i].r.count && !pd[i].r.fence_error)
 				continue;
 		} else if (f->key.shared &&
-			   !proc_maps_file(q->task.pid, f->key.a, f->key.b, f->key.c)) {
+			   !proc_maps_file(q->task.pid, f->key.a, f->key.b, f->key.c, NULL)) {
 			continue;	/* silent, but it has nothing of the file */
 		}
 		fill_sd(&sd[nsd++], &pd[i]);
@@ -246,6 +169,6 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 out:
 	free(sd);
 	free(pd);
-	free(pfd);
+	free(rq);
 	return err;
 }

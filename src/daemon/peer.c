@@ -158,11 +158,9 @@ static struct mfd *engine_mfd(struct mf_engine *mf)
 /* ---- the engine's peer interface ---- */
 
 struct pending {
+	struct peer_req rq;
 	struct mf_shootdown *sd;
-	struct proc *p;
-	uint64_t seq;
 	unsigned first, count;		/* the chunk of sd->w this message carries */
-	bool done;			/* stop waiting for it */
 	bool answered;
 	bool unsent;			/* the send failed: it cannot have answered */
 };
@@ -178,7 +176,7 @@ static int send_chunk(struct pending *pd, int early_kill)
 	m->hdr.magic = MF_PROTO_MAGIC;
 	m->hdr.type = MF_CTL_SHOOTDOWN;
 	m->hdr.len = (uint32_t)len;
-	m->hdr.seq = pd->seq;
+	m->hdr.seq = pd->rq.seq;
 	m->early_kill = (uint32_t)early_kill;
 	m->count = pd->count;
 	for (i = 0; i < pd->count; i++) {
@@ -191,16 +189,18 @@ static int send_chunk(struct pending *pd, int early_kill)
 		m->e[i].unit_len = w->unit_len;
 		m->e[i].ops = w->ops;
 	}
-	return conn_send(pd->p->ctl, buf, len, -1);
+	return conn_send(pd->rq.p->ctl, buf, len, -1);
 }
 
-static void take_answer(struct pending *pd, const struct mf_ctl_shootdown_reply *r,
-			size_t n)
+static bool take_answer(struct peer_req *rq, const void *buf, size_t n)
 {
+	struct pending *pd = container_of(rq, struct pending, rq);
+	const struct mf_ctl_shootdown_reply *r = buf;
 	unsigned i;
 
-	if (r->count != pd->count || n < sizeof(*r) + pd->count * sizeof(r->res[0]))
-		return;		/* garbled: counts as no answer */
+	if (n < sizeof(*r) || r->count != pd->count ||
+	    n < sizeof(*r) + pd->count * sizeof(r->res[0]))
+		return false;	/* garbled: counts as no answer */
 	for (i = 0; i < pd->count; i++) {
 		struct mf_sd_work *w = &pd->sd->w[pd->first + i];
 
@@ -213,34 +213,93 @@ static void take_answer(struct pending *pd, const struct mf_ctl_shootdown_reply 
 	pd->sd->early_comm[MF_COMM_LEN - 1] = '\0';
 	memcpy(pd->sd->main_comm, r->main_comm, MF_COMM_LEN);
 	pd->sd->main_comm[MF_COMM_LEN - 1] = '\0';
-	pd->done = pd->answered = true;
+	pd->answered = true;
+	return true;
 }
 
-/* Drain a process's control connection, matching answers to chunks. */
-static void read_answers(struct proc *p, struct pending *pd, unsigned npd)
+/* Drain a process's control connection, matching answers to requests. */
+static void read_answers(struct proc *p, struct peer_req **rq, unsigned n,
+			 bool (*take)(struct peer_req *, const void *, size_t))
 {
 	static char buf[MF_MSG_MAX];
-	const struct mf_ctl_shootdown_reply *r = (void *)buf;
-	ssize_t n;
+	const struct mf_reply *r = (const void *)buf;
 	unsigned i;
 
 	while (!p->exited && p->ctl) {
-		n = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
-		if (n == -EAGAIN)
+		ssize_t len = sock_recv(p->ctl->fd, buf, sizeof(buf), NULL, NULL, MSG_DONTWAIT);
+
+		if (len == -EAGAIN)
 			return;
-		if (n <= 0) {
+		if (len <= 0) {
 			/* closed: exit or exec, its mappings went with it */
 			proc_exit(p);
 			return;
 		}
-		if ((size_t)n < sizeof(*r) || r->r.hdr.magic != MF_PROTO_MAGIC ||
-		    r->r.hdr.type != MF_REPLY)
+		if ((size_t)len < sizeof(*r) || r->hdr.magic != MF_PROTO_MAGIC ||
+		    r->hdr.type != MF_REPLY)
 			continue;
 		/* anything else is a late answer to something older */
-		for (i = 0; i < npd; i++)
-			if (pd[i].p == p && !pd[i].done && pd[i].seq == r->r.hdr.seq)
-				take_answer(&pd[i], r, (size_t)n);
+		for (i = 0; i < n; i++)
+			if (rq[i]->p == p && !rq[i]->done && rq[i]->seq == r->hdr.seq &&
+			    take(rq[i], buf, (size_t)len))
+				rq[i]->done = true;
 	}
+}
+
+/*
+ * Wait for the answers.  Each process is polled once (its control
+ * connection and its pidfd) and only the ones poll() names are read:
+ * with N mappers, N wakeups must not cost N system calls each.
+ */
+void peer_await(struct peer_req **rq, unsigned n, uint64_t deadline,
+		bool (*take)(struct peer_req *, const void *, size_t))
+{
+	struct pollfd *pfd = calloc(n ? n * 2 : 1, sizeof(*pfd));
+	struct proc **owner = calloc(n ? n : 1, sizeof(*owner));
+	unsigned i, j;
+
+	if (!pfd || !owner)
+		goto out;	/* nobody answered */
+	for (;;) {
+		uint64_t now = now_monotonic_ns();
+		unsigned np = 0, left = 0;
+
+		for (i = 0; i < n; i++) {
+			struct proc *p = rq[i]->p;
+
+			if (rq[i]->done || p->exited || !p->ctl)
+				continue;
+			left++;
+			/* one pair of entries per process, however many requests */
+			for (j = 0; j < np / 2; j++)
+				if (owner[j] == p)
+					break;
+			if (j < np / 2)
+				continue;
+			owner[np / 2] = p;
+			pfd[np].fd = p->ctl->fd;
+			pfd[np++].events = POLLIN;
+			pfd[np].fd = p->pidfd;
+			pfd[np++].events = POLLIN;
+		}
+		if (!left || now >= deadline)
+			break;
+		if (poll(pfd, np, (int)((deadline - now + 999999) / 1000000)) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < np; i += 2) {
+			struct proc *p = owner[i / 2];
+
+			if (p->exited)
+				continue;
+			if (pfd[i].revents)
+				read_answers(p, rq, n, take);
+			if (!p->exited && pfd[i + 1].revents)
+				proc_exit(p);
+		}
+	}
+out:
+	free(pfd);
+	free(owner);
 }
 
 /* The process is gone: nothing of it can consume anything any more. */
@@ -258,10 +317,8 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 {
 	struct mfd *d = engine_mfd(mf);
 	struct pending *pd = NULL;
-	struct pollfd *pfd = NULL;
-	struct proc **pfd_owner = NULL;
-	unsigned npd = 0, i, j, left;
-	uint64_t deadline;
+	struct peer_req **rq = NULL;
+	unsigned npd = 0, i, j;
 
 	for (i = 0; i < n; i++) {
 		sd[i].acked = false;
@@ -270,9 +327,8 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 		npd += (sd[i].n + MF_SD_MAX - 1) / MF_SD_MAX;
 	}
 	pd = calloc(npd ? npd : 1, sizeof(*pd));
-	pfd = calloc(npd ? npd * 2 : 1, sizeof(*pfd));
-	pfd_owner = calloc(npd ? npd : 1, sizeof(*pfd_owner));
-	if (!pd || !pfd || !pfd_owner)
+	rq = calloc(npd ? npd : 1, sizeof(*rq));
+	if (!pd || !rq)
 		goto out;	/* nobody acked: the engine kills them all */
 
 	/* send everything first: the mappers work in parallel */
@@ -286,11 +342,12 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 			continue;
 		}
 		for (j = 0; j < sd[i].n; j += MF_SD_MAX) {
-			struct pending *x = &pd[npd++];
+			struct pending *x = &pd[npd];
 
+			rq[npd++] = &x->rq;
 			x->sd = &sd[i];
-			x->p = p;
-			x->seq = ++d->next_seq;
+			x->rq.p = p;
+			x->rq.seq = ++d->next_seq;
 			x->first = j;
 			x->count = sd[i].n - j < MF_SD_MAX ? sd[i].n - j : MF_SD_MAX;
 			/*
@@ -300,58 +357,13 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 			 * now, so nothing more is sent to it.
 			 */
 			if (!p->ctl || send_chunk(x, mf->early_kill) < 0) {
-				x->done = x->unsent = true;
+				x->rq.done = x->unsent = true;
 				break;
 			}
 		}
 	}
-
-	/*
-	 * Wait for the answers.  Each process is polled once (its control
-	 * connection and its pidfd) and only the ones poll() names are read:
-	 * with N mappers, N wakeups must not cost N system calls each.
-	 */
-	deadline = now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL;
-	for (;;) {
-		uint64_t now = now_monotonic_ns();
-		unsigned np = 0;
-		int timeout;
-
-		left = 0;
-		for (i = 0; i < npd; i++) {
-			struct proc *p = pd[i].p;
-
-			if (pd[i].done || p->exited)
-				continue;
-			left++;
-			/* one pair of entries per process, however many chunks */
-			for (j = 0; j < i; j++)
-				if (pd[j].p == p && !pd[j].done)
-					break;
-			if (j < i)
-				continue;
-			pfd_owner[np / 2] = p;
-			pfd[np].fd = p->ctl->fd;
-			pfd[np++].events = POLLIN;
-			pfd[np].fd = p->pidfd;
-			pfd[np++].events = POLLIN;
-		}
-		if (!left || now >= deadline)
-			break;
-		timeout = (int)((deadline - now + 999999) / 1000000);
-		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < np; i += 2) {
-			struct proc *p = pfd_owner[i / 2];
-
-			if (p->exited)
-				continue;
-			if (pfd[i].revents)
-				read_answers(p, pd, npd);
-			if (!p->exited && pfd[i + 1].revents)
-				proc_exit(p);
-		}
-	}
+	peer_await(rq, npd, now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL,
+		   take_answer);
 
 	/* a task is acked when every chunk was answered, or it is gone */
 	for (i = 0; i < n; i++) {
@@ -376,8 +388,7 @@ static void peer_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 	}
 out:
 	free(pd);
-	free(pfd);
-	free(pfd_owner);
+	free(rq);
 }
 
 /* AO signals sent and not yet confirmed queued (peer_signal_sync) */

@@ -103,7 +103,9 @@ static int entry_cmp(const struct mf_ram_file_entry *a, const struct mf_ram_file
 		return a->ino < b->ino ? -1 : 1;
 	if (a->off != b->off)
 		return a->off < b->off ? -1 : 1;
-	return (int)a->what - (int)b->what;
+	if (a->what != b->what)
+		return a->what < b->what ? -1 : 1;
+	return 0;
 }
 
 uint64_t ram_file_event(struct mfd *d, const struct mf_frame *f, uint32_t what)
@@ -179,16 +181,26 @@ static int page_key(struct conn *c, const struct mf_ram_page *p, struct mf_ram_k
 	return 0;
 }
 
+/*
+ * The frame of a page the caller maps.  A private page is named by the
+ * caller's own address, a shared one by its file: that the caller maps
+ * that part of the file is checked, or any client could reach other
+ * people's shared memory.  *seen keeps the last window found, so that a
+ * batch of pages of one mapping reads the caller's maps once.
+ */
 static int page_frame(struct conn *c, const struct mf_ram_page *p, struct mf_frame **f,
-		      uint64_t *sub)
+		      uint64_t *sub, struct file_window *seen)
 {
 	struct mf_ram_key key;
 	int err = page_key(c, p, &key, sub);
 
 	if (err)
 		return err;
-	err = mf_ram_frame(&c->d->mf, &key, p->kind, p->shift, c->cred.uid,
-			   c->proc->task.pid, f);
+	if (p->shared &&
+	    !(seen->dev == p->dev && seen->ino == p->ino && p->off >= seen->lo && p->off < seen->hi) &&
+	    !proc_maps_file(c->proc->task.pid, p->dev, p->ino, p->off, seen))
+		return -EACCES;
+	err = mf_ram_frame(&c->d->mf, &key, p->kind, p->shift, &c->proc->task, f);
 	if (err)
 		return err == -ENOSPC ? -ENOMEM : err;
 	/* what it is like now, as its mapper sees it */
@@ -229,7 +241,7 @@ static int ram_madvise(struct conn *c, const struct mf_hdr *h, const struct mf_r
 	/* the capability comes first, as in the kernel */
 	if (!cred_has_sys_admin(c->d, &c->cred, m->tid, c->proc->task.uid))
 		return -EPERM;
-	err = page_frame(c, &m->page, &f, &sub);
+	err = page_frame(c, &m->page, &f, &sub, &(struct file_window){ 0 });
 	if (err)
 		return err;
 	current_of(c, m->tid, m->comm, &cur);
@@ -245,6 +257,12 @@ static int ram_madvise(struct conn *c, const struct mf_hdr *h, const struct mf_r
 	return 0;
 }
 
+/* pfn_valid(): a page the emulated machine has */
+static bool pfn_valid(struct mfd *d, uint64_t pfn)
+{
+	return mf_ram_pfn_valid(pfn) || nd_namespace_by_pfn(d->region, pfn);
+}
+
 /*
  * The fault of a page whose hwpoison entry the process has (x86's
  * do_sigbus() for VM_FAULT_HWPOISON): no memory_failure() run, a line
@@ -257,7 +275,13 @@ static int ram_touch(struct conn *c, const struct mf_hdr *h, const struct mf_ram
 	struct mf_current cur;
 	uint64_t page = MF_ALIGN_DOWN(m->addr, MF_PAGE_SIZE);
 
-	if (m->shift != MF_PAGE_SHIFT && m->shift != 21 && m->shift != 30)
+	/*
+	 * The process's own word: its hwpoison entry outlives the page's
+	 * poison (unpoison), so there is no more to check than that the
+	 * page could be one.  The line is about the process itself.
+	 */
+	if ((m->shift != MF_PAGE_SHIFT && m->shift != 21 && m->shift != 30) ||
+	    !pfn_valid(c->d, m->pfn))
 		return -EINVAL;
 	current_of(c, m->tid, m->comm, &cur);
 	mfd_log(c->d, 3, "MCE: Killing %s:%d due to hardware memory corruption fault at %" PRIx64,
@@ -282,6 +306,7 @@ static int ram_pfns(struct conn *c, const struct mf_hdr *h, const struct mf_ram_
 		    size_t len)
 {
 	struct mf_ram_pfns_reply *r = (void *)reply_buf;
+	struct file_window seen = { 0 };
 	uint32_t i;
 
 	if (len < sizeof(*m) || m->count > MF_RAM_PFNS_MAX ||
@@ -290,7 +315,7 @@ static int ram_pfns(struct conn *c, const struct mf_hdr *h, const struct mf_ram_
 	for (i = 0; i < m->count; i++) {
 		struct mf_frame *f;
 		uint64_t sub;
-		int err = page_frame(c, &m->page[i], &f, &sub);
+		int err = page_frame(c, &m->page[i], &f, &sub, &seen);
 
 		if (err == -EINVAL)
 			return err;
@@ -342,12 +367,6 @@ static int ram_kpageflags(struct conn *c, const struct mf_hdr *h,
 	r->pad = 0;
 	conn_send(c, r, r->r.hdr.len, -1);
 	return 0;
-}
-
-/* pfn_valid(): a page the emulated machine has */
-static bool pfn_valid(struct mfd *d, uint64_t pfn)
-{
-	return mf_ram_pfn_valid(pfn) || nd_namespace_by_pfn(d->region, pfn);
 }
 
 /* Whose memory pfn is: root's if nobody's (a free page, a device's). */

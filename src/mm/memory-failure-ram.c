@@ -167,15 +167,6 @@ static int kill_accessing_process(struct mf_engine *mf, const struct mf_frame *f
 	return -EHWPOISON;
 }
 
-static void set_poison(struct mf_frame *f, uint64_t pfn)
-{
-	uint64_t i = pfn - f->pfn;
-
-	f->hwpoison = true;
-	if (f->shift != MF_PAGE_SHIFT && i < 512)
-		f->sub_poison[i / 64] |= 1ULL << (i % 64);
-}
-
 /* Every mapper reported the page's state: the page cache's, for a file. */
 static unsigned reported_state(const struct mf_frame *f, const struct mf_ram_sd *sd, unsigned n)
 {
@@ -219,14 +210,14 @@ int memory_failure_ram(struct mf_engine *mf, uint64_t pfn, unsigned flags,
 			f = mf_ram_take_free(mf, pfn);
 		if (!f)
 			return -ENOMEM;
-		set_poison(f, pfn);
+		mf_frame_set_poison(f, pfn);
 		mf_action_result(mf, pfn, MF_PAGE_BUDDY, MF_RECOVERED, NULL);
 		return 0;
 	}
 	/* a hugetlb page is poisoned as a whole */
 	if (f->hwpoison)
 		goto already;
-	set_poison(f, pfn);
+	mf_frame_set_poison(f, pfn);
 
 	/*
 	 * hwpoison_user_mappings().  Whether a page-cache page is dirty is
@@ -318,8 +309,7 @@ int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
 		return -EOPNOTSUPP;
 	}
 	f = mf_ram_lookup(mf, pfn);
-	if (f && f->hwpoison && (f->shift == MF_PAGE_SHIFT ||
-				 (f->sub_poison[(pfn - f->pfn) / 64] >> ((pfn - f->pfn) % 64)) & 1)) {
+	if (f && mf_frame_poisoned_at(f, pfn)) {
 		mf_printk(mf, 6, "Soft offline: %#" PRIx64 ": page already poisoned", pfn);
 		return 0;
 	}
@@ -332,7 +322,7 @@ int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
 	 * page is shown); the old one is poisoned, counted in
 	 * HardwareCorrupted but not in the memory_failure counters.
 	 */
-	set_poison(f, pfn);
+	mf_frame_set_poison(f, pfn);
 	mf->poisoned_pages++;
 	mf_ram_detach(mf, f);
 	return 0;
@@ -350,7 +340,7 @@ static void unpoison_info(struct mf_engine *mf, uint64_t pfn, const char *now, c
 int unpoison_memory(struct mf_engine *mf, uint64_t pfn)
 {
 	struct mf_frame *f;
-	unsigned i, count = 0;
+	unsigned count;
 
 	if (!mf_ram_pfn_valid(pfn)) {
 		/* device pages are made good by writing them, not here */
@@ -372,14 +362,7 @@ int unpoison_memory(struct mf_engine *mf, uint64_t pfn)
 			      "the hwpoison page has non-NULL mapping");
 		return -EBUSY;
 	}
-	if (f->shift == MF_PAGE_SHIFT) {
-		count = 1;
-	} else {
-		for (i = 0; i < 8; i++)
-			count += (unsigned)__builtin_popcountll(f->sub_poison[i]);
-		memset(f->sub_poison, 0, sizeof(f->sub_poison));
-	}
-	f->hwpoison = false;
+	count = mf_frame_clear_poison(f);
 	mf->poisoned_pages -= count < mf->poisoned_pages ? count : mf->poisoned_pages;
 	unpoison_info(mf, pfn, "software-unpoisoned page", "Software-unpoisoned page");
 	/* back to the buddy allocator: the page it was is gone */

@@ -56,6 +56,7 @@ void mf_engine_init(struct mf_engine *mf, struct nd_region *region,
 	mf->profile = profile ? profile : mf_profile_default();
 	mf->early_kill = 0;
 	mf->recovery = 1;
+	mf->enable_soft_offline = 1;
 	mf->unmap_timeout_ms = 2000;
 	mf->ops = ops;
 	mf->priv = priv;

@@ -26,6 +26,7 @@
 #include "../dax/dax.h"
 #include "../uapi/mf_proto.h"
 #include "../util/list.h"
+#include "../util/u64set.h"
 
 #define MF_COMM_MAX	16
 
@@ -106,6 +107,8 @@ struct mf_task {
 	struct list_node vmas;
 	unsigned nr_vmas;
 	void *peer;			/* the daemon's session */
+	struct u64set ram_private;	/* pfns of RAM frames it was shown (ram.c) */
+	struct u64set ram_shared;
 };
 
 /* One mapping of a dax device in a task. */
@@ -328,9 +331,12 @@ struct mf_frame {
 	unsigned shift;			/* 12, or the hugetlb page's */
 	bool hwpoison;			/* PageHWPoison (of the head, for hugetlb) */
 	bool attached;			/* its key still names it */
-	uint64_t sub_poison[8];		/* hugetlb: which subpages (raw_hwp_list) */
+	uint32_t *raw_hwp;		/* hugetlb: which of its pages were hit */
+	unsigned nr_raw_hwp;
+	unsigned users;			/* shared: live tasks that were shown its pfn */
 	uid_t uid;			/* whose memory it is */
 	pid_t pid;			/* the process that named it */
+	struct mf_frame *key_next;	/* in its key's hash chain (ram.c) */
 };
 
 /* One mapping of a frame in a process, as its answer says. */
@@ -352,18 +358,25 @@ struct mf_ram_sd {
 	char main_comm[MF_COMM_MAX];
 };
 
-/* The frame a page is (made if new): 0, -ENOSPC (the RAM is full) or -ENOMEM. */
+/* The frame a page is (made if new), shown to t: 0, -ENOSPC (the RAM is
+ * full) or -ENOMEM. */
 int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned kind,
-		 unsigned shift, uid_t uid, pid_t pid, struct mf_frame **out);
+		 unsigned shift, struct mf_task *t, struct mf_frame **out);
 /* The frame at pfn (a hugetlb page's for any of its pfns), or NULL. */
 struct mf_frame *mf_ram_lookup(struct mf_engine *mf, uint64_t pfn);
 bool mf_ram_pfn_valid(uint64_t pfn);
 /* The frame leaves its key: the page moved (soft offline) or was dropped. */
 void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f);
-/* Free a frame that left its key. */
+/* Free a frame that left its key (once no live task was shown its pfn). */
 void mf_ram_release(struct mf_engine *mf, struct mf_frame *f);
-/* The task is gone: its private frames that are not poisoned are freed. */
-void mf_ram_task_exit(struct mf_engine *mf, uint64_t task_id);
+/* The task is gone: its private frames that are not poisoned are freed,
+ * and the shared ones nobody else was shown. */
+void mf_ram_task_exit(struct mf_engine *mf, struct mf_task *t);
+/* PageHWPoison of the page at pfn (of a hugetlb page: that page hit). */
+bool mf_frame_poisoned_at(const struct mf_frame *f, uint64_t pfn);
+void mf_frame_set_poison(struct mf_frame *f, uint64_t pfn);
+/* Unpoison: how many pages were poisoned. */
+unsigned mf_frame_clear_poison(struct mf_frame *f);
 /* /proc/kpageflags of one pfn (RAM or device). */
 uint64_t mf_kpageflags(struct mf_engine *mf, uint64_t pfn);
 void mf_ram_free(struct mf_engine *mf);

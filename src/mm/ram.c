@@ -16,16 +16,17 @@
 #include <string.h>
 
 #include "../util/u64map.h"
+#include "../util/u64set.h"
 #include "../util/util.h"
 #include "mm.h"
 
 struct mf_ram {
 	struct u64map by_pfn;		/* pfn -> struct mf_frame * */
-	struct u64map by_key;		/* hash of key (+ probe) -> pfn */
+	struct mf_frame **by_key;	/* attached frames, chained on key_next */
+	size_t nr_buckets, nr_keyed;
 	uint64_t next_pfn;		/* never handed out at or above */
 	uint64_t *free;			/* freed single pfns */
 	size_t nr_free, cap_free;
-	uint64_t nr_frames;
 };
 
 /* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
@@ -52,7 +53,6 @@ static struct mf_ram *ram_of(struct mf_engine *mf)
 		if (!mf->ram)
 			return NULL;
 		u64map_init(&mf->ram->by_pfn);
-		u64map_init(&mf->ram->by_key);
 		mf->ram->next_pfn = MF_RAM_PFN_START;
 	}
 	return mf->ram;
@@ -63,19 +63,13 @@ bool mf_ram_pfn_valid(uint64_t pfn)
 	return pfn >= MF_RAM_PFN_START && pfn < MF_RAM_PFN_END;
 }
 
-static uint64_t key_hash(const struct mf_ram_key *k)
+static size_t key_bucket(const struct mf_ram *r, const struct mf_ram_key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const uint64_t v[4] = { k->a, k->b, k->c, k->shared };
-	size_t i;
+	uint64_t h = mf_hash64(k->a);
 
-	for (i = 0; i < 4; i++) {
-		h ^= v[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	/* u64map reserves the top two values */
-	return h >> 2;
+	h = mf_hash64(h ^ k->b);
+	h = mf_hash64(h ^ k->c ^ ((uint64_t)k->shared << 63));
+	return (size_t)h & (r->nr_buckets - 1);
 }
 
 static bool key_eq(const struct mf_ram_key *x, const struct mf_ram_key *y)
@@ -89,7 +83,7 @@ struct mf_frame *mf_ram_lookup(struct mf_engine *mf, uint64_t pfn)
 	uint64_t v;
 	unsigned shift;
 
-	if (!r)
+	if (!r || !mf_ram_pfn_valid(pfn))
 		return NULL;
 	if (u64map_get(&r->by_pfn, pfn, &v))
 		return (struct mf_frame *)(uintptr_t)v;
@@ -107,31 +101,66 @@ struct mf_frame *mf_ram_lookup(struct mf_engine *mf, uint64_t pfn)
 	return NULL;
 }
 
-/* The slot (hash + probe) that key has or would have in by_key. */
-static struct mf_frame *find_key(struct mf_ram *r, const struct mf_ram_key *key,
-				 uint64_t *slot)
+static struct mf_frame *find_key(const struct mf_ram *r, const struct mf_ram_key *key)
 {
-	uint64_t h = key_hash(key), pfn, v;
-	unsigned probe;
+	struct mf_frame *f;
 
-	for (probe = 0; probe < 64; probe++) {
-		uint64_t k = (h + probe) & (UINT64_MAX >> 2);
-		struct mf_frame *f;
-
-		if (!u64map_get(&r->by_key, k, &pfn)) {
-			*slot = k;
-			return NULL;
-		}
-		if (!u64map_get(&r->by_pfn, pfn, &v))
-			continue;
-		f = (struct mf_frame *)(uintptr_t)v;
-		if (f->attached && key_eq(&f->key, key)) {
-			*slot = k;
+	if (!r->nr_buckets)
+		return NULL;
+	for (f = r->by_key[key_bucket(r, key)]; f; f = f->key_next)
+		if (key_eq(&f->key, key))
 			return f;
+	return NULL;
+}
+
+/* Index an attached frame by its key; grows the table at one per bucket. */
+static int key_insert(struct mf_ram *r, struct mf_frame *f)
+{
+	size_t b;
+
+	if (r->nr_keyed >= r->nr_buckets) {
+		size_t n = r->nr_buckets ? r->nr_buckets * 2 : 256, i;
+		struct mf_frame **old = r->by_key, *g, *next;
+		size_t oldn = r->nr_buckets;
+
+		r->by_key = calloc(n, sizeof(*r->by_key));
+		if (!r->by_key) {
+			r->by_key = old;
+			if (!oldn)
+				return -ENOMEM;
+			/* a longer chain will do */
+		} else {
+			r->nr_buckets = n;
+			for (i = 0; i < oldn; i++) {
+				for (g = old[i]; g; g = next) {
+					next = g->key_next;
+					b = key_bucket(r, &g->key);
+					g->key_next = r->by_key[b];
+					r->by_key[b] = g;
+				}
+			}
+			free(old);
 		}
 	}
-	*slot = UINT64_MAX;
-	return NULL;
+	b = key_bucket(r, &f->key);
+	f->key_next = r->by_key[b];
+	r->by_key[b] = f;
+	r->nr_keyed++;
+	return 0;
+}
+
+static void key_remove(struct mf_ram *r, struct mf_frame *f)
+{
+	struct mf_frame **pp;
+
+	for (pp = &r->by_key[key_bucket(r, &f->key)]; *pp; pp = &(*pp)->key_next) {
+		if (*pp == f) {
+			*pp = f->key_next;
+			f->key_next = NULL;
+			r->nr_keyed--;
+			return;
+		}
+	}
 }
 
 /* pfns of a new frame: aligned to its size; taken by nothing else */
@@ -190,60 +219,7 @@ static struct mf_frame *frame_new(struct mf_ram *r, uint64_t pfn)
 		free(f);
 		return NULL;
 	}
-	r->nr_frames++;
 	return f;
-}
-
-int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned kind,
-		 unsigned shift, uid_t uid, pid_t pid, struct mf_frame **out)
-{
-	struct mf_ram *r = ram_of(mf);
-	struct mf_frame *f;
-	uint64_t slot, pfn;
-	int err;
-
-	if (!r)
-		return -ENOMEM;
-	f = find_key(r, key, &slot);
-	if (f) {
-		*out = f;
-		return 0;
-	}
-	if (slot == UINT64_MAX)
-		return -ENOSPC;
-	err = alloc_pfn(r, shift, &pfn);
-	if (err)
-		return err;
-	f = frame_new(r, pfn);
-	if (!f) {
-		free_pfn(r, pfn);
-		return -ENOMEM;
-	}
-	if (u64map_put(&r->by_key, slot, pfn)) {
-		u64map_del(&r->by_pfn, pfn);
-		free(f);
-		free_pfn(r, pfn);
-		return -ENOMEM;
-	}
-	f->key = *key;
-	f->kind = kind;
-	f->shift = shift;
-	f->attached = true;
-	f->uid = uid;
-	f->pid = pid;
-	*out = f;
-	return 0;
-}
-
-void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f)
-{
-	uint64_t slot;
-
-	if (!f->attached || !mf->ram)
-		return;
-	if (find_key(mf->ram, &f->key, &slot) == f)
-		u64map_del(&mf->ram->by_key, slot);
-	f->attached = false;
 }
 
 static void frame_release(struct mf_ram *r, struct mf_frame *f)
@@ -252,60 +228,174 @@ static void frame_release(struct mf_ram *r, struct mf_frame *f)
 	if (f->shift == MF_PAGE_SHIFT)
 		free_pfn(r, f->pfn);
 	/* a hugetlb block is not reused: the bump pointer has moved on */
-	r->nr_frames--;
+	free(f->raw_hwp);
 	free(f);
 }
 
-struct task_exit {
-	struct mf_engine *mf;
-	uint64_t task_id;
-	struct mf_frame **victims;
-	size_t n, cap;
-};
-
-static int collect_task_frame(uint64_t pfn, uint64_t val, void *arg)
+/*
+ * The task is shown the frame's pfn: remember it, so that its exit can
+ * give back what nobody else was shown.  A shared frame counts the tasks
+ * that were shown it and outlives them all (a pfn a process read from
+ * pagemap must not name another page while it may still write it to
+ * hard_offline_page).
+ */
+static int frame_show(struct mf_frame *f, struct mf_task *t)
 {
-	struct task_exit *te = arg;
-	struct mf_frame *f = (struct mf_frame *)(uintptr_t)val;
+	int added = u64set_add(f->key.shared ? &t->ram_shared : &t->ram_private, f->pfn);
 
-	(void)pfn;
-	if (f->key.shared || f->key.a != te->task_id || f->hwpoison || !f->kind)
-		return 0;
-	if (te->n == te->cap) {
-		size_t cap = te->cap ? te->cap * 2 : 64;
-		struct mf_frame **n = realloc(te->victims, cap * sizeof(*n));
-
-		if (!n)
-			return 1;
-		te->victims = n;
-		te->cap = cap;
-	}
-	te->victims[te->n++] = f;
+	if (added < 0)
+		return added;
+	if (added && f->key.shared)
+		f->users++;
 	return 0;
 }
 
-void mf_ram_task_exit(struct mf_engine *mf, uint64_t task_id)
+int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned kind,
+		 unsigned shift, struct mf_task *t, struct mf_frame **out)
 {
-	struct task_exit te = { .mf = mf, .task_id = task_id };
-	size_t i;
+	struct mf_ram *r = ram_of(mf);
+	struct mf_frame *f;
+	uint64_t pfn;
+	int err;
 
-	if (!mf->ram)
-		return;
-	u64map_for_each(&mf->ram->by_pfn, collect_task_frame, &te);
-	for (i = 0; i < te.n; i++) {
-		mf_ram_detach(mf, te.victims[i]);
-		frame_release(mf->ram, te.victims[i]);
+	if (!r)
+		return -ENOMEM;
+	f = find_key(r, key);
+	if (f)
+		goto show;
+	err = alloc_pfn(r, shift, &pfn);
+	if (err)
+		return err;
+	f = frame_new(r, pfn);
+	if (!f) {
+		free_pfn(r, pfn);
+		return -ENOMEM;
 	}
-	free(te.victims);
+	f->key = *key;
+	if (key_insert(r, f)) {
+		frame_release(r, f);
+		return -ENOMEM;
+	}
+	f->kind = kind;
+	f->shift = shift;
+	f->attached = true;
+	f->uid = t->uid;
+	f->pid = t->pid;
+show:
+	err = frame_show(f, t);
+	if (err)
+		return err;	/* (a frame just made stays for the next ask) */
+	*out = f;
+	return 0;
 }
 
-static bool sub_poisoned(const struct mf_frame *f, uint64_t pfn)
+void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f)
 {
-	uint64_t i = pfn - f->pfn;
+	if (!f->attached || !mf->ram)
+		return;
+	key_remove(mf->ram, f);
+	f->attached = false;
+}
 
-	if (f->shift == MF_PAGE_SHIFT)
+/*
+ * Back to the free lists: unless a live task was shown its pfn, then it
+ * stays a free page of that pfn until the last of them is gone.
+ */
+void mf_ram_release(struct mf_engine *mf, struct mf_frame *f)
+{
+	if (!mf->ram || f->attached)
+		return;
+	if (f->users) {
+		f->kind = 0;
+		f->state = 0;
+		return;
+	}
+	frame_release(mf->ram, f);
+}
+
+static int forget_private(uint64_t pfn, void *arg)
+{
+	struct mf_engine *mf = ((void **)arg)[0];
+	const struct mf_task *t = ((void **)arg)[1];
+	struct mf_frame *f = mf_ram_lookup(mf, pfn);
+
+	/* (a pfn given back meanwhile may be another task's page now) */
+	if (!f || f->pfn != pfn || f->key.shared || f->key.a != t->id || !f->attached)
+		return 0;
+	if (!f->hwpoison) {
+		mf_ram_detach(mf, f);
+		frame_release(mf->ram, f);
+	}
+	return 0;
+}
+
+static int forget_shared(uint64_t pfn, void *arg)
+{
+	struct mf_engine *mf = ((void **)arg)[0];
+	struct mf_frame *f = mf_ram_lookup(mf, pfn);
+
+	/* the frame outlived every task that was shown it: it is this one */
+	if (!f || f->pfn != pfn || !f->users)
+		return 0;
+	if (--f->users == 0 && !f->hwpoison) {
+		mf_ram_detach(mf, f);
+		frame_release(mf->ram, f);
+	}
+	return 0;
+}
+
+void mf_ram_task_exit(struct mf_engine *mf, struct mf_task *t)
+{
+	void *arg[2] = { mf, t };
+
+	if (mf->ram) {
+		u64set_for_each(&t->ram_private, forget_private, arg);
+		u64set_for_each(&t->ram_shared, forget_shared, arg);
+	}
+	u64set_free(&t->ram_private);
+	u64set_free(&t->ram_shared);
+}
+
+/*
+ * A hugetlb page is poisoned as a whole (the head's PageHWPoison); which
+ * of its pages were hit is kept aside, as Linux's raw_hwp_list does.
+ */
+bool mf_frame_poisoned_at(const struct mf_frame *f, uint64_t pfn)
+{
+	unsigned i;
+
+	if (f->shift == MF_PAGE_SHIFT || !f->hwpoison)
 		return f->hwpoison;
-	return i < 512 && (f->sub_poison[i / 64] >> (i % 64)) & 1;
+	for (i = 0; i < f->nr_raw_hwp; i++)
+		if (f->raw_hwp[i] == pfn - f->pfn)
+			return true;
+	return false;
+}
+
+void mf_frame_set_poison(struct mf_frame *f, uint64_t pfn)
+{
+	uint32_t *n;
+
+	f->hwpoison = true;
+	if (f->shift == MF_PAGE_SHIFT || mf_frame_poisoned_at(f, pfn))
+		return;
+	n = realloc(f->raw_hwp, (f->nr_raw_hwp + 1) * sizeof(*n));
+	if (!n)
+		return;		/* the head says it all the same */
+	f->raw_hwp = n;
+	f->raw_hwp[f->nr_raw_hwp++] = (uint32_t)(pfn - f->pfn);
+}
+
+unsigned mf_frame_clear_poison(struct mf_frame *f)
+{
+	/* (a hugetlb page whose list could not grow counts as one) */
+	unsigned count = f->shift == MF_PAGE_SHIFT || !f->nr_raw_hwp ? f->hwpoison : f->nr_raw_hwp;
+
+	free(f->raw_hwp);
+	f->raw_hwp = NULL;
+	f->nr_raw_hwp = 0;
+	f->hwpoison = false;
+	return count;
 }
 
 uint64_t mf_kpageflags(struct mf_engine *mf, uint64_t pfn)
@@ -324,7 +414,7 @@ uint64_t mf_kpageflags(struct mf_engine *mf, uint64_t pfn)
 	f = mf_ram_lookup(mf, pfn);
 	if (!f || !f->kind)
 		return (f && f->hwpoison) ? 1ULL << KPF_HWPOISON : 1ULL << KPF_BUDDY;
-	if (sub_poisoned(f, pfn))
+	if (mf_frame_poisoned_at(f, pfn))
 		flags |= 1ULL << KPF_HWPOISON;
 	if (!f->attached)
 		return flags;	/* off its mapping: only the record is left */
@@ -347,16 +437,11 @@ uint64_t mf_kpageflags(struct mf_engine *mf, uint64_t pfn)
 	return flags;
 }
 
-void mf_ram_release(struct mf_engine *mf, struct mf_frame *f)
-{
-	if (mf->ram && !f->attached)
-		frame_release(mf->ram, f);
-}
-
 static int free_frame(uint64_t pfn, uint64_t val, void *arg)
 {
 	(void)pfn;
 	(void)arg;
+	free(((struct mf_frame *)(uintptr_t)val)->raw_hwp);
 	free((void *)(uintptr_t)val);
 	return 0;
 }
@@ -369,7 +454,7 @@ void mf_ram_free(struct mf_engine *mf)
 		return;
 	u64map_for_each(&r->by_pfn, free_frame, NULL);
 	u64map_free(&r->by_pfn);
-	u64map_free(&r->by_key);
+	free(r->by_key);
 	free(r->free);
 	free(r);
 	mf->ram = NULL;

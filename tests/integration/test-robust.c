@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "../../src/lib/client.h"
 #include "../../src/uapi/mf_proto.h"
 #include "../../src/util/util.h"
 
@@ -120,6 +122,72 @@ static void malformed_requests(void **state)
 	assert_null(strstr(out, "badblock_count"));
 	/* and the well-formed one works */
 	assert_int_equal(raw(&inj, sizeof(inj), true), 0);
+	daemon_alive();
+}
+
+/*
+ * A shared page of ordinary memory is named by its file: a process may
+ * only name pages of files it maps, or it could reach (and poison) other
+ * people's shared memory.
+ */
+static void shared_pages_only_of_mapped_files(void **state)
+{
+	struct {
+		struct mf_ram_pfns m;
+		struct mf_ram_page page[2];
+	} q;
+	struct mf_ram_madvise mad;
+	char mine[] = "/tmp/mfrobust-mine.XXXXXX", theirs[] = "/tmp/mfrobust-theirs.XXXXXX";
+	char buf[MF_MSG_MAX];
+	struct mf_ram_pfns_reply *r = (void *)buf;
+	struct mf_client ctl, req;
+	struct stat st[2];
+	int fd[2], i;
+	void *map;
+
+	(void)state;
+	fd[0] = mkstemp(mine);
+	fd[1] = mkstemp(theirs);
+	assert_true(fd[0] >= 0 && fd[1] >= 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(ftruncate(fd[i], 4096), 0);
+		assert_int_equal(fstat(fd[i], &st[i]), 0);
+	}
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd[0], 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mf_client_connect(&ctl, d.sock, MF_ROLE_CONTROL, "robust"), 0);
+	assert_int_equal(mf_client_connect(&req, d.sock, MF_ROLE_REQUEST, "robust"), 0);
+
+	memset(&q, 0, sizeof(q));
+	q.m.hdr.type = MF_RAM_PFNS;
+	q.m.count = 2;
+	for (i = 0; i < 2; i++) {
+		q.page[i].kind = MF_RAM_FILE_PAGE;
+		q.page[i].shift = 12;
+		q.page[i].shared = 1;
+		q.page[i].dev = st[i].st_dev;
+		q.page[i].ino = st[i].st_ino;
+	}
+	assert_true(mf_client_call(&req, &q, sizeof(q), buf, sizeof(buf), NULL) >=
+		    (ssize_t)(sizeof(*r) + 2 * sizeof(r->pfn[0])));
+	assert_int_equal(r->r.error, 0);
+	assert_int_equal(r->count, 2);
+	assert_true(r->pfn[0] != 0);	/* mapped here: it has a page */
+	assert_int_equal(r->pfn[1], 0);	/* not mapped here: nothing named */
+
+	memset(&mad, 0, sizeof(mad));
+	mad.hdr.type = MF_RAM_MADVISE;
+	mad.page = q.page[1];
+	mad.advice = 100;	/* MADV_HWPOISON */
+	assert_int_equal(mf_client_call_status(&req, &mad, sizeof(mad)), -EACCES);
+
+	mf_client_close(&req);
+	mf_client_close(&ctl);
+	munmap(map, 4096);
+	for (i = 0; i < 2; i++)
+		close(fd[i]);
+	unlink(mine);
+	unlink(theirs);
 	daemon_alive();
 }
 
@@ -503,6 +571,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_process_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(shared_pages_only_of_mapped_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(passed_descriptors_do_not_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_mappings_of_a_stopped_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(client_dies_mid_request, setup, teardown),

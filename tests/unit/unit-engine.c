@@ -22,6 +22,7 @@
 #include "../../src/mm/mm.h"
 #include "../../src/nvdimm/nvdimm.h"
 #include "../../src/uapi/mf_proto.h"
+#include "../../src/util/util.h"
 
 #define MAX 16
 
@@ -174,8 +175,11 @@ static int world_free(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < w.nr; i++)
+	for (i = 0; i < w.nr; i++) {
 		mf_task_exit(&w.f[i].task);
+		mf_ram_task_exit(&w.mf, &w.f[i].task);
+	}
+	mf_ram_free(&w.mf);
 	dax_device_detach(w.ns);
 	nd_region_close(w.region);
 	nftw(w.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
@@ -502,6 +506,113 @@ static void media_poison_and_clear(void **state)
 	assert_int_equal(b->kills, 1);
 }
 
+/* ---- the emulated RAM's frames ---- */
+
+static struct mf_frame *frame_of(struct fake *t, uint64_t a, uint64_t b, uint64_t c, bool shared,
+				 unsigned kind, unsigned shift)
+{
+	struct mf_ram_key k = { .a = a, .b = b, .c = c, .shared = shared };
+	struct mf_frame *f = NULL;
+
+	assert_int_equal(mf_ram_frame(&w.mf, &k, kind, shift, &t->task, &f), 0);
+	assert_non_null(f);
+	return f;
+}
+
+/* A page cache page keeps its pfn while any task that was shown it lives. */
+static void shared_frame_outlives_its_namer(void **state)
+{
+	struct fake *a, *b;
+	struct mf_frame *f;
+	uint64_t pfn;
+
+	(void)state;
+	world_init("linux-6.12", 2 << 20);
+	a = proc("a", 0x40000000, true, 0);
+	b = proc("b", 0x50000000, true, 0);
+	f = frame_of(a, 8, 99, 0x3000, true, MF_RAM_FILE, MF_PAGE_SHIFT);
+	pfn = f->pfn;
+	assert_ptr_equal(frame_of(b, 8, 99, 0x3000, true, MF_RAM_FILE, MF_PAGE_SHIFT), f);
+	mf_ram_task_exit(&w.mf, &a->task);
+	assert_ptr_equal(mf_ram_lookup(&w.mf, pfn), f);
+	mf_ram_task_exit(&w.mf, &b->task);
+	assert_null(mf_ram_lookup(&w.mf, pfn));
+}
+
+/* Unpoisoned while a task still holds its pfn: a free page of that pfn,
+ * not handed out again until the task is gone. */
+static void unpoisoned_shared_frame_is_not_reused(void **state)
+{
+	struct fake *a, *b;
+	struct mf_frame *f, *g;
+	uint64_t pfn;
+	int i;
+
+	(void)state;
+	world_init("linux-6.12", 2 << 20);
+	a = proc("a", 0x40000000, true, 0);
+	b = proc("b", 0x50000000, true, 0);
+	f = frame_of(a, 8, 99, 0, true, MF_RAM_FILE, MF_PAGE_SHIFT);
+	pfn = f->pfn;
+	assert_int_equal(memory_failure_pfn(&w.mf, pfn, MF_SW_SIMULATED), 0);
+	assert_true(mf_kpageflags(&w.mf, pfn) & (1ULL << 19));
+	assert_int_equal(unpoison_memory(&w.mf, pfn), 0);
+	assert_int_equal(mf_kpageflags(&w.mf, pfn), 1ULL << 10);	/* KPF_BUDDY */
+	for (i = 0; i < 8; i++) {
+		g = frame_of(b, 8, 99, (uint64_t)(i + 1) << 12, true, MF_RAM_FILE, MF_PAGE_SHIFT);
+		assert_int_not_equal(g->pfn, pfn);
+	}
+	mf_ram_task_exit(&w.mf, &a->task);
+	assert_null(mf_ram_lookup(&w.mf, pfn));
+}
+
+/* A private frame given back and its pfn reused by another task: the
+ * first task's exit leaves the new page alone. */
+static void private_pfn_reused_survives_old_owner(void **state)
+{
+	struct fake *a, *b;
+	struct mf_frame *f, *g;
+	uint64_t pfn;
+
+	(void)state;
+	world_init("linux-6.12", 2 << 20);
+	a = proc("a", 0x40000000, true, 0);
+	b = proc("b", 0x50000000, true, 0);
+	f = frame_of(a, a->task.id, 0x7000, 0, false, MF_RAM_ANON, MF_PAGE_SHIFT);
+	pfn = f->pfn;
+	assert_int_equal(memory_failure_pfn(&w.mf, pfn, MF_SW_SIMULATED), 0);
+	assert_int_equal(unpoison_memory(&w.mf, pfn), 0);
+	g = frame_of(b, 8, 5, 0, true, MF_RAM_SHMEM, MF_PAGE_SHIFT);
+	assert_int_equal(g->pfn, pfn);
+	mf_ram_task_exit(&w.mf, &a->task);
+	assert_ptr_equal(mf_ram_lookup(&w.mf, pfn), g);
+	assert_int_equal(g->users, 1);
+}
+
+/* A 1 GiB hugetlb page records which of its 262144 pages were hit. */
+static void gigantic_page_records_the_page_hit(void **state)
+{
+	struct fake *a;
+	struct mf_frame *f;
+	uint64_t hit;
+
+	(void)state;
+	world_init("linux-6.12", 2 << 20);
+	a = proc("a", 0x40000000, true, 0);
+	f = frame_of(a, a->task.id, 0x80000000ULL, 0, false, MF_RAM_HUGETLB, 30);
+	hit = f->pfn + 200000;
+	mf_frame_set_poison(f, hit);
+	assert_true(mf_frame_poisoned_at(f, hit));
+	assert_false(mf_frame_poisoned_at(f, f->pfn + 5));
+	assert_true(mf_kpageflags(&w.mf, hit) & (1ULL << 19));
+	assert_false(mf_kpageflags(&w.mf, hit + 1) & (1ULL << 19));
+	/* soft offline of the page hit: already poisoned, nothing done */
+	assert_int_equal(soft_offline_ram(&w.mf, hit), 0);
+	assert_int_equal(logged("page already poisoned"), 1);
+	assert_int_equal(mf_frame_clear_poison(f), 1);
+	assert_false(mf_frame_poisoned_at(f, hit));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +629,10 @@ int main(void)
 		cmocka_unit_test_teardown(panic_without_recovery, world_free),
 		cmocka_unit_test_teardown(madvise_steps_per_profile, world_free),
 		cmocka_unit_test_teardown(media_poison_and_clear, world_free),
+		cmocka_unit_test_teardown(shared_frame_outlives_its_namer, world_free),
+		cmocka_unit_test_teardown(unpoisoned_shared_frame_is_not_reused, world_free),
+		cmocka_unit_test_teardown(private_pfn_reused_survives_old_owner, world_free),
+		cmocka_unit_test_teardown(gigantic_page_records_the_page_hit, world_free),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
