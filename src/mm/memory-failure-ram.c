@@ -37,7 +37,6 @@ static unsigned page_type_of(const struct mf_frame *f, unsigned state)
 {
 	bool dirty = f->kind != MF_RAM_FILE || (state & MF_RAM_DIRTY);
 
-	(void)state;
 	if (f->kind == MF_RAM_HUGETLB)
 		return MF_PAGE_HUGE;
 	/* an mlocked page too: try_to_unmap() has cleared PG_mlocked and
