@@ -126,8 +126,13 @@ static void kill_procs(struct mf_engine *mf, const struct mf_frame *f, uint64_t 
 			uint64_t addr = map_addr(f, &s->map[j], pfn);
 			int ret = 0;
 
-			/* add_to_kill(): not mapped here, nothing to tell */
-			if (!s->map[j].present)
+			/*
+			 * collect_procs_anon() takes only the mappings the page is
+			 * in (page_mapped_in_vma()); collect_procs_file() every one
+			 * that covers its offset, faulted or not (observed on 6.12
+			 * and 6.1 with memfd).
+			 */
+			if (!s->map[j].present && !f->key.shared)
 				continue;
 			mf_printk(mf, 3, "Memory failure: %#" PRIx64 ": %s %s:%d due to hardware memory corruption",
 				  pfn, verb, s->early_comm, s->early_tid);
