@@ -90,7 +90,18 @@ uint64_t ram_file_gen(void)
 	return s ? __atomic_load_n(&s->file_gen, __ATOMIC_ACQUIRE) : 0;
 }
 
-/* Fetch the list if it changed.  Caller holds poison_files_lock. */
+/*
+ * Registering takes shim.lock, which comes before poison_files_lock:
+ * callers do it here, before they take that, if the list is stale.
+ */
+static void sync_prepare(void)
+{
+	if (ram_file_gen() != __atomic_load_n(&list_gen, __ATOMIC_RELAXED))
+		shim_activate();
+}
+
+/* Fetch the list if it changed (and we could register, sync_prepare()).
+ * Caller holds poison_files_lock. */
 static void sync_list(void)
 {
 	static char buf[MF_MSG_MAX];
@@ -100,7 +111,7 @@ static void sync_list(void)
 	struct mf_ram_files m;
 	size_t count = 0;
 
-	if (gen == list_gen || shim_activate())
+	if (gen == list_gen || !atomic_load(&shim.active))
 		return;
 	memset(&m, 0, sizeof(m));
 	for (;;) {
@@ -131,7 +142,7 @@ static void sync_list(void)
 	free(list);
 	list = n;
 	nr_list = count;
-	list_gen = gen;
+	__atomic_store_n(&list_gen, gen, __ATOMIC_RELAXED);
 }
 
 static bool fd_file(int fd, struct stat *st)
@@ -152,6 +163,7 @@ int ram_io_clip(int fd, off_t off, size_t *n)
 
 	if (!ram_file_gen() || !*n || !fd_file(fd, &st))
 		return 0;
+	sync_prepare();
 	shim_block(&old);
 	pthread_mutex_lock(&poison_files_lock);
 	sync_list();
@@ -225,6 +237,7 @@ uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
 
 	if (!ram_file_gen())
 		return 0;
+	sync_prepare();
 	shim_block(&old);
 	pthread_mutex_lock(&poison_files_lock);
 	gen = wb_err_after(dev, ino, after);
@@ -243,6 +256,7 @@ int ram_fsync_check(int fd)
 
 	if (!ram_file_gen() || !fd_file(fd, &st))
 		return 0;
+	sync_prepare();
 	shim_block(&old);
 	pthread_mutex_lock(&poison_files_lock);
 	g = fdg_slot(fd, true);
@@ -310,6 +324,7 @@ void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off)
 
 	if (!ram_file_gen() || fd < 0 || fstat(fd, &st))
 		return;
+	sync_prepare();
 	shim_block(&old);
 	pthread_mutex_lock(&poison_files_lock);
 	sync_list();
