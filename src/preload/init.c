@@ -313,10 +313,12 @@ static sigset_t fork_mask;
 /*
  * The shim's lock order: shim.lock, maps, the files' poison list,
  * req_lock, the service thread's busy lock, the fence table, the
- * poisoned pages, the pfn cache, the fd table, the emulated files, the
- * signal dispositions.  fork() takes them all, so that the
- * child finds none held by a thread it does not have (and no fence half
- * put up).
+ * poisoned pages, the pfn cache, the file mappings' notes, the fd table,
+ * the emulated files, the signal dispositions.  The service thread takes
+ * those after its busy lock while the daemon waits for it: none of them
+ * may be held across a call to the daemon.  fork() takes them all, so
+ * that the child finds none held by a thread it does not have (and no
+ * fence half put up).
  */
 static void before_fork(void)
 {
@@ -331,6 +333,7 @@ static void before_fork(void)
 	fencetab_lock();
 	ram_lock_all();
 	pagemap_lock();
+	mmap_notes_lock();
 	files_lock();
 	vfs_lock_all();
 	signals_lock();
@@ -341,6 +344,7 @@ static void after_fork_parent(void)
 	signals_unlock();
 	vfs_unlock_all();
 	files_unlock();
+	mmap_notes_unlock();
 	pagemap_unlock();
 	ram_unlock_all();
 	fencetab_unlock();
@@ -360,6 +364,7 @@ static void after_fork_child(void)
 	signals_unlock();
 	vfs_unlock_all();
 	files_unlock();
+	mmap_notes_after_fork();
 	pagemap_unlock();
 	ram_unlock_all();
 	fencetab_unlock();

@@ -182,31 +182,66 @@ int mmap_note_fd(dev_t dev, uint64_t ino)
 
 /*
  * msync(MS_SYNC) writes back through the mapping's file: it reports the
- * file's writeback error once, as fsync() of that file would.
+ * file's writeback error once, as fsync() of that file would.  The list
+ * may have to be fetched from the daemon, which may be waiting for our
+ * service thread, which takes note_lock (mmap_note_fd()): the note is
+ * copied out and note_lock dropped for the call.
  */
 int ram_msync_check(uintptr_t addr, size_t len)
 {
-	struct mmap_note *hit = NULL;
-	uint64_t gen;
+	struct mmap_note hit = { 0 };
+	uint64_t gen = 0;
 	sigset_t old;
-	unsigned i;
+	unsigned i, at = NOTES;
 
 	if (!ram_file_gen())
 		return 0;
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
 	for (i = 0; i < NOTES; i++) {
-		struct mmap_note *n = &notes[i];
+		const struct mmap_note *n = &notes[i];
 
 		if (n->len && addr < n->addr + n->len && n->addr < addr + len)
-			hit = n;
+			at = i;
 	}
-	gen = hit ? ram_wb_err_after(hit->dev, hit->ino, hit->seen) : 0;
-	if (gen)
-		hit->seen = gen;
+	if (at < NOTES)
+		hit = notes[at];
 	pthread_mutex_unlock(&note_lock);
+	if (at == NOTES)
+		goto out;
+	gen = ram_wb_err_after(hit.dev, hit.ino, hit.seen);
+	if (gen) {
+		struct mmap_note *n = &notes[at];
+
+		/* the same mapping still, and no newer error taken meanwhile */
+		pthread_mutex_lock(&note_lock);
+		if (n->len && n->addr == hit.addr && n->dev == hit.dev && n->ino == hit.ino) {
+			if (n->seen >= gen)
+				gen = 0;	/* a racing msync() reported it */
+			else
+				n->seen = gen;
+		}
+		pthread_mutex_unlock(&note_lock);
+	}
+out:
 	shim_unblock(&old);
 	return gen ? -EIO : 0;
+}
+
+void mmap_notes_lock(void)
+{
+	pthread_mutex_lock(&note_lock);
+}
+
+void mmap_notes_unlock(void)
+{
+	pthread_mutex_unlock(&note_lock);
+}
+
+/* In a child after fork: the lock was ours, the other threads are gone. */
+void mmap_notes_after_fork(void)
+{
+	pthread_mutex_init(&note_lock, NULL);
 }
 
 /* ---- transparent huge pages ---- */

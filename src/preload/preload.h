@@ -302,6 +302,9 @@ int mmap_note_fd(dev_t dev, uint64_t ino);
 /* A non-dax mmap() of a file (fd >= 0) succeeded, or munmap(). */
 void mmap_note(uintptr_t addr, size_t len, int fd, int flags);
 void mmap_note_forget(uintptr_t addr, size_t len);
+void mmap_notes_lock(void);
+void mmap_notes_unlock(void);
+void mmap_notes_after_fork(void);
 /* After a successful ordinary mmap() / munmap() (memory.c). */
 void ram_mapped(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
 void ram_unmapped(uintptr_t addr, size_t len);

@@ -268,6 +268,24 @@ static void dirty_page_cache_fails_fsync_once(void **state)
 	assert_int_equal(td_log_count(&d, "recovery action for dirty LRU page: Recovered"), 1);
 }
 
+static void dirty_page_cache_fails_msync_once(void **state)
+{
+	char path[128];
+	const char *r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/dirty-msync", dir);
+	assert_int_equal(actor_start(&a, &d, "msyncer"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem file 0x10000 %s", path), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x2000 4096 hwpoison"), "code", -1), 4);
+	/* msync(MS_SYNC) of the mapping reports the lost page once */
+	r = actor_cmd(&a, "msync 0");
+	assert_int_equal(reply_int(r, "ret", 0), -1);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	assert_int_equal(reply_int(actor_cmd(&a, "msync 0"), "ret", -1), 0);
+}
+
 static void hugetlb_unit(void **state)
 {
 	FILE *f;
@@ -640,6 +658,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(late_child_is_only_unmapped, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(clean_page_cache_is_dropped, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_fsync_once, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_msync_once, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(hugetlb_unit, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(thp_is_split, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(ar_goes_to_the_touching_thread, setup_612, teardown),
@@ -669,6 +688,8 @@ int main(void)
 		snprintf(path, sizeof(path), "%s/clean", dir);
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/dirty", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/dirty-msync", dir);
 		unlink(path);
 	}
 	rmdir(dir);
