@@ -150,18 +150,26 @@ out:
 	return err;
 }
 
-/* munmap(), MAP_FIXED: poisoned pages in the range are gone with it. */
+/*
+ * munmap(), MAP_FIXED, mremap(): poisoned pages in the range are gone
+ * with it.  From a program thread: signals blocked, as every writer (a
+ * fault handler reading a slot we hold odd would spin in slot_read(), one
+ * that jumps out would leave ram_lock held).
+ */
 void ram_forget_range(uintptr_t start, size_t len)
 {
+	sigset_t old;
 	size_t i;
 
 	if (!atomic_load(&nr_poisoned))
 		return;
+	shim_block(&old);
 	pthread_mutex_lock(&ram_lock);
 	for (i = 0; i < atomic_load(&slots_hw); i++)
 		if (slots[i].used && slots[i].p.addr >= start && slots[i].p.addr - start < len)
 			slot_set(&slots[i], NULL, false);
 	pthread_mutex_unlock(&ram_lock);
+	shim_unblock(&old);
 }
 
 /* After fork: the child has the parent's table; its fences came along
