@@ -309,14 +309,20 @@ static const struct vma_info *vma_of(const struct vma_list *l, uint64_t addr)
 	return NULL;
 }
 
-/* Ask memfaild for the frames of the pages at addr[0..n). */
+/*
+ * Ask memfaild for the frames of the pages at addr[0..n).  The request
+ * and reply are ours: another thread may be reading pagemap too.
+ */
 static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 {
-	static char buf[MF_MSG_MAX], rbuf[MF_MSG_MAX];
-	struct mf_ram_pfns *m = (void *)buf;
-	struct mf_ram_pfns_reply *r = (void *)rbuf;
+	const size_t mmax = sizeof(struct mf_ram_pfns) + MF_RAM_PFNS_MAX * sizeof(struct mf_ram_page);
+	const size_t rmax = sizeof(struct mf_ram_pfns_reply) + MF_RAM_PFNS_MAX * sizeof(uint64_t);
+	struct mf_ram_pfns *m = malloc(mmax);
+	struct mf_ram_pfns_reply *r = malloc(rmax);
 	size_t i = 0;
 
+	if (!m || !r)
+		goto out;
 	while (i < n) {
 		uint32_t k = 0, j;
 		ssize_t len;
@@ -333,7 +339,7 @@ static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 		if (!k)
 			break;
 		m->count = k;
-		len = shim_call(m, sizeof(*m) + k * sizeof(m->page[0]), r, sizeof(rbuf), NULL);
+		len = shim_call(m, sizeof(*m) + k * sizeof(m->page[0]), r, rmax, NULL);
 		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != k ||
 		    (size_t)len != sizeof(*r) + k * sizeof(r->pfn[0]))
 			break;
@@ -344,6 +350,9 @@ static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 				u64map_put(&pfn_cache, m->page[j].addr, r->pfn[j]);
 		pthread_mutex_unlock(&pfn_lock);
 	}
+out:
+	free(m);
+	free(r);
 }
 
 static bool cached_pfn(uint64_t addr, uint64_t *pfn)

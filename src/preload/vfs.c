@@ -444,12 +444,17 @@ int vfs_flush(int fd)
 
 /* ---- reading ---- */
 
+/*
+ * The reply is the caller's own: shim_call() serialises the call only,
+ * and other threads may be reading too.
+ */
 static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 {
-	static char rbuf[MF_MSG_MAX];
-	const struct mf_ram_kpageflags_reply *r = (const void *)rbuf;
+	const size_t rmax = sizeof(struct mf_ram_kpageflags_reply) + MF_KPAGEFLAGS_MAX * sizeof(uint64_t);
+	struct mf_ram_kpageflags_reply *r;
 	uint64_t *out = buf;
 	size_t done = 0, want = n / 8;
+	ssize_t ret;
 
 	(void)fd;
 	/* kpageflags_read(): whole entries only */
@@ -457,6 +462,9 @@ static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 		return -EINVAL;
 	if (shim_activate())
 		return -EIO;
+	r = malloc(rmax);
+	if (!r)
+		return -ENOMEM;
 	while (done < want) {
 		struct mf_ram_kpageflags m;
 		ssize_t len;
@@ -465,13 +473,16 @@ static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 		m.hdr.type = MF_RAM_KPAGEFLAGS;
 		m.first = (uint64_t)off / 8 + done;
 		m.count = (uint32_t)(want - done < MF_KPAGEFLAGS_MAX ? want - done : MF_KPAGEFLAGS_MAX);
-		len = shim_call(&m, sizeof(m), rbuf, sizeof(rbuf), NULL);
-		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != m.count)
-			return done ? (ssize_t)(done * 8) : -EIO;
+		len = shim_call(&m, sizeof(m), r, rmax, NULL);
+		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != m.count ||
+		    (size_t)len != sizeof(*r) + r->count * sizeof(r->flags[0]))
+			break;
 		memcpy(out + done, r->flags, r->count * 8);
 		done += r->count;
 	}
-	return (ssize_t)(done * 8);
+	ret = done ? (ssize_t)(done * 8) : want ? -EIO : 0;
+	free(r);
+	return ret;
 }
 
 static void vfd_set_seq(int fd, uint64_t seq)
