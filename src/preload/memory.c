@@ -293,12 +293,15 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	uint64_t unit = 1ULL << m->page.shift;
 	uint64_t ua = MF_ALIGN_DOWN(addr, unit);
 	unsigned i = r->count;
+	/* the reply has room for MF_RAM_MAPS_MAX mappings; every mapping is
+	 * fenced and zapped all the same, or a page the daemon takes for
+	 * unmapped everywhere would still be readable past the 16th */
+	bool report = i < MF_RAM_MAPS_MAX;
 	int err;
 
-	if (i == MF_RAM_MAPS_MAX)
-		return 1;
-	r->map[i].addr = ua;
-	if (m->ops & MF_SD_QUERY) {
+	if (report)
+		r->map[i].addr = ua;
+	if (report && (m->ops & MF_SD_QUERY)) {
 		struct ram_poison p;
 
 		/* a fence of ours stands for a page still mapped */
@@ -325,7 +328,8 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	}
 	if (m->ops & MF_SD_ZAP)
 		zap_range((void *)(uintptr_t)ua, unit);
-	r->count++;
+	if (report)
+		r->count++;
 	return 0;
 }
 

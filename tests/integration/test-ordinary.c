@@ -220,6 +220,30 @@ static void late_child_is_only_unmapped(void **state)
 	assert_int_equal(td_log_count(&d, "Sending SIGBUS"), 1);
 }
 
+/* memory_failure() unmaps the page from every mapping, however many:
+ * the daemon's reply has room for 16 of them, the fence is for all */
+static void many_mappings_are_all_fenced(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_int_equal(actor_start(&a, &d, "many"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem memfd 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "mapsame 0 23"), "mapped", -1), 23);
+	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x2000"), "faulted", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x2000 4096 hwpoison"), "code", -1), 4);
+	/* all 24 mappings: AR; the other pages intact */
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2000"), "code", -1), 4);
+	r = actor_cmd(&a, "touchsame 0x2000");
+	assert_int_equal(reply_int(r, "maps", -1), 23);
+	assert_int_equal(reply_int(r, "faulted", -1), 23);
+	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x3000"), "faulted", -1), 0);
+	/* and a 25th, made after: the page is poisoned in its file */
+	assert_int_equal(reply_int(actor_cmd(&a, "mapsame 0 1"), "mapped", -1), 1);
+	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x2000"), "faulted", -1), 24);
+}
+
 static void clean_page_cache_is_dropped(void **state)
 {
 	char path[128];
@@ -656,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(soft_offline_moves_the_page, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(shared_with_a_child, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(late_child_is_only_unmapped, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(many_mappings_are_all_fenced, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(clean_page_cache_is_dropped, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_fsync_once, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_msync_once, setup_612, teardown),

@@ -15,6 +15,9 @@
  *   fwrite PATH TEXT         open(O_WRONLY) + write(TEXT "\n")
  *   fcat PATH                the first line of a file
  *   pread IDX OFF LEN        pread() of the mapping's file
+ *   mapsame IDX N            N more MAP_SHARED mappings of mapping IDX's
+ *                            file (kept apart, unnamed)
+ *   touchsame OFF            load OFF in each of them: how many faulted
  *   fsync IDX | msync IDX    of the mapping's file / the mapping
  *   thread-touch IDX OFF     a new thread loads the byte; who got the SIGBUS
  *   execself NAME            exec() this program again (stdin/stdout stay)
@@ -183,6 +186,36 @@ static void *touch_thread(void *arg)
 	return NULL;
 }
 
+#define MAX_SAME 64
+static char *same[MAX_SAME];
+static int nr_same;
+
+static void map_same(struct mapping *m, int k, char *out, size_t n)
+{
+	int i;
+
+	for (i = 0; i < k && nr_same < MAX_SAME; i++) {
+		void *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		same[nr_same++] = p;
+	}
+	snprintf(out, n, "ok mapped=%d errno=%d", i, i < k ? errno : 0);
+}
+
+static void touch_same(size_t off, char *out, size_t n)
+{
+	char tmp[256];
+	int i, bad = 0;
+
+	for (i = 0; i < nr_same; i++) {
+		access_byte(same[i] + off, 0, 0, tmp, sizeof(tmp));
+		bad += !strncmp(tmp, "sigbus", 6);
+	}
+	snprintf(out, n, "ok maps=%d faulted=%d", nr_same, bad);
+}
+
 /* the rest of the words, as one string */
 static void join(int argc, char **argv, int from, char *buf, size_t n)
 {
@@ -296,6 +329,19 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 			r = argv[0][0] == 'f' ? fsync(m->fd) : msync(m->addr, m->len, MS_SYNC);
 			snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 		}
+		return 1;
+	}
+	if (!strcmp(argv[0], "mapsame") && argc >= 3) {
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		map_same(m, atoi(argv[2]), out, n);
+		return 1;
+	}
+	if (!strcmp(argv[0], "touchsame") && argc >= 2) {
+		touch_same(strtoull(argv[1], NULL, 0), out, n);
 		return 1;
 	}
 	if (!strcmp(argv[0], "thread-touch") && argc >= 3) {
