@@ -314,12 +314,16 @@ void ram_fence_file_page(uintptr_t addr, const struct mf_ram_file_entry *e);
 const struct mf_status_page *ram_status(void);
 /* 0 while no file has anything (one load) */
 uint64_t ram_file_gen(void);
-int ram_io_clip(int fd, off_t off, size_t *n);
+#define RAM_IO_POS	1u	/* at the file position (off is not used) */
+#define RAM_IO_WRITE	2u
+int ram_io_clip(int fd, off_t off, unsigned flags, size_t *n);
 int ram_fsync_check(int fd);
 uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after);
 int ram_msync_check(uintptr_t addr, size_t len);
 void ram_fd_opened(int fd);
 void ram_fd_dup(int oldfd, int newfd);
+/* closed behind our back (fclose()): forget what read() knew of it */
+void ram_fd_closed(int fd);
 void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off);
 void ramfiles_lock(void);
 void ramfiles_unlock(void);

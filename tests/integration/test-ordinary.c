@@ -244,6 +244,50 @@ static void many_mappings_are_all_fenced(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x2000"), "faulted", -1), 24);
 }
 
+/*
+ * Once a file anywhere has a poisoned page, read() and write() of every
+ * process look it up: a process that only reads files is not made one
+ * the daemon must ask about every page (no service thread), and still
+ * sees what the file has.  An O_APPEND write is at the file's end.
+ */
+static void file_io_does_not_register(void **state)
+{
+	char path[128], cmd[192];
+	const char *r;
+	FILE *f;
+	long long fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plain", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("plain text\n", f);
+	fclose(f);
+	assert_int_equal(actor_start(&a, &d, "poisoner"), 0);
+	/* a file whose last page, with the end of the file in it, is poisoned */
+	assert_true(reply_has(actor_cmd(&a, "mapmem memfd 0x10800"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x10000 4096 hwpoison"), "code", -1), 4);
+	fd = reply_int(actor_cmd(&a, "mapfd 0"), "fd", -1);
+	assert_true(fd >= 0);
+
+	assert_int_equal(actor_start(&b, &d, "reader"), 0);
+	assert_int_equal(reply_int(actor_cmd(&b, "readfile %s", path), "total", -1), 11);
+	assert_int_equal(reply_int(actor_cmd(&b, "svc"), "svc", -1), 0);
+	/* the poisoned file, through its /proc name: stops short, then EIO */
+	snprintf(cmd, sizeof(cmd), "readfile /proc/%d/fd/%lld", (int)a.pid, fd);
+	r = actor_cmd(&b, "%s", cmd);
+	assert_int_equal(reply_int(r, "total", -1), 0x10000);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	assert_int_equal(reply_int(actor_cmd(&b, "svc"), "svc", -1), 0);
+	/* the end of the file is in the poisoned page */
+	snprintf(cmd, sizeof(cmd), "appendfile /proc/%d/fd/%lld x", (int)a.pid, fd);
+	r = actor_cmd(&b, "%s", cmd);
+	assert_int_equal(reply_int(r, "ret", 0), -1);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	unlink(path);
+}
+
 static void clean_page_cache_is_dropped(void **state)
 {
 	char path[128];
@@ -681,6 +725,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(shared_with_a_child, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(late_child_is_only_unmapped, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(many_mappings_are_all_fenced, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(file_io_does_not_register, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(clean_page_cache_is_dropped, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_fsync_once, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_msync_once, setup_612, teardown),

@@ -15,6 +15,10 @@
  *   fwrite PATH TEXT         open(O_WRONLY) + write(TEXT "\n")
  *   fcat PATH                the first line of a file
  *   pread IDX OFF LEN        pread() of the mapping's file
+ *   mapfd IDX                the descriptor of mapping IDX's file
+ *   readfile PATH            open() and read() to the end: bytes, errno
+ *   appendfile PATH TEXT     open(O_APPEND) and one write() of TEXT
+ *   svc                      is the shim's service thread running here
  *   mapsame IDX N            N more MAP_SHARED mappings of mapping IDX's
  *                            file (kept apart, unnamed)
  *   touchsame OFF            load OFF in each of them: how many faulted
@@ -30,6 +34,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -186,6 +191,48 @@ static void *touch_thread(void *arg)
 	return NULL;
 }
 
+static void read_file(const char *path, char *out, size_t n)
+{
+	static char buf[1 << 16];
+	size_t total = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		snprintf(out, n, "err errno=%d", errno);
+		return;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)r;
+	snprintf(out, n, "ok total=%#zx errno=%d", total, r < 0 ? errno : 0);
+	close(fd);
+}
+
+/* Threads are named in their comm; stdio reads it (not read()). */
+static int has_thread(const char *name)
+{
+	struct dirent *de;
+	char path[300], comm[32];
+	int found = 0;
+	DIR *d = opendir("/proc/self/task");
+
+	while (d && !found && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f))
+			found = !strncmp(comm, name, strlen(name));
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 #define MAX_SAME 64
 static char *same[MAX_SAME];
 static int nr_same;
@@ -329,6 +376,28 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 			r = argv[0][0] == 'f' ? fsync(m->fd) : msync(m->addr, m->len, MS_SYNC);
 			snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 		}
+		return 1;
+	}
+	if (!strcmp(argv[0], "mapfd") && argc >= 2) {
+		m = get_map(argv[1]);
+		snprintf(out, n, m ? "ok fd=%d" : "err no-map", m ? m->fd : -1);
+		return 1;
+	}
+	if (!strcmp(argv[0], "readfile") && argc >= 2) {
+		read_file(argv[1], out, n);
+		return 1;
+	}
+	if (!strcmp(argv[0], "appendfile") && argc >= 3) {
+		int fd = open(argv[1], O_WRONLY | O_APPEND);
+		ssize_t r = fd < 0 ? -1 : write(fd, argv[2], strlen(argv[2]));
+
+		snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (!strcmp(argv[0], "svc")) {
+		snprintf(out, n, "ok svc=%d", has_thread("memfail-svc"));
 		return 1;
 	}
 	if (!strcmp(argv[0], "mapsame") && argc >= 3) {
