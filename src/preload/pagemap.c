@@ -246,18 +246,6 @@ void mmap_notes_after_fork(void)
 
 /* ---- transparent huge pages ---- */
 
-struct mf_page_region {
-	uint64_t start, end, categories;
-};
-
-struct mf_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
-#define MF_PAGE_IS_HUGE		(1ULL << 6)
-
 bool thp_mapped(uintptr_t addr)
 {
 	struct mf_page_region r;

@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -263,6 +264,21 @@ int vma_for_each_range(uint64_t start, uint64_t end,
 		       int (*fn)(const struct vma_info *v, uint64_t addr, void *arg), void *arg);
 /* Is the page-cache page at off of v's file dirty: 1, 0, -1 cannot tell. */
 int file_page_dirty(const struct vma_info *v, uint64_t off);
+/* PAGEMAP_SCAN (Linux 6.7) of /proc/self/pagemap, in case the headers
+ * predate it */
+struct mf_page_region {
+	uint64_t start, end, categories;
+};
+
+struct mf_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
+#define MF_PAGE_IS_PRESENT	(1ULL << 3)
+#define MF_PAGE_IS_HUGE		(1ULL << 6)
+
 /* Our /proc/self/pagemap entry of addr (0 if it cannot be read). */
 uint64_t pagemap_entry(uintptr_t addr);
 /* Is addr in a transparent huge page now? */
