@@ -365,8 +365,13 @@ void vfs_at_exit(void);
 void vfs_lock_all(void);
 void vfs_unlock_all(void);
 
-/* The emulated CAP_SYS_ADMIN (see init.c). */
-bool shim_sys_admin(void);
+/* The emulated privileges of the calling thread (init.c). */
+enum shim_priv {
+	PRIV_OWN_MEMORY,	/* CAP_SYS_ADMIN over our memory: madvise() */
+	PRIV_SYS_ADMIN,		/* CAP_SYS_ADMIN: pagemap's pfns */
+	PRIV_FILES,		/* root's, the kernel's files: their mode bits, dmesg */
+};
+bool shim_privileged(enum shim_priv what);
 /* "memfail: <what>" on stderr, once per kind (a small integer). */
 void shim_warn_once(unsigned kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -54,18 +54,6 @@ void vfs_unlock_all(void)
 	pthread_mutex_unlock(&vfs_lock);
 }
 
-bool vfs_privileged(void)
-{
-	const struct mf_status_page *st = ram_status();
-
-	if (geteuid() == 0)
-		return true;
-	/* the emulated capability of the user who runs memfail (the
-	 * daemon's user); a process that dropped to another has none */
-	return st && !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED) &&
-	       geteuid() == __atomic_load_n(&st->daemon_uid, __ATOMIC_RELAXED);
-}
-
 /* ---- which file a path is ---- */
 
 static bool match_one(const char *pat, const char *path, char *arg)
@@ -233,7 +221,7 @@ static int dac_check(const struct vfile *vf, int acc)
 {
 	bool r = acc != O_WRONLY, w = acc != O_RDONLY;
 
-	if (vfs_privileged())
+	if (shim_privileged(PRIV_FILES))
 		return 0;
 	/* owned by root: the other bits decide */
 	if ((r && !(vf->mode & 04)) || (w && !(vf->mode & 02)))
@@ -274,14 +262,14 @@ int vfs_open(int dirfd, const char *path, int flags)
 		if (fd < 0)
 			return -1;
 		/* pagemap_open(): pfns for CAP_SYS_ADMIN only */
-		v.show_pfn = vfs_privileged();
+		v.show_pfn = shim_privileged(PRIV_SYS_ADMIN);
 		break;
 	case VF_KPAGEFLAGS:
 		fd = content_fd(norm, NULL, flags & O_CLOEXEC);
 		break;
 	case VF_KMSG:
 		/* dmesg_restrict: reading it is a privilege */
-		if (acc != O_WRONLY && !vfs_privileged()) {
+		if (acc != O_WRONLY && !shim_privileged(PRIV_FILES)) {
 			errno = EPERM;
 			return -1;
 		}
@@ -687,7 +675,7 @@ int vfs_access(int dirfd, const char *path, int mode)
 		return -2;
 	if (mode == F_OK)
 		return 0;
-	priv = vfs_privileged();
+	priv = shim_privileged(PRIV_FILES);
 	if (((mode & R_OK) && !priv && !(vf->mode & 04)) ||
 	    ((mode & W_OK) && !priv && !(vf->mode & 02)) ||
 	    ((mode & X_OK) && !(vf->mode & 0111))) {

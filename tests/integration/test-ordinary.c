@@ -605,6 +605,36 @@ static void strict_caps(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 1);
 }
 
+/* --strict-caps: pagemap's pfns are CAP_SYS_ADMIN's, as madvise(); the
+ * kernel's files stay root's */
+static void strict_caps_without_sys_admin(void **state)
+{
+	long long pfn;
+	const char *r;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	td_destroy(&d);
+	assert_int_equal(start("--strict-caps"), 0);
+	assert_int_equal(actor_start(&a, &d, "nocap"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem anon 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 1"), "ok"));
+	pfn = pfn_at(&a, 0, "0x1000");
+	assert_true(pfn > 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "capdrop 21"), "ret", -1), 0);
+	r = actor_cmd(&a, "pm 0 0x1000");
+	assert_int_equal(reply_int(r, "present", -1), 1);
+	assert_int_equal(reply_int(r, "pfn", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x1000 4096 hwpoison"), "errno", -1), EPERM);
+	/* still root: the files' owner */
+	r = actor_cmd(&a, "kpf %lld", pfn);
+	assert_int_equal(reply_int(r, "ret", -1), 8);
+	assert_int_equal(reply_int(r, "hwpoison", -1), 0);
+}
+
 static void namespace_files(void **state)
 {
 	const char *r;
@@ -740,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sysctls_and_early_kill, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_pfn_and_offline_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(strict_caps, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(strict_caps_without_sys_admin, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(namespace_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(system_tools_see_the_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(profile_61_signals_on_access, setup_61, teardown),

@@ -19,6 +19,7 @@
  *   readfile PATH            open() and read() to the end: bytes, errno
  *   appendfile PATH TEXT     open(O_APPEND) and one write() of TEXT
  *   svc                      is the shim's service thread running here
+ *   capdrop CAP              take capability CAP out of the effective set
  *   mapsame IDX N            N more MAP_SHARED mappings of mapping IDX's
  *                            file (kept apart, unnamed)
  *   touchsame OFF            load OFF in each of them: how many faulted
@@ -48,8 +49,11 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "mfactor.h"
 
@@ -233,6 +237,18 @@ static int has_thread(const char *name)
 	return found;
 }
 
+/* capset(2) of the calling thread: CAP out of its effective set */
+static int cap_drop(unsigned cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[2];
+
+	if (cap >= 64 || syscall(SYS_capget, &h, c))
+		return -1;
+	c[cap / 32].effective &= ~(1u << (cap % 32));
+	return (int)syscall(SYS_capset, &h, c);
+}
+
 #define MAX_SAME 64
 static char *same[MAX_SAME];
 static int nr_same;
@@ -394,6 +410,12 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 		snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 		if (fd >= 0)
 			close(fd);
+		return 1;
+	}
+	if (!strcmp(argv[0], "capdrop") && argc >= 2) {
+		int r = cap_drop((unsigned)atoi(argv[1]));
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
 		return 1;
 	}
 	if (!strcmp(argv[0], "svc")) {
