@@ -372,15 +372,14 @@ PRELOAD_ENTRY int fcntl64(int fd, int cmd, ...)
 
 /*
  * I/O of a file with a poisoned page in it stops short of the page, and
- * fails on it (ramfiles.c).  Costs one load while no file has one.
+ * fails on it (ramfiles.c).  Costs one load while no file has one, and
+ * about as little for a descriptor the list has nothing of.
  */
-#define CLIP(fd, off, n) do {					\
-	if (__builtin_expect(ram_file_gen() != 0, 0)) {		\
-		off_t at_ = (off);				\
-		if (at_ >= 0 && ram_io_clip(fd, at_, &(n))) {	\
-			errno = EIO;				\
-			return -1;				\
-		}						\
+#define CLIP(fd, off, flags, n) do {				\
+	if (__builtin_expect(ram_file_gen() != 0, 0) &&		\
+	    ram_io_clip(fd, off, flags, &(n))) {		\
+		errno = EIO;					\
+		return -1;					\
 	}							\
 } while (0)
 
@@ -395,7 +394,7 @@ PRELOAD_ENTRY ssize_t read(int fd, void *buf, size_t n)
 {
 	NO_RW(fd, real.read(fd, buf, n));
 	VFS_IO(vfs_read(fd, buf, n, -1));
-	CLIP(fd, real.lseek(fd, 0, SEEK_CUR), n);
+	CLIP(fd, 0, RAM_IO_POS, n);
 	return real.read(fd, buf, n);
 }
 
@@ -403,7 +402,7 @@ PRELOAD_ENTRY ssize_t write(int fd, const void *buf, size_t n)
 {
 	NO_RW(fd, real.write(fd, buf, n));
 	VFS_IO(vfs_write(fd, buf, n));
-	CLIP(fd, real.lseek(fd, 0, SEEK_CUR), n);
+	CLIP(fd, 0, RAM_IO_POS | RAM_IO_WRITE, n);
 	return real.write(fd, buf, n);
 }
 
@@ -412,7 +411,7 @@ PRELOAD_ENTRY ssize_t pread(int fd, void *buf, size_t n, off_t off)
 	NO_RW(fd, real.pread(fd, buf, n, off));
 	if (off >= 0)
 		VFS_IO(vfs_read(fd, buf, n, off));
-	CLIP(fd, off, n);
+	CLIP(fd, off, 0, n);
 	return real.pread(fd, buf, n, off);
 }
 
@@ -425,7 +424,7 @@ PRELOAD_ENTRY ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	NO_RW(fd, real.pwrite(fd, buf, n, off));
 	VFS_IO(vfs_write(fd, buf, n));
-	CLIP(fd, off, n);
+	CLIP(fd, off, RAM_IO_WRITE, n);
 	return real.pwrite(fd, buf, n, off);
 }
 

@@ -183,31 +183,53 @@ void shim_warn_once(unsigned kind, const char *fmt, ...)
 	if (real.write(2, line, (size_t)n)) {}
 }
 
-/*
- * The emulated CAP_SYS_ADMIN over our own memory: the user who runs the
- * program has it, unless memfaild follows the real capability sets
- * (--strict-caps).  memfaild checks again; this only orders EPERM
- * before the other errors as the kernel does.
- */
-bool shim_sys_admin(void)
+/* CapEff of the calling thread has bit `cap`: 1, 0, or -1 cannot tell. */
+static int thread_capable(unsigned cap)
 {
-	const struct mf_status_page *st = ram_status();
 	char buf[2048], *p;
 	ssize_t n;
 	int fd;
 
-	if (!st || !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED))
-		return true;
 	fd = real.open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return true;
+		return -1;
 	n = real.read(fd, buf, sizeof(buf) - 1);
 	real.close(fd);
 	if (n <= 0)
-		return true;
+		return -1;
 	buf[n] = '\0';
 	p = strstr(buf, "\nCapEff:");
-	return p && (strtoull(p + 9, NULL, 16) >> 21) & 1;	/* CAP_SYS_ADMIN */
+	if (!p)
+		return -1;
+	return (strtoull(p + 9, NULL, 16) >> cap) & 1;
+}
+
+/*
+ * The emulated privileges, all in one place (memfail-run(1),
+ * --strict-caps).  With --strict-caps memfaild follows the real
+ * capability sets: CAP_SYS_ADMIN is bit 21 of the calling thread's
+ * CapEff, and the kernel's files are root's, as on Linux (their owner's
+ * bits: euid 0).  Otherwise the user who runs the program (memfaild's)
+ * has both, and CAP_SYS_ADMIN over the process's own memory any user it
+ * became (memfaild checks the owner of what it touches again; this only
+ * orders EPERM before the other errors as the kernel does).
+ */
+bool shim_privileged(enum shim_priv what)
+{
+	const struct mf_status_page *st = ram_status();
+	uid_t euid = geteuid();
+	int cap;
+
+	if (!st || !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED)) {
+		if (what == PRIV_OWN_MEMORY)
+			return true;
+		return euid == 0 || (st && euid == __atomic_load_n(&st->daemon_uid, __ATOMIC_RELAXED));
+	}
+	if (what == PRIV_FILES)
+		return euid == 0;
+	cap = thread_capable(21);	/* CAP_SYS_ADMIN */
+	/* cannot tell: memfaild decides for memory, root for the rest */
+	return cap < 0 ? what == PRIV_OWN_MEMORY || euid == 0 : cap;
 }
 
 static void comm_of_self(char *buf, size_t n)
@@ -313,10 +335,12 @@ static sigset_t fork_mask;
 /*
  * The shim's lock order: shim.lock, maps, the files' poison list,
  * req_lock, the service thread's busy lock, the fence table, the
- * poisoned pages, the pfn cache, the fd table, the emulated files, the
- * signal dispositions.  fork() takes them all, so that the
- * child finds none held by a thread it does not have (and no fence half
- * put up).
+ * poisoned pages, the pfn cache, the file mappings' notes, the fd table,
+ * the emulated files, the signal dispositions.  The service thread takes
+ * those after its busy lock while the daemon waits for it: none of them
+ * may be held across a call to the daemon.  fork() takes them all, so
+ * that the child finds none held by a thread it does not have (and no
+ * fence half put up).
  */
 static void before_fork(void)
 {
@@ -331,6 +355,7 @@ static void before_fork(void)
 	fencetab_lock();
 	ram_lock_all();
 	pagemap_lock();
+	mmap_notes_lock();
 	files_lock();
 	vfs_lock_all();
 	signals_lock();
@@ -341,6 +366,7 @@ static void after_fork_parent(void)
 	signals_unlock();
 	vfs_unlock_all();
 	files_unlock();
+	mmap_notes_unlock();
 	pagemap_unlock();
 	ram_unlock_all();
 	fencetab_unlock();
@@ -360,6 +386,7 @@ static void after_fork_child(void)
 	signals_unlock();
 	vfs_unlock_all();
 	files_unlock();
+	mmap_notes_after_fork();
 	pagemap_unlock();
 	ram_unlock_all();
 	fencetab_unlock();

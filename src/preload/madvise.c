@@ -114,7 +114,7 @@ PRELOAD_ENTRY int madvise(void *addr, size_t len, int advice)
 		else if (!len)
 			err = 0;
 		else
-			err = shim_sys_admin() ? inject_error(a, len, advice) : -EPERM;
+			err = shim_privileged(PRIV_OWN_MEMORY) ? inject_error(a, len, advice) : -EPERM;
 		if (err) {
 			errno = -err;
 			return -1;

@@ -150,18 +150,26 @@ out:
 	return err;
 }
 
-/* munmap(), MAP_FIXED: poisoned pages in the range are gone with it. */
+/*
+ * munmap(), MAP_FIXED, mremap(): poisoned pages in the range are gone
+ * with it.  From a program thread: signals blocked, as every writer (a
+ * fault handler reading a slot we hold odd would spin in slot_read(), one
+ * that jumps out would leave ram_lock held).
+ */
 void ram_forget_range(uintptr_t start, size_t len)
 {
+	sigset_t old;
 	size_t i;
 
 	if (!atomic_load(&nr_poisoned))
 		return;
+	shim_block(&old);
 	pthread_mutex_lock(&ram_lock);
 	for (i = 0; i < atomic_load(&slots_hw); i++)
 		if (slots[i].used && slots[i].p.addr >= start && slots[i].p.addr - start < len)
 			slot_set(&slots[i], NULL, false);
 	pthread_mutex_unlock(&ram_lock);
+	shim_unblock(&old);
 }
 
 /* After fork: the child has the parent's table; its fences came along
@@ -285,12 +293,15 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	uint64_t unit = 1ULL << m->page.shift;
 	uint64_t ua = MF_ALIGN_DOWN(addr, unit);
 	unsigned i = r->count;
+	/* the reply has room for MF_RAM_MAPS_MAX mappings; every mapping is
+	 * fenced and zapped all the same, or a page the daemon takes for
+	 * unmapped everywhere would still be readable past the 16th */
+	bool report = i < MF_RAM_MAPS_MAX;
 	int err;
 
-	if (i == MF_RAM_MAPS_MAX)
-		return 1;
-	r->map[i].addr = ua;
-	if (m->ops & MF_SD_QUERY) {
+	if (report)
+		r->map[i].addr = ua;
+	if (report && (m->ops & MF_SD_QUERY)) {
 		struct ram_poison p;
 
 		/* a fence of ours stands for a page still mapped */
@@ -317,7 +328,8 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	}
 	if (m->ops & MF_SD_ZAP)
 		zap_range((void *)(uintptr_t)ua, unit);
-	r->count++;
+	if (report)
+		r->count++;
 	return 0;
 }
 

@@ -182,46 +182,69 @@ int mmap_note_fd(dev_t dev, uint64_t ino)
 
 /*
  * msync(MS_SYNC) writes back through the mapping's file: it reports the
- * file's writeback error once, as fsync() of that file would.
+ * file's writeback error once, as fsync() of that file would.  The list
+ * may have to be fetched from the daemon, which may be waiting for our
+ * service thread, which takes note_lock (mmap_note_fd()): the note is
+ * copied out and note_lock dropped for the call.
  */
 int ram_msync_check(uintptr_t addr, size_t len)
 {
-	struct mmap_note *hit = NULL;
-	uint64_t gen;
+	struct mmap_note hit = { 0 };
+	uint64_t gen = 0;
 	sigset_t old;
-	unsigned i;
+	unsigned i, at = NOTES;
 
 	if (!ram_file_gen())
 		return 0;
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
 	for (i = 0; i < NOTES; i++) {
-		struct mmap_note *n = &notes[i];
+		const struct mmap_note *n = &notes[i];
 
 		if (n->len && addr < n->addr + n->len && n->addr < addr + len)
-			hit = n;
+			at = i;
 	}
-	gen = hit ? ram_wb_err_after(hit->dev, hit->ino, hit->seen) : 0;
-	if (gen)
-		hit->seen = gen;
+	if (at < NOTES)
+		hit = notes[at];
 	pthread_mutex_unlock(&note_lock);
+	if (at == NOTES)
+		goto out;
+	gen = ram_wb_err_after(hit.dev, hit.ino, hit.seen);
+	if (gen) {
+		struct mmap_note *n = &notes[at];
+
+		/* the same mapping still, and no newer error taken meanwhile */
+		pthread_mutex_lock(&note_lock);
+		if (n->len && n->addr == hit.addr && n->dev == hit.dev && n->ino == hit.ino) {
+			if (n->seen >= gen)
+				gen = 0;	/* a racing msync() reported it */
+			else
+				n->seen = gen;
+		}
+		pthread_mutex_unlock(&note_lock);
+	}
+out:
 	shim_unblock(&old);
 	return gen ? -EIO : 0;
 }
 
+void mmap_notes_lock(void)
+{
+	pthread_mutex_lock(&note_lock);
+}
+
+void mmap_notes_unlock(void)
+{
+	pthread_mutex_unlock(&note_lock);
+}
+
+/* In a child after fork: the lock was ours, the other threads are gone. */
+void mmap_notes_after_fork(void)
+{
+	pthread_mutex_init(&note_lock, NULL);
+}
+
 /* ---- transparent huge pages ---- */
-
-struct mf_page_region {
-	uint64_t start, end, categories;
-};
-
-struct mf_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
-#define MF_PAGE_IS_HUGE		(1ULL << 6)
 
 bool thp_mapped(uintptr_t addr)
 {
@@ -274,14 +297,20 @@ static const struct vma_info *vma_of(const struct vma_list *l, uint64_t addr)
 	return NULL;
 }
 
-/* Ask memfaild for the frames of the pages at addr[0..n). */
+/*
+ * Ask memfaild for the frames of the pages at addr[0..n).  The request
+ * and reply are ours: another thread may be reading pagemap too.
+ */
 static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 {
-	static char buf[MF_MSG_MAX], rbuf[MF_MSG_MAX];
-	struct mf_ram_pfns *m = (void *)buf;
-	struct mf_ram_pfns_reply *r = (void *)rbuf;
+	const size_t mmax = sizeof(struct mf_ram_pfns) + MF_RAM_PFNS_MAX * sizeof(struct mf_ram_page);
+	const size_t rmax = sizeof(struct mf_ram_pfns_reply) + MF_RAM_PFNS_MAX * sizeof(uint64_t);
+	struct mf_ram_pfns *m = malloc(mmax);
+	struct mf_ram_pfns_reply *r = malloc(rmax);
 	size_t i = 0;
 
+	if (!m || !r)
+		goto out;
 	while (i < n) {
 		uint32_t k = 0, j;
 		ssize_t len;
@@ -298,7 +327,7 @@ static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 		if (!k)
 			break;
 		m->count = k;
-		len = shim_call(m, sizeof(*m) + k * sizeof(m->page[0]), r, sizeof(rbuf), NULL);
+		len = shim_call(m, sizeof(*m) + k * sizeof(m->page[0]), r, rmax, NULL);
 		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != k ||
 		    (size_t)len != sizeof(*r) + k * sizeof(r->pfn[0]))
 			break;
@@ -309,6 +338,9 @@ static void reveal(const struct vma_list *vl, const uint64_t *addr, size_t n)
 				u64map_put(&pfn_cache, m->page[j].addr, r->pfn[j]);
 		pthread_mutex_unlock(&pfn_lock);
 	}
+out:
+	free(m);
+	free(r);
 }
 
 static bool cached_pfn(uint64_t addr, uint64_t *pfn)

@@ -312,6 +312,9 @@ PRELOAD_ENTRY int fclose(FILE *f)
 	real.fflush(f);
 	err = fd >= 0 ? vfs_close(fd) : 0;
 	ret = real.fclose(f);
+	/* the C library's own close(): what read() knew of the number goes */
+	if (fd >= 0)
+		ram_fd_closed(fd);
 	if (err) {
 		errno = -err;
 		return EOF;

@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -263,6 +264,21 @@ int vma_for_each_range(uint64_t start, uint64_t end,
 		       int (*fn)(const struct vma_info *v, uint64_t addr, void *arg), void *arg);
 /* Is the page-cache page at off of v's file dirty: 1, 0, -1 cannot tell. */
 int file_page_dirty(const struct vma_info *v, uint64_t off);
+/* PAGEMAP_SCAN (Linux 6.7) of /proc/self/pagemap, in case the headers
+ * predate it */
+struct mf_page_region {
+	uint64_t start, end, categories;
+};
+
+struct mf_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
+#define MF_PAGE_IS_PRESENT	(1ULL << 3)
+#define MF_PAGE_IS_HUGE		(1ULL << 6)
+
 /* Our /proc/self/pagemap entry of addr (0 if it cannot be read). */
 uint64_t pagemap_entry(uintptr_t addr);
 /* Is addr in a transparent huge page now? */
@@ -302,6 +318,9 @@ int mmap_note_fd(dev_t dev, uint64_t ino);
 /* A non-dax mmap() of a file (fd >= 0) succeeded, or munmap(). */
 void mmap_note(uintptr_t addr, size_t len, int fd, int flags);
 void mmap_note_forget(uintptr_t addr, size_t len);
+void mmap_notes_lock(void);
+void mmap_notes_unlock(void);
+void mmap_notes_after_fork(void);
 /* After a successful ordinary mmap() / munmap() (memory.c). */
 void ram_mapped(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
 void ram_unmapped(uintptr_t addr, size_t len);
@@ -311,12 +330,16 @@ void ram_fence_file_page(uintptr_t addr, const struct mf_ram_file_entry *e);
 const struct mf_status_page *ram_status(void);
 /* 0 while no file has anything (one load) */
 uint64_t ram_file_gen(void);
-int ram_io_clip(int fd, off_t off, size_t *n);
+#define RAM_IO_POS	1u	/* at the file position (off is not used) */
+#define RAM_IO_WRITE	2u
+int ram_io_clip(int fd, off_t off, unsigned flags, size_t *n);
 int ram_fsync_check(int fd);
 uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after);
 int ram_msync_check(uintptr_t addr, size_t len);
 void ram_fd_opened(int fd);
 void ram_fd_dup(int oldfd, int newfd);
+/* closed behind our back (fclose()): forget what read() knew of it */
+void ram_fd_closed(int fd);
 void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off);
 void ramfiles_lock(void);
 void ramfiles_unlock(void);
@@ -342,8 +365,13 @@ void vfs_at_exit(void);
 void vfs_lock_all(void);
 void vfs_unlock_all(void);
 
-/* The emulated CAP_SYS_ADMIN (see init.c). */
-bool shim_sys_admin(void);
+/* The emulated privileges of the calling thread (init.c). */
+enum shim_priv {
+	PRIV_OWN_MEMORY,	/* CAP_SYS_ADMIN over our memory: madvise() */
+	PRIV_SYS_ADMIN,		/* CAP_SYS_ADMIN: pagemap's pfns */
+	PRIV_FILES,		/* root's, the kernel's files: their mode bits, dmesg */
+};
+bool shim_privileged(enum shim_priv what);
 /* "memfail: <what>" on stderr, once per kind (a small integer). */
 void shim_warn_once(unsigned kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,7 +11,8 @@
  *    descriptor or mapping here) opened before it happened.
  *
  * memfaild keeps the list; its status page says when it changed, so the
- * common case (no file has anything) costs one load per call.
+ * common case (no file has anything) costs one load per call, and a
+ * descriptor the list has nothing of costs about as little (fd_state).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,8 @@ static pthread_mutex_t poison_files_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mf_ram_file_entry *list;
 static size_t nr_list;
 static uint64_t list_gen;
+static atomic_uint list_serial;		/* bumps with every new list */
+static atomic_bool wb_read_warned;	/* warning 3 was given */
 
 /* per descriptor: the status generation when it was opened, and the
  * last error it reported */
@@ -90,8 +94,40 @@ uint64_t ram_file_gen(void)
 	return s ? __atomic_load_n(&s->file_gen, __ATOMIC_ACQUIRE) : 0;
 }
 
-/* Fetch the list if it changed.  Caller holds poison_files_lock. */
-static void sync_list(void)
+/*
+ * The list is not a process's: a process that is not registered asks on
+ * a connection of its own (admin), so that reading a file after a poison
+ * event does not make it one the daemon must ask about every page.  It
+ * is made before poison_files_lock is taken: a failed connect closes its
+ * socket through our close(), which takes that lock.
+ */
+static void list_prepare(struct mf_client *own)
+{
+	char comm[16] = "";
+
+	own->fd = -1;
+	if (ram_file_gen() == __atomic_load_n(&list_gen, __ATOMIC_SEQ_CST) ||
+	    atomic_load(&shim.active) || !shim.sock_path[0])
+		return;
+	real.prctl(PR_GET_NAME, comm, 0, 0, 0);
+	if (mf_client_connect(own, shim.sock_path, MF_ROLE_ADMIN, comm))
+		own->fd = -1;
+	else
+		own->fd = shim_fd_move_high(own->fd);
+}
+
+static void list_done(struct mf_client *own)
+{
+	if (own->fd >= 0)
+		real.close(own->fd);
+	own->fd = -1;
+}
+
+/*
+ * Fetch the list if it changed: on own if list_prepare() made it, else on
+ * the request connection.  Caller holds poison_files_lock.
+ */
+static void sync_list(struct mf_client *own)
 {
 	static char buf[MF_MSG_MAX];
 	const struct mf_ram_files_reply *r = (const void *)buf;
@@ -100,7 +136,7 @@ static void sync_list(void)
 	struct mf_ram_files m;
 	size_t count = 0;
 
-	if (gen == list_gen || shim_activate())
+	if (gen == list_gen || (own->fd < 0 && !atomic_load(&shim.active)))
 		return;
 	memset(&m, 0, sizeof(m));
 	for (;;) {
@@ -108,17 +144,14 @@ static void sync_list(void)
 		struct mf_ram_file_entry *g;
 
 		m.hdr.type = MF_RAM_FILES;
-		len = shim_call(&m, sizeof(m), buf, sizeof(buf), NULL);
+		len = own->fd >= 0 ? mf_client_call(own, &m, sizeof(m), buf, sizeof(buf), NULL) :
+				     shim_call(&m, sizeof(m), buf, sizeof(buf), NULL);
 		if (len < (ssize_t)sizeof(*r) || r->r.error ||
-		    (size_t)len != sizeof(*r) + r->count * sizeof(r->e[0])) {
-			free(n);
-			return;		/* keep the old one; try again next time */
-		}
+		    (size_t)len != sizeof(*r) + r->count * sizeof(r->e[0]))
+			goto fail;	/* keep the old one; try again next time */
 		g = realloc(n, (count + r->count + 1) * sizeof(*n));
-		if (!g) {
-			free(n);
-			return;
-		}
+		if (!g)
+			goto fail;
 		n = g;
 		memcpy(n + count, r->e, r->count * sizeof(*n));
 		count += r->count;
@@ -131,7 +164,28 @@ static void sync_list(void)
 	free(list);
 	list = n;
 	nr_list = count;
-	list_gen = gen;
+	/* every "nothing to clip" said of a descriptor was of the old list */
+	atomic_fetch_add(&list_serial, 1);
+	__atomic_store_n(&list_gen, gen, __ATOMIC_SEQ_CST);
+	return;
+fail:
+	free(n);
+}
+
+/* Take poison_files_lock (signals blocked), the list brought up to date. */
+static void list_lock(struct mf_client *own, sigset_t *old)
+{
+	shim_block(old);
+	list_prepare(own);
+	pthread_mutex_lock(&poison_files_lock);
+	sync_list(own);
+}
+
+static void list_unlock(struct mf_client *own, const sigset_t *old)
+{
+	pthread_mutex_unlock(&poison_files_lock);
+	list_done(own);
+	shim_unblock(old);
 }
 
 static bool fd_file(int fd, struct stat *st)
@@ -140,21 +194,89 @@ static bool fd_file(int fd, struct stat *st)
 }
 
 /*
- * read()/write() of [off, off + *n) of fd: stop short of a poisoned page
- * of the file, fail on one.  0, or -EIO.
+ * What read() and write() know of a descriptor without asking, so that
+ * once any file anywhere had poison, I/O of pipes, sockets and files
+ * the list does not name costs a load: FDK_OTHER, not a file; or a file
+ * the list of serial (state >> 2) has nothing to clip of.  Forgotten
+ * when the number is opened, duplicated onto or closed (close(), dup2(),
+ * fclose()).  (A program that closes a descriptor while another thread
+ * reads it races with itself.)
  */
-int ram_io_clip(int fd, off_t off, size_t *n)
+#define FDK_OTHER	1u
+#define FDK_CLEAN	2u
+#define FD_FAST		65536
+static _Atomic uint32_t fd_state[FD_FAST];
+
+static void fd_state_set(int fd, uint32_t v)
 {
+	if (fd >= 0 && fd < FD_FAST)
+		atomic_store_explicit(&fd_state[fd], v, memory_order_relaxed);
+}
+
+static bool fd_nothing_to_clip(int fd)
+{
+	uint32_t v;
+
+	if (fd < 0 || fd >= FD_FAST)
+		return false;
+	v = atomic_load_explicit(&fd_state[fd], memory_order_relaxed);
+	if (v == FDK_OTHER)
+		return true;
+	if ((v & 3) != FDK_CLEAN)
+		return false;
+	/*
+	 * A verdict of the list we have, and that list is current.  The list's
+	 * generation is read before its serial, which sync_list() bumps before
+	 * it publishes the generation: a verdict of the list before is stale.
+	 */
+	return __atomic_load_n(&list_gen, __ATOMIC_SEQ_CST) == ram_file_gen() &&
+	       v >> 2 == (atomic_load(&list_serial) & 0x3fffffff);
+}
+
+/* Does the list have anything of the file that needs the I/O's offset?
+ * Caller holds poison_files_lock. */
+static bool file_listed(const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < nr_list; i++)
+		if (list[i].dev == st->st_dev && list[i].ino == st->st_ino &&
+		    (list[i].what == MF_FILE_POISON || !atomic_load(&wb_read_warned)))
+			return true;
+	return false;
+}
+
+/*
+ * read()/write() (flags: RAM_IO_*) of [off, off + *n) of fd, off the file
+ * position with RAM_IO_POS: stop short of a poisoned page of the file,
+ * fail on one.  0, or -EIO.
+ */
+int ram_io_clip(int fd, off_t off, unsigned flags, size_t *n)
+{
+	struct mf_client own;
 	struct stat st;
 	sigset_t old;
 	size_t i;
 	int err = 0;
 
-	if (!ram_file_gen() || !*n || !fd_file(fd, &st))
+	if (!ram_file_gen() || !*n || fd_nothing_to_clip(fd) || fstat(fd, &st))
 		return 0;
-	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
-	sync_list();
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		fd_state_set(fd, FDK_OTHER);
+		return 0;
+	}
+	list_lock(&own, &old);
+	if (!file_listed(&st)) {
+		fd_state_set(fd, (atomic_load(&list_serial) & 0x3fffffff) << 2 | FDK_CLEAN);
+		goto out;
+	}
+	/* an O_APPEND write goes to the end, whatever the offset (pwrite too) */
+	if ((flags & RAM_IO_WRITE) && (real.fcntl(fd, F_GETFL) & O_APPEND))
+		off = st.st_size;
+	else if (flags & RAM_IO_POS)
+		off = real.lseek(fd, 0, SEEK_CUR);
+	if (off < 0)
+		goto out;	/* not seekable, or the call fails anyway */
 	for (i = 0; i < nr_list; i++) {
 		const struct mf_ram_file_entry *e = &list[i];
 		uint64_t s, end;
@@ -165,7 +287,8 @@ int ram_io_clip(int fd, off_t off, size_t *n)
 		end = s + (1ULL << e->shift);
 		if (e->what == MF_FILE_WB_ERR) {
 			/* the page cache still has what Linux dropped */
-			if ((uint64_t)off < end && (uint64_t)off + *n > s)
+			if ((uint64_t)off < end && (uint64_t)off + *n > s &&
+			    !atomic_exchange(&wb_read_warned, true))
 				shim_warn_once(3, "read of a file whose dirty page at offset %#llx was poisoned: Linux reads what was last written back to disk there; memfail reads the page as it was",
 					       (unsigned long long)s);
 			continue;
@@ -177,18 +300,18 @@ int ram_io_clip(int fd, off_t off, size_t *n)
 		if ((uint64_t)off < s && (uint64_t)off + *n > s)
 			*n = s - (uint64_t)off;
 	}
-	pthread_mutex_unlock(&poison_files_lock);
-	shim_unblock(&old);
+out:
+	list_unlock(&own, &old);
 	return err;
 }
 
-/* The newest writeback error of the file after `after`, or 0. */
+/* The newest writeback error of the file after `after`, or 0.  Caller
+ * holds list_lock(). */
 static uint64_t wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
 {
 	uint64_t gen = 0;
 	size_t i;
 
-	sync_list();
 	for (i = 0; i < nr_list; i++)
 		if (list[i].what == MF_FILE_WB_ERR && list[i].dev == dev && list[i].ino == ino &&
 		    list[i].gen > after && list[i].gen > gen)
@@ -220,21 +343,21 @@ static struct fd_gen *fdg_slot(int fd, bool make)
 
 uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
 {
+	struct mf_client own;
 	uint64_t gen;
 	sigset_t old;
 
 	if (!ram_file_gen())
 		return 0;
-	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
+	list_lock(&own, &old);
 	gen = wb_err_after(dev, ino, after);
-	pthread_mutex_unlock(&poison_files_lock);
-	shim_unblock(&old);
+	list_unlock(&own, &old);
 	return gen;
 }
 
 int ram_fsync_check(int fd)
 {
+	struct mf_client own;
 	struct fd_gen *g;
 	struct stat st;
 	uint64_t gen;
@@ -243,8 +366,7 @@ int ram_fsync_check(int fd)
 
 	if (!ram_file_gen() || !fd_file(fd, &st))
 		return 0;
-	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
+	list_lock(&own, &old);
 	g = fdg_slot(fd, true);
 	gen = wb_err_after(st.st_dev, st.st_ino, g ? (g->opened > g->seen ? g->opened : g->seen) : 0);
 	if (gen) {
@@ -252,8 +374,7 @@ int ram_fsync_check(int fd)
 		if (g)
 			g->seen = gen;
 	}
-	pthread_mutex_unlock(&poison_files_lock);
-	shim_unblock(&old);
+	list_unlock(&own, &old);
 	return err;
 }
 
@@ -263,6 +384,7 @@ void ram_fd_opened(int fd)
 	uint64_t gen;
 	sigset_t old;
 
+	fd_state_set(fd, 0);
 	ram_status();
 	gen = ram_file_gen();
 	if (!gen && !nr_fdg)
@@ -279,11 +401,17 @@ void ram_fd_opened(int fd)
 	shim_unblock(&old);
 }
 
+void ram_fd_closed(int fd)
+{
+	fd_state_set(fd, 0);
+}
+
 /* dup(): the same open file; -1 for oldfd: newfd was closed. */
 void ram_fd_dup(int oldfd, int newfd)
 {
 	sigset_t old;
 
+	fd_state_set(newfd, 0);
 	if (!nr_fdg)
 		return;
 	shim_block(&old);
@@ -304,15 +432,14 @@ void ram_fd_dup(int oldfd, int newfd)
  */
 void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off)
 {
+	struct mf_client own;
 	struct stat st;
 	sigset_t old;
 	size_t i;
 
 	if (!ram_file_gen() || fd < 0 || fstat(fd, &st))
 		return;
-	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
-	sync_list();
+	list_lock(&own, &old);
 	for (i = 0; i < nr_list; i++) {
 		const struct mf_ram_file_entry *e = &list[i];
 
@@ -321,8 +448,7 @@ void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off)
 			continue;
 		ram_fence_file_page(addr + (e->off - (uint64_t)off), e);
 	}
-	pthread_mutex_unlock(&poison_files_lock);
-	shim_unblock(&old);
+	list_unlock(&own, &old);
 }
 
 /* After fork: the same files, and the same errors seen. */

@@ -23,18 +23,6 @@
 #include "../util/util.h"
 #include "preload.h"
 
-/* PAGEMAP_SCAN (Linux 6.7), in case the headers predate it */
-struct mf_page_region {
-	uint64_t start, end, categories;
-};
-
-struct mf_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define MF_PAGEMAP_SCAN		_IOWR('f', 16, struct mf_pm_scan_arg)
-#define MF_PAGE_IS_PRESENT	(1ULL << 3)
 #define PM_PRESENT		(1ULL << 63)
 
 /* Is any page of [start, start + len) in our page tables? */

@@ -346,17 +346,21 @@ static int show_dax_align(struct vbuf *b, const char *arg)
 	return 0;
 }
 
-/* badblocks_show(): "<first sector> <count>" per range, namespace-relative */
+/* badblocks_show(): "<first sector> <count>" per range, namespace-relative.
+ * The reply buffer is ours: other threads may be showing it too. */
 static int show_badblocks(struct vbuf *b, const char *arg)
 {
-	static char buf[MF_MSG_MAX];
-	const struct mf_badblocks_reply *r = (const void *)buf;
+	struct mf_badblocks_reply *r;
 	struct mf_badblocks_req m;
 	struct mf_ns_info ns;
 	uint32_t i;
+	int err = 0;
 
 	if (ns_get(arg, &ns))
 		return -ENOENT;
+	r = malloc(MF_MSG_MAX);
+	if (!r)
+		return -ENOMEM;
 	memset(&m, 0, sizeof(m));
 	strlcpy_mf(m.name, ns.name, sizeof(m.name));
 	m.which = MF_BB_KNOWN;
@@ -364,17 +368,22 @@ static int show_badblocks(struct vbuf *b, const char *arg)
 		ssize_t n;
 
 		m.hdr.type = MF_BADBLOCKS;
-		n = shim_call(&m, sizeof(m), buf, sizeof(buf), NULL);
+		n = shim_call(&m, sizeof(m), r, MF_MSG_MAX, NULL);
 		if (n < (ssize_t)sizeof(*r) || r->r.error ||
-		    (size_t)n != sizeof(*r) + r->count * sizeof(r->range[0]))
-			return -EIO;
+		    (size_t)n != sizeof(*r) + r->count * sizeof(r->range[0])) {
+			err = -EIO;
+			goto out;
+		}
 		for (i = 0; i < r->count; i++)
 			vbuf_printf(b, "%llu %llu\n", (unsigned long long)r->range[i].sector,
 				    (unsigned long long)r->range[i].count);
 		if (!r->more)
-			return 0;
+			goto out;
 		m.cursor = r->next;
 	}
+out:
+	free(r);
+	return err;
 }
 
 /* The block device's name: Linux has one for fsdax namespaces only;

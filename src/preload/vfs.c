@@ -54,18 +54,6 @@ void vfs_unlock_all(void)
 	pthread_mutex_unlock(&vfs_lock);
 }
 
-bool vfs_privileged(void)
-{
-	const struct mf_status_page *st = ram_status();
-
-	if (geteuid() == 0)
-		return true;
-	/* the emulated capability of the user who runs memfail (the
-	 * daemon's user); a process that dropped to another has none */
-	return st && !__atomic_load_n(&st->strict_caps, __ATOMIC_RELAXED) &&
-	       geteuid() == __atomic_load_n(&st->daemon_uid, __ATOMIC_RELAXED);
-}
-
 /* ---- which file a path is ---- */
 
 static bool match_one(const char *pat, const char *path, char *arg)
@@ -233,7 +221,7 @@ static int dac_check(const struct vfile *vf, int acc)
 {
 	bool r = acc != O_WRONLY, w = acc != O_RDONLY;
 
-	if (vfs_privileged())
+	if (shim_privileged(PRIV_FILES))
 		return 0;
 	/* owned by root: the other bits decide */
 	if ((r && !(vf->mode & 04)) || (w && !(vf->mode & 02)))
@@ -274,14 +262,14 @@ int vfs_open(int dirfd, const char *path, int flags)
 		if (fd < 0)
 			return -1;
 		/* pagemap_open(): pfns for CAP_SYS_ADMIN only */
-		v.show_pfn = vfs_privileged();
+		v.show_pfn = shim_privileged(PRIV_SYS_ADMIN);
 		break;
 	case VF_KPAGEFLAGS:
 		fd = content_fd(norm, NULL, flags & O_CLOEXEC);
 		break;
 	case VF_KMSG:
 		/* dmesg_restrict: reading it is a privilege */
-		if (acc != O_WRONLY && !vfs_privileged()) {
+		if (acc != O_WRONLY && !shim_privileged(PRIV_FILES)) {
 			errno = EPERM;
 			return -1;
 		}
@@ -444,12 +432,17 @@ int vfs_flush(int fd)
 
 /* ---- reading ---- */
 
+/*
+ * The reply is the caller's own: shim_call() serialises the call only,
+ * and other threads may be reading too.
+ */
 static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 {
-	static char rbuf[MF_MSG_MAX];
-	const struct mf_ram_kpageflags_reply *r = (const void *)rbuf;
+	const size_t rmax = sizeof(struct mf_ram_kpageflags_reply) + MF_KPAGEFLAGS_MAX * sizeof(uint64_t);
+	struct mf_ram_kpageflags_reply *r;
 	uint64_t *out = buf;
 	size_t done = 0, want = n / 8;
+	ssize_t ret;
 
 	(void)fd;
 	/* kpageflags_read(): whole entries only */
@@ -457,6 +450,9 @@ static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 		return -EINVAL;
 	if (shim_activate())
 		return -EIO;
+	r = malloc(rmax);
+	if (!r)
+		return -ENOMEM;
 	while (done < want) {
 		struct mf_ram_kpageflags m;
 		ssize_t len;
@@ -465,13 +461,16 @@ static ssize_t read_kpageflags(int fd, void *buf, size_t n, off_t off)
 		m.hdr.type = MF_RAM_KPAGEFLAGS;
 		m.first = (uint64_t)off / 8 + done;
 		m.count = (uint32_t)(want - done < MF_KPAGEFLAGS_MAX ? want - done : MF_KPAGEFLAGS_MAX);
-		len = shim_call(&m, sizeof(m), rbuf, sizeof(rbuf), NULL);
-		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != m.count)
-			return done ? (ssize_t)(done * 8) : -EIO;
+		len = shim_call(&m, sizeof(m), r, rmax, NULL);
+		if (len < (ssize_t)sizeof(*r) || r->r.error || r->count != m.count ||
+		    (size_t)len != sizeof(*r) + r->count * sizeof(r->flags[0]))
+			break;
 		memcpy(out + done, r->flags, r->count * 8);
 		done += r->count;
 	}
-	return (ssize_t)(done * 8);
+	ret = done ? (ssize_t)(done * 8) : want ? -EIO : 0;
+	free(r);
+	return ret;
 }
 
 static void vfd_set_seq(int fd, uint64_t seq)
@@ -676,7 +675,7 @@ int vfs_access(int dirfd, const char *path, int mode)
 		return -2;
 	if (mode == F_OK)
 		return 0;
-	priv = vfs_privileged();
+	priv = shim_privileged(PRIV_FILES);
 	if (((mode & R_OK) && !priv && !(vf->mode & 04)) ||
 	    ((mode & W_OK) && !priv && !(vf->mode & 02)) ||
 	    ((mode & X_OK) && !(vf->mode & 0111))) {

@@ -52,7 +52,4 @@ struct vfile {
 /* The table (vfs-files.c), ending with a NULL path. */
 extern const struct vfile vfs_files[];
 
-/* May the caller act as root on emulated files (the emulated capability)? */
-bool vfs_privileged(void);
-
 #endif /* MF_PRELOAD_VFS_H */

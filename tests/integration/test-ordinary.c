@@ -220,6 +220,74 @@ static void late_child_is_only_unmapped(void **state)
 	assert_int_equal(td_log_count(&d, "Sending SIGBUS"), 1);
 }
 
+/* memory_failure() unmaps the page from every mapping, however many:
+ * the daemon's reply has room for 16 of them, the fence is for all */
+static void many_mappings_are_all_fenced(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_int_equal(actor_start(&a, &d, "many"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem memfd 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "mapsame 0 23"), "mapped", -1), 23);
+	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x2000"), "faulted", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x2000 4096 hwpoison"), "code", -1), 4);
+	/* all 24 mappings: AR; the other pages intact */
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2000"), "code", -1), 4);
+	r = actor_cmd(&a, "touchsame 0x2000");
+	assert_int_equal(reply_int(r, "maps", -1), 23);
+	assert_int_equal(reply_int(r, "faulted", -1), 23);
+	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x3000"), "faulted", -1), 0);
+	/* and a 25th, made after: the page is poisoned in its file */
+	assert_int_equal(reply_int(actor_cmd(&a, "mapsame 0 1"), "mapped", -1), 1);
+	assert_int_equal(reply_int(actor_cmd(&a, "touchsame 0x2000"), "faulted", -1), 24);
+}
+
+/*
+ * Once a file anywhere has a poisoned page, read() and write() of every
+ * process look it up: a process that only reads files is not made one
+ * the daemon must ask about every page (no service thread), and still
+ * sees what the file has.  An O_APPEND write is at the file's end.
+ */
+static void file_io_does_not_register(void **state)
+{
+	char path[128], cmd[192];
+	const char *r;
+	FILE *f;
+	long long fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plain", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("plain text\n", f);
+	fclose(f);
+	assert_int_equal(actor_start(&a, &d, "poisoner"), 0);
+	/* a file whose last page, with the end of the file in it, is poisoned */
+	assert_true(reply_has(actor_cmd(&a, "mapmem memfd 0x10800"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x10000 4096 hwpoison"), "code", -1), 4);
+	fd = reply_int(actor_cmd(&a, "mapfd 0"), "fd", -1);
+	assert_true(fd >= 0);
+
+	assert_int_equal(actor_start(&b, &d, "reader"), 0);
+	assert_int_equal(reply_int(actor_cmd(&b, "readfile %s", path), "total", -1), 11);
+	assert_int_equal(reply_int(actor_cmd(&b, "svc"), "svc", -1), 0);
+	/* the poisoned file, through its /proc name: stops short, then EIO */
+	snprintf(cmd, sizeof(cmd), "readfile /proc/%d/fd/%lld", (int)a.pid, fd);
+	r = actor_cmd(&b, "%s", cmd);
+	assert_int_equal(reply_int(r, "total", -1), 0x10000);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	assert_int_equal(reply_int(actor_cmd(&b, "svc"), "svc", -1), 0);
+	/* the end of the file is in the poisoned page */
+	snprintf(cmd, sizeof(cmd), "appendfile /proc/%d/fd/%lld x", (int)a.pid, fd);
+	r = actor_cmd(&b, "%s", cmd);
+	assert_int_equal(reply_int(r, "ret", 0), -1);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	unlink(path);
+}
+
 static void clean_page_cache_is_dropped(void **state)
 {
 	char path[128];
@@ -266,6 +334,24 @@ static void dirty_page_cache_fails_fsync_once(void **state)
 	/* the file reads from disk again */
 	assert_int_equal(reply_int(actor_cmd(&a, "pread 0 0x2000 4096"), "ret", -1), 4096);
 	assert_int_equal(td_log_count(&d, "recovery action for dirty LRU page: Recovered"), 1);
+}
+
+static void dirty_page_cache_fails_msync_once(void **state)
+{
+	char path[128];
+	const char *r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/dirty-msync", dir);
+	assert_int_equal(actor_start(&a, &d, "msyncer"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem file 0x10000 %s", path), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x2000 4096 hwpoison"), "code", -1), 4);
+	/* msync(MS_SYNC) of the mapping reports the lost page once */
+	r = actor_cmd(&a, "msync 0");
+	assert_int_equal(reply_int(r, "ret", 0), -1);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	assert_int_equal(reply_int(actor_cmd(&a, "msync 0"), "ret", -1), 0);
 }
 
 static void hugetlb_unit(void **state)
@@ -519,6 +605,36 @@ static void strict_caps(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x1000"), "value", -1), 1);
 }
 
+/* --strict-caps: pagemap's pfns are CAP_SYS_ADMIN's, as madvise(); the
+ * kernel's files stay root's */
+static void strict_caps_without_sys_admin(void **state)
+{
+	long long pfn;
+	const char *r;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	td_destroy(&d);
+	assert_int_equal(start("--strict-caps"), 0);
+	assert_int_equal(actor_start(&a, &d, "nocap"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem anon 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 1"), "ok"));
+	pfn = pfn_at(&a, 0, "0x1000");
+	assert_true(pfn > 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "capdrop 21"), "ret", -1), 0);
+	r = actor_cmd(&a, "pm 0 0x1000");
+	assert_int_equal(reply_int(r, "present", -1), 1);
+	assert_int_equal(reply_int(r, "pfn", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x1000 4096 hwpoison"), "errno", -1), EPERM);
+	/* still root: the files' owner */
+	r = actor_cmd(&a, "kpf %lld", pfn);
+	assert_int_equal(reply_int(r, "ret", -1), 8);
+	assert_int_equal(reply_int(r, "hwpoison", -1), 0);
+}
+
 static void namespace_files(void **state)
 {
 	const char *r;
@@ -638,8 +754,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(soft_offline_moves_the_page, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(shared_with_a_child, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(late_child_is_only_unmapped, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(many_mappings_are_all_fenced, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(file_io_does_not_register, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(clean_page_cache_is_dropped, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_fsync_once, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(dirty_page_cache_fails_msync_once, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(hugetlb_unit, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(thp_is_split, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(ar_goes_to_the_touching_thread, setup_612, teardown),
@@ -651,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sysctls_and_early_kill, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_pfn_and_offline_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(strict_caps, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(strict_caps_without_sys_admin, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(namespace_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(system_tools_see_the_files, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(profile_61_signals_on_access, setup_61, teardown),
@@ -669,6 +789,8 @@ int main(void)
 		snprintf(path, sizeof(path), "%s/clean", dir);
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/dirty", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/dirty-msync", dir);
 		unlink(path);
 	}
 	rmdir(dir);

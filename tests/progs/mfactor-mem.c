@@ -15,6 +15,14 @@
  *   fwrite PATH TEXT         open(O_WRONLY) + write(TEXT "\n")
  *   fcat PATH                the first line of a file
  *   pread IDX OFF LEN        pread() of the mapping's file
+ *   mapfd IDX                the descriptor of mapping IDX's file
+ *   readfile PATH            open() and read() to the end: bytes, errno
+ *   appendfile PATH TEXT     open(O_APPEND) and one write() of TEXT
+ *   svc                      is the shim's service thread running here
+ *   capdrop CAP              take capability CAP out of the effective set
+ *   mapsame IDX N            N more MAP_SHARED mappings of mapping IDX's
+ *                            file (kept apart, unnamed)
+ *   touchsame OFF            load OFF in each of them: how many faulted
  *   fsync IDX | msync IDX    of the mapping's file / the mapping
  *   thread-touch IDX OFF     a new thread loads the byte; who got the SIGBUS
  *   execself NAME            exec() this program again (stdin/stdout stay)
@@ -27,6 +35,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -40,8 +49,11 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "mfactor.h"
 
@@ -183,6 +195,90 @@ static void *touch_thread(void *arg)
 	return NULL;
 }
 
+static void read_file(const char *path, char *out, size_t n)
+{
+	static char buf[1 << 16];
+	size_t total = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		snprintf(out, n, "err errno=%d", errno);
+		return;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)r;
+	snprintf(out, n, "ok total=%#zx errno=%d", total, r < 0 ? errno : 0);
+	close(fd);
+}
+
+/* Threads are named in their comm; stdio reads it (not read()). */
+static int has_thread(const char *name)
+{
+	struct dirent *de;
+	char path[300], comm[32];
+	int found = 0;
+	DIR *d = opendir("/proc/self/task");
+
+	while (d && !found && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f))
+			found = !strncmp(comm, name, strlen(name));
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* capset(2) of the calling thread: CAP out of its effective set */
+static int cap_drop(unsigned cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[2];
+
+	if (cap >= 64 || syscall(SYS_capget, &h, c))
+		return -1;
+	c[cap / 32].effective &= ~(1u << (cap % 32));
+	return (int)syscall(SYS_capset, &h, c);
+}
+
+#define MAX_SAME 64
+static char *same[MAX_SAME];
+static int nr_same;
+
+static void map_same(struct mapping *m, int k, char *out, size_t n)
+{
+	int i;
+
+	for (i = 0; i < k && nr_same < MAX_SAME; i++) {
+		void *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		same[nr_same++] = p;
+	}
+	snprintf(out, n, "ok mapped=%d errno=%d", i, i < k ? errno : 0);
+}
+
+static void touch_same(size_t off, char *out, size_t n)
+{
+	char tmp[256];
+	int i, bad = 0;
+
+	for (i = 0; i < nr_same; i++) {
+		access_byte(same[i] + off, 0, 0, tmp, sizeof(tmp));
+		bad += !strncmp(tmp, "sigbus", 6);
+	}
+	snprintf(out, n, "ok maps=%d faulted=%d", nr_same, bad);
+}
+
 /* the rest of the words, as one string */
 static void join(int argc, char **argv, int from, char *buf, size_t n)
 {
@@ -296,6 +392,47 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 			r = argv[0][0] == 'f' ? fsync(m->fd) : msync(m->addr, m->len, MS_SYNC);
 			snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 		}
+		return 1;
+	}
+	if (!strcmp(argv[0], "mapfd") && argc >= 2) {
+		m = get_map(argv[1]);
+		snprintf(out, n, m ? "ok fd=%d" : "err no-map", m ? m->fd : -1);
+		return 1;
+	}
+	if (!strcmp(argv[0], "readfile") && argc >= 2) {
+		read_file(argv[1], out, n);
+		return 1;
+	}
+	if (!strcmp(argv[0], "appendfile") && argc >= 3) {
+		int fd = open(argv[1], O_WRONLY | O_APPEND);
+		ssize_t r = fd < 0 ? -1 : write(fd, argv[2], strlen(argv[2]));
+
+		snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (!strcmp(argv[0], "capdrop") && argc >= 2) {
+		int r = cap_drop((unsigned)atoi(argv[1]));
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "svc")) {
+		snprintf(out, n, "ok svc=%d", has_thread("memfail-svc"));
+		return 1;
+	}
+	if (!strcmp(argv[0], "mapsame") && argc >= 3) {
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		map_same(m, atoi(argv[2]), out, n);
+		return 1;
+	}
+	if (!strcmp(argv[0], "touchsame") && argc >= 2) {
+		touch_same(strtoull(argv[1], NULL, 0), out, n);
 		return 1;
 	}
 	if (!strcmp(argv[0], "thread-touch") && argc >= 3) {
