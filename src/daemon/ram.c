@@ -80,6 +80,7 @@ void ram_status_sync(struct mfd *d)
 	__atomic_store_n(&st->node.failed, mf->node.failed, __ATOMIC_RELEASE);
 	__atomic_store_n(&st->node.delayed, mf->node.delayed, __ATOMIC_RELEASE);
 	__atomic_store_n(&st->node.recovered, mf->node.recovered, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->frame_gen, mf->frame_gen, __ATOMIC_RELEASE);
 }
 
 void ram_shutdown(struct mfd *d)

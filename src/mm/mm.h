@@ -234,6 +234,7 @@ struct mf_engine {
 	bool panicked;
 	struct mf_stat node;		/* node0's memory_failure counters */
 	uint64_t poisoned_pages;	/* HardwareCorrupted, in pages */
+	uint64_t frame_gen;		/* bumps when a RAM page moves (ram.c) */
 	int enable_soft_offline;	/* vm.enable_soft_offline */
 	bool hw_memory_failure;		/* a failure not simulated: no more unpoison */
 	struct mf_ram *ram;		/* ordinary memory (ram.c), made on first use */

@@ -289,12 +289,22 @@ show:
 	return 0;
 }
 
+static void frame_unkey(struct mf_ram *r, struct mf_frame *f)
+{
+	if (!f->attached)
+		return;
+	key_remove(r, f);
+	f->attached = false;
+}
+
+/* The page moved: a pfn a mapper was shown is no longer its page's, and
+ * frame_gen tells every mapper's pfn cache so. */
 void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f)
 {
 	if (!f->attached || !mf->ram)
 		return;
-	key_remove(mf->ram, f);
-	f->attached = false;
+	frame_unkey(mf->ram, f);
+	mf->frame_gen++;
 }
 
 /*
@@ -323,7 +333,7 @@ static int forget_private(uint64_t pfn, void *arg)
 	if (!f || f->pfn != pfn || f->key.shared || f->key.a != t->id || !f->attached)
 		return 0;
 	if (!f->hwpoison) {
-		mf_ram_detach(mf, f);
+		frame_unkey(mf->ram, f);
 		frame_release(mf->ram, f);
 	}
 	return 0;
@@ -338,7 +348,7 @@ static int forget_shared(uint64_t pfn, void *arg)
 	if (!f || f->pfn != pfn || !f->users)
 		return 0;
 	if (--f->users == 0 && !f->hwpoison) {
-		mf_ram_detach(mf, f);
+		frame_unkey(mf->ram, f);
 		frame_release(mf->ram, f);
 	}
 	return 0;

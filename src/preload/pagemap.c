@@ -44,6 +44,7 @@
 
 static pthread_mutex_t pfn_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct u64map pfn_cache;		/* page address -> pfn */
+static uint64_t pfn_cache_gen;		/* the status page's frame_gen it is of */
 /* munmap() of a program that never read pagemap costs one load */
 static atomic_bool pfn_cache_used;
 
@@ -119,7 +120,7 @@ static struct mmap_note {
 	dev_t dev;
 	uint64_t ino;
 	int fd;
-	uint64_t seen;		/* msync(): errors before this are old */
+	struct wb_cursor *wb;	/* its open file's: what msync() reported */
 } notes[NOTES];
 static unsigned next_note;
 static atomic_bool notes_used;
@@ -130,17 +131,21 @@ void mmap_note(uintptr_t addr, size_t len, int fd, int flags)
 	struct stat st;
 	sigset_t old;
 
+	struct wb_cursor *wb, *prev;
+
 	(void)flags;
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return;
+	wb = wb_cursor_of_fd(fd);
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
-	notes[next_note % NOTES] = (struct mmap_note){ addr, len, st.st_dev, st.st_ino, fd,
-						       ram_file_gen() };
+	prev = notes[next_note % NOTES].wb;
+	notes[next_note % NOTES] = (struct mmap_note){ addr, len, st.st_dev, st.st_ino, fd, wb };
 	atomic_store(&notes_used, true);
 	next_note++;
 	pthread_mutex_unlock(&note_lock);
 	shim_unblock(&old);
+	wb_cursor_put(prev);
 }
 
 void mmap_note_forget(uintptr_t addr, size_t len)
@@ -152,9 +157,13 @@ void mmap_note_forget(uintptr_t addr, size_t len)
 		return;
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
-	for (i = 0; i < NOTES; i++)
-		if (notes[i].len && notes[i].addr >= addr && notes[i].addr - addr < len)
+	for (i = 0; i < NOTES; i++) {
+		if (notes[i].len && notes[i].addr >= addr && notes[i].addr - addr < len) {
+			wb_cursor_put(notes[i].wb);
+			notes[i].wb = NULL;
 			notes[i].len = 0;
+		}
+	}
 	pthread_mutex_unlock(&note_lock);
 	shim_unblock(&old);
 }
@@ -190,9 +199,9 @@ int mmap_note_fd(dev_t dev, uint64_t ino)
 int ram_msync_check(uintptr_t addr, size_t len)
 {
 	struct mmap_note hit = { 0 };
-	uint64_t gen = 0;
 	sigset_t old;
 	unsigned i, at = NOTES;
+	int err = 0;
 
 	if (!ram_file_gen())
 		return 0;
@@ -204,28 +213,17 @@ int ram_msync_check(uintptr_t addr, size_t len)
 		if (n->len && addr < n->addr + n->len && n->addr < addr + len)
 			at = i;
 	}
-	if (at < NOTES)
+	if (at < NOTES) {
 		hit = notes[at];
-	pthread_mutex_unlock(&note_lock);
-	if (at == NOTES)
-		goto out;
-	gen = ram_wb_err_after(hit.dev, hit.ino, hit.seen);
-	if (gen) {
-		struct mmap_note *n = &notes[at];
-
-		/* the same mapping still, and no newer error taken meanwhile */
-		pthread_mutex_lock(&note_lock);
-		if (n->len && n->addr == hit.addr && n->dev == hit.dev && n->ino == hit.ino) {
-			if (n->seen >= gen)
-				gen = 0;	/* a racing msync() reported it */
-			else
-				n->seen = gen;
-		}
-		pthread_mutex_unlock(&note_lock);
+		wb_cursor_get(hit.wb);	/* ours for the call */
 	}
-out:
+	pthread_mutex_unlock(&note_lock);
+	if (at < NOTES) {
+		err = ram_wb_err_take(hit.wb, hit.dev, hit.ino);
+		wb_cursor_put(hit.wb);
+	}
 	shim_unblock(&old);
-	return gen ? -EIO : 0;
+	return err;
 }
 
 void mmap_notes_lock(void)
@@ -343,6 +341,24 @@ out:
 	free(r);
 }
 
+/*
+ * A page of any process moved to a new frame (soft offline, a dropped
+ * clean page, unpoison) since the cache was filled: what it holds may
+ * name pages that are not there any more.  Start afresh.
+ */
+static void pfn_cache_check_gen(void)
+{
+	const struct mf_status_page *st = ram_status();
+	uint64_t gen = st ? __atomic_load_n(&st->frame_gen, __ATOMIC_ACQUIRE) : 0;
+
+	pthread_mutex_lock(&pfn_lock);
+	if (gen != pfn_cache_gen) {
+		u64map_free(&pfn_cache);
+		pfn_cache_gen = gen;
+	}
+	pthread_mutex_unlock(&pfn_lock);
+}
+
 static bool cached_pfn(uint64_t addr, uint64_t *pfn)
 {
 	bool ok;
@@ -353,8 +369,46 @@ static bool cached_pfn(uint64_t addr, uint64_t *pfn)
 	return ok;
 }
 
+/*
+ * A hole in a mapping reads as soft-dirty on Linux (pagemap_pte_hole(): a
+ * new VMA is VM_SOFTDIRTY until clear_refs), a hole between mappings as
+ * 0.  A host kernel without CONFIG_MEM_SOFT_DIRTY gives 0 for both, so
+ * the holes are looked up in the mappings, unless the host was seen to
+ * set the bit itself.
+ */
+static int host_soft_dirty = -1;
+
+struct holes {
+	size_t *i;
+	size_t n;
+};
+
+static void holes_add(struct holes *h, size_t i, size_t max)
+{
+	if (!h->i) {
+		h->i = malloc(max * sizeof(*h->i));
+		if (!h->i)
+			return;
+	}
+	h->i[h->n++] = i;
+}
+
+static void holes_mark_soft_dirty(const struct holes *h, uint64_t first_vpn, uint64_t *e)
+{
+	struct vma_list vl = { 0 };
+	size_t k;
+
+	vma_for_each_range((first_vpn + h->i[0]) << MF_PAGE_SHIFT,
+			   ((first_vpn + h->i[h->n - 1]) << MF_PAGE_SHIFT) + 1, add_vma, &vl);
+	for (k = 0; k < h->n; k++)
+		if (vma_of(&vl, (first_vpn + h->i[k]) << MF_PAGE_SHIFT))
+			e[h->i[k]] |= PM_SOFT_DIRTY;
+	free(vl.v);
+}
+
 void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 {
+	struct holes holes = { 0 };
 	unsigned swp_type = shim_profile()->hwpoison_swp_type;
 	struct vma_list vl = { 0 };
 	uint64_t *miss = NULL;
@@ -363,6 +417,8 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 	int pass;
 
 	shim_block(&old);
+	if (show_pfn)
+		pfn_cache_check_gen();
 	/* two passes: the second after the frames of the first's misses came */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < n; i++) {
@@ -392,10 +448,19 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 				if (e[i] & PM_PRESENT)
 					e[i] = ((e[i] | PM_SOFT_DIRTY) & ~(PM_PFN_MASK | PM_EXCLUSIVE)) |
 					       (show_pfn ? mv.ns_pfn + ((a - mv.start) >> MF_PAGE_SHIFT) : 0);
+				else
+					e[i] |= PM_SOFT_DIRTY;	/* a hole in a mapping */
 				continue;
 			}
-			if (!(e[i] & PM_PRESENT) || (e[i] & PM_SWAP))
+			if (!(e[i] & (PM_PRESENT | PM_SWAP))) {
+				if (!pass && host_soft_dirty != 1 && !e[i])
+					holes_add(&holes, i, n);
 				continue;
+			}
+			if (e[i] & PM_SWAP)
+				continue;
+			if (host_soft_dirty < 0)
+				host_soft_dirty = (e[i] & PM_SOFT_DIRTY) != 0;
 			/* a new page-table entry is soft-dirty (CONFIG_MEM_SOFT_DIRTY,
 			 * which the kernels we emulate have) */
 			e[i] |= PM_SOFT_DIRTY;
@@ -425,7 +490,10 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 			reveal(&vl, miss, nmiss);
 		}
 	}
+	if (holes.n)
+		holes_mark_soft_dirty(&holes, first_vpn, e);
 	shim_unblock(&old);
 	free(miss);
 	free(vl.v);
+	free(holes.i);
 }

@@ -38,13 +38,21 @@ static uint64_t list_gen;
 static atomic_uint list_serial;		/* bumps with every new list */
 static atomic_bool wb_read_warned;	/* warning 3 was given */
 
-/* per descriptor: the status generation when it was opened, and the
- * last error it reported */
-struct fd_gen {
-	uint64_t opened, seen;
+/*
+ * An open file's writeback-error cursor, Linux's file->f_wb_err: the
+ * errors of generations up to `seen` were reported, or came before the
+ * file was opened.  One per open file, shared by its descriptor, the
+ * descriptor's dup()s and the mappings made from it (msync() reports
+ * through the mapping's file), so that each error is reported once to
+ * all of them.  A descriptor opened while no file had anything has none
+ * until it needs one (seen 0).
+ */
+struct wb_cursor {
+	atomic_uint refs;
+	_Atomic uint64_t seen;
 };
-static struct fd_gen *fdg;
-static size_t nr_fdg;
+static struct wb_cursor **fdc;		/* by descriptor */
+static size_t nr_fdc;
 
 void ramfiles_lock(void)
 {
@@ -319,29 +327,93 @@ static uint64_t wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
 	return gen;
 }
 
-static struct fd_gen *fdg_slot(int fd, bool make)
+static struct wb_cursor **fdc_slot(int fd, bool make)
 {
 	if (fd < 0)
 		return NULL;
-	if ((size_t)fd >= nr_fdg) {
-		size_t n = nr_fdg ? nr_fdg : 64;
-		struct fd_gen *g;
+	if ((size_t)fd >= nr_fdc) {
+		size_t n = nr_fdc ? nr_fdc : 64;
+		struct wb_cursor **c;
 
 		if (!make)
 			return NULL;
 		while (n <= (size_t)fd)
 			n *= 2;
-		g = realloc(fdg, n * sizeof(*g));
-		if (!g)
+		c = realloc(fdc, n * sizeof(*c));
+		if (!c)
 			return NULL;
-		memset(g + nr_fdg, 0, (n - nr_fdg) * sizeof(*g));
-		fdg = g;
-		nr_fdg = n;
+		memset(c + nr_fdc, 0, (n - nr_fdc) * sizeof(*c));
+		fdc = c;
+		nr_fdc = n;
 	}
-	return &fdg[fd];
+	return &fdc[fd];
 }
 
-uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
+static struct wb_cursor *wb_cursor_new(uint64_t seen)
+{
+	struct wb_cursor *c = malloc(sizeof(*c));
+
+	if (c) {
+		atomic_init(&c->refs, 1);
+		atomic_init(&c->seen, seen);
+	}
+	return c;
+}
+
+void wb_cursor_get(struct wb_cursor *c)
+{
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+}
+
+void wb_cursor_put(struct wb_cursor *c)
+{
+	if (c && atomic_fetch_sub(&c->refs, 1) == 1)
+		free(c);
+}
+
+/* The descriptor's cursor, made if it had none.  Caller holds
+ * poison_files_lock. */
+static struct wb_cursor *fd_cursor(int fd)
+{
+	struct wb_cursor **slot = fdc_slot(fd, true);
+
+	if (!slot)
+		return NULL;
+	if (!*slot)
+		*slot = wb_cursor_new(0);
+	return *slot;
+}
+
+/* A new reference to the cursor of fd's open file (for a mapping). */
+struct wb_cursor *wb_cursor_of_fd(int fd)
+{
+	struct wb_cursor *c;
+	sigset_t old;
+
+	shim_block(&old);
+	pthread_mutex_lock(&poison_files_lock);
+	c = fd_cursor(fd);
+	wb_cursor_get(c);
+	pthread_mutex_unlock(&poison_files_lock);
+	shim_unblock(&old);
+	return c;
+}
+
+/* Report error generation gen through c, once: false if it was already. */
+static bool wb_cursor_take(struct wb_cursor *c, uint64_t gen)
+{
+	uint64_t seen = atomic_load(&c->seen);
+
+	while (seen < gen)
+		if (atomic_compare_exchange_weak(&c->seen, &seen, gen))
+			return true;
+	return false;
+}
+
+/* Does the file have a writeback error that c has not reported?  -EIO
+ * once for each, 0 if not.  (c NULL: as a cursor that saw nothing.) */
+int ram_wb_err_take(struct wb_cursor *c, dev_t dev, uint64_t ino)
 {
 	struct mf_client own;
 	uint64_t gen;
@@ -350,80 +422,85 @@ uint64_t ram_wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
 	if (!ram_file_gen())
 		return 0;
 	list_lock(&own, &old);
-	gen = wb_err_after(dev, ino, after);
+	gen = wb_err_after(dev, ino, c ? atomic_load(&c->seen) : 0);
 	list_unlock(&own, &old);
-	return gen;
+	return gen && (!c || wb_cursor_take(c, gen)) ? -EIO : 0;
 }
 
 int ram_fsync_check(int fd)
 {
 	struct mf_client own;
-	struct fd_gen *g;
+	struct wb_cursor *c;
 	struct stat st;
 	uint64_t gen;
 	sigset_t old;
-	int err = 0;
+	bool report;
 
 	if (!ram_file_gen() || !fd_file(fd, &st))
 		return 0;
 	list_lock(&own, &old);
-	g = fdg_slot(fd, true);
-	gen = wb_err_after(st.st_dev, st.st_ino, g ? (g->opened > g->seen ? g->opened : g->seen) : 0);
-	if (gen) {
-		err = -EIO;
-		if (g)
-			g->seen = gen;
-	}
+	c = fd_cursor(fd);
+	gen = wb_err_after(st.st_dev, st.st_ino, c ? atomic_load(&c->seen) : 0);
+	report = gen && (!c || wb_cursor_take(c, gen));
 	list_unlock(&own, &old);
-	return err;
+	return report ? -EIO : 0;
 }
 
-/* A new descriptor: it has seen every error that happened before it. */
+/* A new descriptor: a new open file, which has seen every error that
+ * happened before it. */
 void ram_fd_opened(int fd)
 {
+	struct wb_cursor **slot, *prev = NULL;
 	uint64_t gen;
 	sigset_t old;
 
 	fd_state_set(fd, 0);
 	ram_status();
 	gen = ram_file_gen();
-	if (!gen && !nr_fdg)
+	if (!gen && !nr_fdc)
 		return;
 	shim_block(&old);
 	pthread_mutex_lock(&poison_files_lock);
-	{
-		struct fd_gen *g = fdg_slot(fd, gen != 0);
-
-		if (g)
-			g->opened = g->seen = gen;
+	slot = fdc_slot(fd, gen != 0);
+	if (slot) {
+		prev = *slot;
+		*slot = gen ? wb_cursor_new(gen) : NULL;
 	}
 	pthread_mutex_unlock(&poison_files_lock);
 	shim_unblock(&old);
+	wb_cursor_put(prev);	/* closed behind our back */
 }
 
 void ram_fd_closed(int fd)
 {
 	fd_state_set(fd, 0);
+	ram_fd_dup(-1, fd);
 }
 
-/* dup(): the same open file; -1 for oldfd: newfd was closed. */
+/* dup(): the same open file, the same cursor; -1 for oldfd: newfd was
+ * closed. */
 void ram_fd_dup(int oldfd, int newfd)
 {
+	struct wb_cursor **to, *from = NULL, *prev = NULL;
 	sigset_t old;
 
 	fd_state_set(newfd, 0);
-	if (!nr_fdg)
+	if (oldfd < 0 && !nr_fdc)
 		return;
 	shim_block(&old);
 	pthread_mutex_lock(&poison_files_lock);
-	{
-		struct fd_gen *from = fdg_slot(oldfd, false), *to = fdg_slot(newfd, from != NULL);
-
-		if (to)
-			*to = from ? *from : (struct fd_gen){ 0, 0 };
+	/* a cursor for both now, even while nothing has happened yet */
+	if (oldfd >= 0)
+		from = fd_cursor(oldfd);
+	to = fdc_slot(newfd, from != NULL);
+	if (to) {
+		prev = *to;
+		*to = from;
+		wb_cursor_get(from);
 	}
 	pthread_mutex_unlock(&poison_files_lock);
 	shim_unblock(&old);
+	wb_cursor_put(prev);
 }
 
 /*

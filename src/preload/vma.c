@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -144,6 +146,21 @@ static void fstype_of(dev_t dev, char *type, size_t n)
 	(void)n;
 }
 
+/* statfs() of the mapped file by its path, if the path is still that
+ * file (same device and inode); 0 if not. */
+static long fs_magic_of(const struct vma_info *v)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (v->path[0] != '/' || strstr(v->path, " (deleted)") ||
+	    syscall(SYS_newfstatat, AT_FDCWD, v->path, &st, 0) ||
+	    st.st_dev != v->dev || st.st_ino != v->ino ||
+	    syscall(SYS_statfs, v->path, &sfs))
+		return 0;
+	return (long)sfs.f_type;
+}
+
 static bool starts(const char *s, const char *p)
 {
 	return !strncmp(s, p, strlen(p));
@@ -165,6 +182,22 @@ static void classify_vma(struct vma_info *v)
 	if (starts(v->path, "/dev/zero") || starts(v->path, "/SYSV") ||
 	    starts(v->path, "/memfd:")) {
 		v->fs = VMA_FS_SHMEM;
+		return;
+	}
+	/* the file's own file system, when its path still names it: two
+	 * system calls, not a read of mountinfo */
+	switch (fs_magic_of(v)) {
+	case HUGETLBFS_MAGIC:
+		v->hugetlb = true;
+		return;
+	case TMPFS_MAGIC:
+	case RAMFS_MAGIC:
+		v->fs = VMA_FS_SHMEM;
+		return;
+	case 0:
+		break;
+	default:
+		v->fs = VMA_FS_DISK;
 		return;
 	}
 	fstype_of(v->dev, type, sizeof(type));

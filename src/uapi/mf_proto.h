@@ -714,6 +714,10 @@ struct mf_status_page {
 	int32_t early_kill, recovery, enable_soft_offline;
 	uint64_t hardware_corrupted_pages;
 	struct mf_counters node;
+	/* bumps when a page of RAM moves to a new frame (soft offline, a
+	 * dropped clean page, unpoison): pfns read from pagemap before are
+	 * stale */
+	uint64_t frame_gen;
 };
 
 /*
