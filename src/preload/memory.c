@@ -206,7 +206,15 @@ static int fault_in(uintptr_t addr, const struct vma_info *v)
 	return errno == EINVAL ? 0 : -EFAULT;	/* before 5.14: the kernel will fault it */
 }
 
-static int madvise_page(uintptr_t addr, int advice, uint64_t *step, struct mf_raise_msg *raise)
+/*
+ * One page of a madvise() range.  *v is the mapping found for an earlier
+ * page of the same call: smaps is read again only when addr leaves it (a
+ * range of N pages would otherwise read it N times).  What this call does
+ * to a page (fencing, a THP split) may split the kernel's vma, but not
+ * change what the rest of the old range is: same file, offsets, flags.
+ */
+static int madvise_page(uintptr_t addr, int advice, struct vma_info *v_cached,
+			uint64_t *step, struct mf_raise_msg *raise)
 {
 	struct mf_ram_madvise_reply r;
 	struct mf_ram_madvise m;
@@ -217,9 +225,14 @@ static int madvise_page(uintptr_t addr, int advice, uint64_t *step, struct mf_ra
 	int err;
 
 	*step = MF_PAGE_SIZE;
-	err = vma_find(addr, &v, true);
-	if (err)
-		return err == -EFAULT ? -EFAULT : -EIO;
+	if (addr >= v_cached->start && addr < v_cached->end) {
+		v = *v_cached;
+	} else {
+		err = vma_find(addr, &v, true);
+		if (err)
+			return err == -EFAULT ? -EFAULT : -EIO;
+		*v_cached = v;
+	}
 	/* a page poisoned already: its hwpoison entry fails the gup */
 	if (ram_poison_lookup(addr, &p))
 		return -EFAULT;
@@ -258,6 +271,7 @@ static int madvise_page(uintptr_t addr, int advice, uint64_t *step, struct mf_ra
 int ram_madvise(uintptr_t start, size_t len, int advice)
 {
 	struct mf_raise_msg raise = { 0 };
+	struct vma_info v = { .start = 0, .end = 0 };
 	uintptr_t end = start + len;
 	int err = 0;
 
@@ -269,7 +283,7 @@ int ram_madvise(uintptr_t start, size_t len, int advice)
 	while (!err && start < end) {
 		uint64_t step;
 
-		err = madvise_page(start, advice, &step, &raise);
+		err = madvise_page(start, advice, &v, &step, &raise);
 		start = MF_ALIGN_DOWN(start, step) + step;
 	}
 	/* force_sig_mceerr(): delivered as the call returns */
