@@ -120,7 +120,7 @@ static struct mmap_note {
 	dev_t dev;
 	uint64_t ino;
 	int fd;
-	struct wb_cursor *wb;	/* its open file's: what msync() reported */
+	struct wb_ref wb;	/* its open file, through which msync() reports */
 } notes[NOTES];
 static unsigned next_note;
 static atomic_bool notes_used;
@@ -131,21 +131,19 @@ void mmap_note(uintptr_t addr, size_t len, int fd, int flags)
 	struct stat st;
 	sigset_t old;
 
-	struct wb_cursor *wb, *prev;
+	struct wb_ref wb;
 
 	(void)flags;
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return;
-	wb = wb_cursor_of_fd(fd);
+	wb = wb_ref_of_fd(fd);
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
-	prev = notes[next_note % NOTES].wb;
 	notes[next_note % NOTES] = (struct mmap_note){ addr, len, st.st_dev, st.st_ino, fd, wb };
 	atomic_store(&notes_used, true);
 	next_note++;
 	pthread_mutex_unlock(&note_lock);
 	shim_unblock(&old);
-	wb_cursor_put(prev);
 }
 
 void mmap_note_forget(uintptr_t addr, size_t len)
@@ -158,11 +156,8 @@ void mmap_note_forget(uintptr_t addr, size_t len)
 	shim_block(&old);
 	pthread_mutex_lock(&note_lock);
 	for (i = 0; i < NOTES; i++) {
-		if (notes[i].len && notes[i].addr >= addr && notes[i].addr - addr < len) {
-			wb_cursor_put(notes[i].wb);
-			notes[i].wb = NULL;
+		if (notes[i].len && notes[i].addr >= addr && notes[i].addr - addr < len)
 			notes[i].len = 0;
-		}
 	}
 	pthread_mutex_unlock(&note_lock);
 	shim_unblock(&old);
@@ -213,15 +208,11 @@ int ram_msync_check(uintptr_t addr, size_t len)
 		if (n->len && addr < n->addr + n->len && n->addr < addr + len)
 			at = i;
 	}
-	if (at < NOTES) {
+	if (at < NOTES)
 		hit = notes[at];
-		wb_cursor_get(hit.wb);	/* ours for the call */
-	}
 	pthread_mutex_unlock(&note_lock);
-	if (at < NOTES) {
-		err = ram_wb_err_take(hit.wb, hit.dev, hit.ino);
-		wb_cursor_put(hit.wb);
-	}
+	if (at < NOTES)
+		err = ram_wb_err_take(&hit.wb, hit.dev, hit.ino);
 	shim_unblock(&old);
 	return err;
 }

@@ -334,13 +334,14 @@ uint64_t ram_file_gen(void);
 #define RAM_IO_WRITE	2u
 int ram_io_clip(int fd, off_t off, unsigned flags, size_t *n);
 int ram_fsync_check(int fd);
-/* An open file's writeback-error cursor (ramfiles.c), shared by its
- * descriptors and mappings. */
-struct wb_cursor;
-struct wb_cursor *wb_cursor_of_fd(int fd);
-void wb_cursor_get(struct wb_cursor *c);
-void wb_cursor_put(struct wb_cursor *c);
-int ram_wb_err_take(struct wb_cursor *c, dev_t dev, uint64_t ino);
+/* The open file a descriptor is of (ramfiles.c), as its dup()s and the
+ * mappings made from it share it, for the writeback errors it reports. */
+struct wb_ref {
+	uint64_t tag;		/* the open file */
+	uint64_t gen0;		/* the error generation it was opened at */
+};
+struct wb_ref wb_ref_of_fd(int fd);
+int ram_wb_err_take(const struct wb_ref *f, dev_t dev, uint64_t ino);
 int ram_msync_check(uintptr_t addr, size_t len);
 void ram_fd_opened(int fd);
 void ram_fd_dup(int oldfd, int newfd);

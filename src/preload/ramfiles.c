@@ -7,8 +7,9 @@
  *    with EIO on it, and a new mapping of it faults as the old ones do.
  *  - A dirty page-cache page is truncated from its file: the file reads
  *    from disk again, and the error is kept for fsync(), fdatasync() and
- *    msync(MS_SYNC), each of which reports it once per open file (per
- *    descriptor or mapping here) opened before it happened.
+ *    msync(MS_SYNC), each of which reports it once per open file opened
+ *    before it happened (a descriptor, its dup()s and the mappings made
+ *    from it are one open file).
  *
  * memfaild keeps the list; its status page says when it changed, so the
  * common case (no file has anything) costs one load per call, and a
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/u64map.h"
 #include "../util/util.h"
 #include "preload.h"
 
@@ -39,20 +41,25 @@ static atomic_uint list_serial;		/* bumps with every new list */
 static atomic_bool wb_read_warned;	/* warning 3 was given */
 
 /*
- * An open file's writeback-error cursor, Linux's file->f_wb_err: the
- * errors of generations up to `seen` were reported, or came before the
- * file was opened.  One per open file, shared by its descriptor, the
- * descriptor's dup()s and the mappings made from it (msync() reports
- * through the mapping's file), so that each error is reported once to
- * all of them.  A descriptor opened while no file had anything has none
- * until it needs one (seen 0).
+ * Open files, as Linux's struct file is shared by a descriptor, its
+ * dup()s and the mappings made from it: a tag, and the error generation
+ * the file was opened at (errors up to it came before the open and are
+ * never reported through it).  Descriptors below FD_TAGS keep theirs in
+ * fd_tag[] and fd_gen0[], set without a lock or a signal mask: open(),
+ * dup() and close() are hot in most programs (and async-signal-safe in
+ * them); the rare ones above, in a map under a lock.
+ * What an open file has reported (Linux's f_wb_err) is kept by tag, under
+ * poison_files_lock, and only once it has reported something: an entry
+ * per open file that met a writeback error.
  */
-struct wb_cursor {
-	atomic_uint refs;
-	_Atomic uint64_t seen;
-};
-static struct wb_cursor **fdc;		/* by descriptor */
-static size_t nr_fdc;
+#define FD_TAGS		8192
+static _Atomic uint64_t fd_tag[FD_TAGS], fd_gen0[FD_TAGS];
+static atomic_uint_fast64_t next_tag = 1;
+/* descriptors past FD_TAGS: by number, under hi_lock (innermost) */
+static pthread_mutex_t hi_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct u64map hi_tag, hi_gen0;
+/* tag -> the newest error generation reported through it */
+static struct u64map reported;
 
 void ramfiles_lock(void)
 {
@@ -327,180 +334,152 @@ static uint64_t wb_err_after(dev_t dev, uint64_t ino, uint64_t after)
 	return gen;
 }
 
-static struct wb_cursor **fdc_slot(int fd, bool make)
+static uint64_t new_tag(void)
 {
+	return atomic_fetch_add_explicit(&next_tag, 1, memory_order_relaxed);
+}
+
+static void fd_file_set(int fd, uint64_t tag, uint64_t gen0)
+{
+	sigset_t old;
+
 	if (fd < 0)
-		return NULL;
-	if ((size_t)fd >= nr_fdc) {
-		size_t n = nr_fdc ? nr_fdc : 64;
-		struct wb_cursor **c;
-
-		if (!make)
-			return NULL;
-		while (n <= (size_t)fd)
-			n *= 2;
-		c = realloc(fdc, n * sizeof(*c));
-		if (!c)
-			return NULL;
-		memset(c + nr_fdc, 0, (n - nr_fdc) * sizeof(*c));
-		fdc = c;
-		nr_fdc = n;
+		return;
+	if (fd < FD_TAGS) {
+		atomic_store_explicit(&fd_gen0[fd], gen0, memory_order_relaxed);
+		atomic_store_explicit(&fd_tag[fd], tag, memory_order_release);
+		return;
 	}
-	return &fdc[fd];
-}
-
-static struct wb_cursor *wb_cursor_new(uint64_t seen)
-{
-	struct wb_cursor *c = malloc(sizeof(*c));
-
-	if (c) {
-		atomic_init(&c->refs, 1);
-		atomic_init(&c->seen, seen);
-	}
-	return c;
-}
-
-void wb_cursor_get(struct wb_cursor *c)
-{
-	if (c)
-		atomic_fetch_add(&c->refs, 1);
-}
-
-void wb_cursor_put(struct wb_cursor *c)
-{
-	if (c && atomic_fetch_sub(&c->refs, 1) == 1)
-		free(c);
-}
-
-/* The descriptor's cursor, made if it had none.  Caller holds
- * poison_files_lock. */
-static struct wb_cursor *fd_cursor(int fd)
-{
-	struct wb_cursor **slot = fdc_slot(fd, true);
-
-	if (!slot)
-		return NULL;
-	if (!*slot)
-		*slot = wb_cursor_new(0);
-	return *slot;
-}
-
-/* A new reference to the cursor of fd's open file (for a mapping). */
-struct wb_cursor *wb_cursor_of_fd(int fd)
-{
-	struct wb_cursor *c;
-	sigset_t old;
-
 	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
-	c = fd_cursor(fd);
-	wb_cursor_get(c);
-	pthread_mutex_unlock(&poison_files_lock);
+	pthread_mutex_lock(&hi_lock);
+	if (tag) {
+		/* no memory: the descriptor is taken for one the shim never saw */
+		if (u64map_put(&hi_tag, (uint64_t)fd, tag) || u64map_put(&hi_gen0, (uint64_t)fd, gen0))
+			u64map_del(&hi_tag, (uint64_t)fd);
+	} else {
+		u64map_del(&hi_tag, (uint64_t)fd);
+		u64map_del(&hi_gen0, (uint64_t)fd);
+	}
+	pthread_mutex_unlock(&hi_lock);
 	shim_unblock(&old);
-	return c;
 }
 
-/* Report error generation gen through c, once: false if it was already. */
-static bool wb_cursor_take(struct wb_cursor *c, uint64_t gen)
+/*
+ * The open file of fd: its tag and *gen0.  A descriptor the shim never
+ * saw opened (inherited, from before the library was loaded, or made by
+ * a raw system call) gets a tag now, as an open file that has seen
+ * nothing; two threads asking at once agree on it.
+ */
+static uint64_t fd_file_get(int fd, uint64_t *gen0)
 {
-	uint64_t seen = atomic_load(&c->seen);
-
-	while (seen < gen)
-		if (atomic_compare_exchange_weak(&c->seen, &seen, gen))
-			return true;
-	return false;
-}
-
-/* Does the file have a writeback error that c has not reported?  -EIO
- * once for each, 0 if not.  (c NULL: as a cursor that saw nothing.) */
-int ram_wb_err_take(struct wb_cursor *c, dev_t dev, uint64_t ino)
-{
-	struct mf_client own;
-	uint64_t gen;
+	uint64_t tag = 0, fresh;
 	sigset_t old;
 
-	if (!ram_file_gen())
+	*gen0 = 0;
+	if (fd < 0)
 		return 0;
-	list_lock(&own, &old);
-	gen = wb_err_after(dev, ino, c ? atomic_load(&c->seen) : 0);
-	list_unlock(&own, &old);
-	return gen && (!c || wb_cursor_take(c, gen)) ? -EIO : 0;
+	if (fd < FD_TAGS) {
+		tag = atomic_load_explicit(&fd_tag[fd], memory_order_acquire);
+		if (tag) {
+			*gen0 = atomic_load_explicit(&fd_gen0[fd], memory_order_relaxed);
+			return tag;
+		}
+		fresh = new_tag();
+		atomic_store_explicit(&fd_gen0[fd], 0, memory_order_relaxed);
+		return atomic_compare_exchange_strong(&fd_tag[fd], &tag, fresh) ? fresh : tag;
+	}
+	shim_block(&old);
+	pthread_mutex_lock(&hi_lock);
+	if (u64map_get(&hi_tag, (uint64_t)fd, &tag)) {
+		u64map_get(&hi_gen0, (uint64_t)fd, gen0);
+	} else {
+		tag = new_tag();
+		if (u64map_put(&hi_tag, (uint64_t)fd, tag) || u64map_put(&hi_gen0, (uint64_t)fd, 0))
+			u64map_del(&hi_tag, (uint64_t)fd);
+	}
+	pthread_mutex_unlock(&hi_lock);
+	shim_unblock(&old);
+	return tag;
 }
 
-int ram_fsync_check(int fd)
+struct wb_ref wb_ref_of_fd(int fd)
+{
+	struct wb_ref r;
+
+	r.tag = fd_file_get(fd, &r.gen0);
+	return r;
+}
+
+/*
+ * Report writeback error generation gen through the open file, once:
+ * false if it was reported already or came before the open.  Caller
+ * holds poison_files_lock.  With no memory to remember it in, it is
+ * reported again next time rather than lost.
+ */
+static bool wb_report(const struct wb_ref *f, uint64_t gen)
+{
+	uint64_t seen = f->gen0, r;
+
+	if (u64map_get(&reported, f->tag, &r) && r > seen)
+		seen = r;
+	if (gen <= seen)
+		return false;
+	u64map_put(&reported, f->tag, gen);
+	return true;
+}
+
+/* Does the file have a writeback error that the open file f has not
+ * reported?  -EIO once for each, 0 if not. */
+int ram_wb_err_take(const struct wb_ref *f, dev_t dev, uint64_t ino)
 {
 	struct mf_client own;
-	struct wb_cursor *c;
-	struct stat st;
 	uint64_t gen;
 	sigset_t old;
 	bool report;
 
-	if (!ram_file_gen() || !fd_file(fd, &st))
+	if (!ram_file_gen())
 		return 0;
 	list_lock(&own, &old);
-	c = fd_cursor(fd);
-	gen = wb_err_after(st.st_dev, st.st_ino, c ? atomic_load(&c->seen) : 0);
-	report = gen && (!c || wb_cursor_take(c, gen));
+	gen = wb_err_after(dev, ino, f->gen0);
+	report = gen && wb_report(f, gen);
 	list_unlock(&own, &old);
 	return report ? -EIO : 0;
+}
+
+int ram_fsync_check(int fd)
+{
+	struct wb_ref f;
+	struct stat st;
+
+	if (!ram_file_gen() || !fd_file(fd, &st))
+		return 0;
+	f = wb_ref_of_fd(fd);
+	return ram_wb_err_take(&f, st.st_dev, st.st_ino);
 }
 
 /* A new descriptor: a new open file, which has seen every error that
  * happened before it. */
 void ram_fd_opened(int fd)
 {
-	struct wb_cursor **slot, *prev = NULL;
-	uint64_t gen;
-	sigset_t old;
-
 	fd_state_set(fd, 0);
 	ram_status();
-	gen = ram_file_gen();
-	if (!gen && !nr_fdc)
-		return;
-	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
-	slot = fdc_slot(fd, gen != 0);
-	if (slot) {
-		prev = *slot;
-		*slot = gen ? wb_cursor_new(gen) : NULL;
-	}
-	pthread_mutex_unlock(&poison_files_lock);
-	shim_unblock(&old);
-	wb_cursor_put(prev);	/* closed behind our back */
+	fd_file_set(fd, new_tag(), ram_file_gen());
 }
 
 void ram_fd_closed(int fd)
 {
-	fd_state_set(fd, 0);
 	ram_fd_dup(-1, fd);
 }
 
-/* dup(): the same open file, the same cursor; -1 for oldfd: newfd was
- * closed. */
+/* dup(): the same open file; -1 for oldfd: newfd was closed. */
 void ram_fd_dup(int oldfd, int newfd)
 {
-	struct wb_cursor **to, *from = NULL, *prev = NULL;
-	sigset_t old;
+	uint64_t tag = 0, gen0 = 0;
 
 	fd_state_set(newfd, 0);
-	if (oldfd < 0 && !nr_fdc)
-		return;
-	shim_block(&old);
-	pthread_mutex_lock(&poison_files_lock);
-	/* a cursor for both now, even while nothing has happened yet */
 	if (oldfd >= 0)
-		from = fd_cursor(oldfd);
-	to = fdc_slot(newfd, from != NULL);
-	if (to) {
-		prev = *to;
-		*to = from;
-		wb_cursor_get(from);
-	}
-	pthread_mutex_unlock(&poison_files_lock);
-	shim_unblock(&old);
-	wb_cursor_put(prev);
+		tag = fd_file_get(oldfd, &gen0);
+	fd_file_set(newfd, tag, gen0);
 }
 
 /*
@@ -532,4 +511,5 @@ void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off)
 void ramfiles_after_fork(void)
 {
 	pthread_mutex_init(&poison_files_lock, NULL);
+	pthread_mutex_init(&hi_lock, NULL);
 }

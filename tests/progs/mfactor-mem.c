@@ -18,6 +18,10 @@
  *   mapfd IDX                the descriptor of mapping IDX's file
  *   readfile PATH            open() and read() to the end: bytes, errno
  *   appendfile PATH TEXT     open(O_APPEND) and one write() of TEXT
+ *   openfd PATH              open(O_RDWR): the descriptor, kept open
+ *   dupfd FD [TO]            dup(FD), or dup2(FD, TO) (RLIMIT_NOFILE
+ *                            raised to fit TO): the new descriptor
+ *   fsyncfd FD | closefd FD  fsync() / close() of a descriptor
  *   svc                      is the shim's service thread running here
  *   capdrop CAP              take capability CAP out of the effective set
  *   mapsame IDX N            N more MAP_SHARED mappings of mapping IDX's
@@ -47,6 +51,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -410,6 +415,38 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 		snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 		if (fd >= 0)
 			close(fd);
+		return 1;
+	}
+	if (!strcmp(argv[0], "openfd") && argc >= 2) {
+		int fd = open(argv[1], O_RDWR);
+
+		snprintf(out, n, "ok fd=%d errno=%d", fd, fd < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "dupfd") && argc >= 2) {
+		int fd = atoi(argv[1]), to = argc >= 3 ? atoi(argv[2]) : -1, r;
+
+		if (to >= 0) {
+			struct rlimit rl;
+
+			if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur <= (rlim_t)to) {
+				rl.rlim_cur = (rlim_t)to + 1;
+				if (rl.rlim_max < rl.rlim_cur)
+					rl.rlim_max = rl.rlim_cur;
+				setrlimit(RLIMIT_NOFILE, &rl);
+			}
+			r = dup2(fd, to);
+		} else {
+			r = dup(fd);
+		}
+		snprintf(out, n, "ok fd=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if ((!strcmp(argv[0], "fsyncfd") || !strcmp(argv[0], "closefd")) && argc >= 2) {
+		int fd = atoi(argv[1]);
+		int r = argv[0][0] == 'f' ? fsync(fd) : close(fd);
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
 		return 1;
 	}
 	if (!strcmp(argv[0], "capdrop") && argc >= 2) {
