@@ -173,6 +173,9 @@ static int start_daemon(struct run *r)
 	argv[k++] = r->sock;
 	argv[k++] = "--ready-fd";
 	argv[k++] = ready_fd;
+	/* the run's own state goes with it: nothing to keep across a crash */
+	if (!r->state_dir)
+		argv[k++] = "--no-sync";
 	if (r->kernel) {
 		argv[k++] = "--kernel";
 		argv[k++] = r->kernel;

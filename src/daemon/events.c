@@ -143,7 +143,7 @@ static void seq_reserve(struct mfd *d, uint64_t upto)
 	if (d->seq_fd < 0)
 		return;
 	n = snprintf(buf, sizeof(buf), "%020llu\n", (unsigned long long)upto);
-	if (pwrite(d->seq_fd, buf, (size_t)n, 0) != n || fdatasync(d->seq_fd)) {
+	if (pwrite(d->seq_fd, buf, (size_t)n, 0) != n || mf_fdatasync(d->seq_fd)) {
 		mfd_log(d, 3, "memfaild: cannot keep events.seq: %s; event numbers may be reused after a restart",
 			strerror(errno));
 		close(d->seq_fd);

@@ -33,7 +33,6 @@ struct history {
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=NORMAL;"
 	"CREATE TABLE IF NOT EXISTS event("
 	" seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, type INTEGER NOT NULL,"
 	" flags INTEGER NOT NULL, dev TEXT NOT NULL, pfn INTEGER NOT NULL,"
@@ -65,6 +64,9 @@ int history_open(const char *state_dir, uint64_t max_rows, struct history **out,
 	snprintf(path, sizeof(path), "%s/events.db", state_dir);
 	rc = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(h->db, mf_durable() ? "PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=OFF;",
+				  NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(h->db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)

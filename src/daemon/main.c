@@ -48,6 +48,8 @@ static void usage(FILE *f)
 "      --region-size SIZE     size of the emulated region (default 16T)\n"
 "      --history-max N        events kept in events.db, the newest (default\n"
 "                             200000; 0: all)\n"
+"      --no-sync              the state need not survive a crash (a\n"
+"                             throwaway state directory): no fsync()\n"
 "      --strict-caps          madvise(MADV_HWPOISON) needs a real\n"
 "                             CAP_SYS_ADMIN, not namespace ownership\n"
 "  -l, --log-file FILE        also append the log to FILE\n"
@@ -57,7 +59,7 @@ static void usage(FILE *f)
 		mf_profile_names());
 }
 
-enum { OPT_REGION_SIZE = 256, OPT_STRICT_CAPS, OPT_READY_FD, OPT_HISTORY_MAX };
+enum { OPT_REGION_SIZE = 256, OPT_STRICT_CAPS, OPT_READY_FD, OPT_HISTORY_MAX, OPT_NO_SYNC };
 
 static const struct option long_opts[] = {
 	{ "state-dir", required_argument, NULL, 's' },
@@ -68,6 +70,7 @@ static const struct option long_opts[] = {
 	{ "unmap-timeout", required_argument, NULL, 't' },
 	{ "region-size", required_argument, NULL, OPT_REGION_SIZE },
 	{ "strict-caps", no_argument, NULL, OPT_STRICT_CAPS },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 	{ "history-max", required_argument, NULL, OPT_HISTORY_MAX },
 	{ "log-file", required_argument, NULL, 'l' },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
@@ -306,6 +309,7 @@ int main(int argc, char **argv)
 				die("--region-size takes a size of at least 1G, not '%s'", optarg, 0);
 			break;
 		case OPT_STRICT_CAPS: d.opt.strict_caps = true; break;
+		case OPT_NO_SYNC: mf_set_durable(false); break;
 		case OPT_HISTORY_MAX:
 			if (parse_u64(optarg, &d.opt.history_max))
 				die("--history-max takes a number of events, not '%s'", optarg, 0);

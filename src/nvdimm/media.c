@@ -405,7 +405,7 @@ static int zero_bad_sectors(struct nd_namespace *ns, uint64_t s, uint64_t e)
 		if (err)
 			return err;
 	}
-	return fdatasync(ns->data_fd) ? -errno : 0;
+	return mf_fdatasync(ns->data_fd) ? -errno : 0;
 }
 
 int64_t nd_clear_errors(struct nd_namespace *ns, uint64_t sector, uint64_t count)
@@ -545,7 +545,7 @@ int nd_write(struct nd_namespace *ns, uint64_t off, const void *buf, size_t len)
 			return -EIO;
 		done += (size_t)w;
 	}
-	if (fdatasync(ns->data_fd))
+	if (mf_fdatasync(ns->data_fd))
 		return -errno;
 	/*
 	 * The new data replaces the bad data of every sector it covers

@@ -88,7 +88,7 @@ static int sync_data_dir(struct nd_region *region)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fsync(fd))
+	if (mf_fsync(fd))
 		err = -errno;
 	close(fd);
 	return err;
@@ -150,7 +150,7 @@ static int load_ns(const struct nd_store_ns *row, void *arg)
 			ns->data_found_size = (uint64_t)st.st_size;
 		}
 		/* mended for good before anyone maps it: size, then name */
-		if (ftruncate(ns->data_fd, (off_t)ns->size) || fsync(ns->data_fd))
+		if (ftruncate(ns->data_fd, (off_t)ns->size) || mf_fsync(ns->data_fd))
 			err = -errno;
 		if (!err && ns->data_repair == ND_DATA_MISSING)
 			err = sync_data_dir(region);
@@ -333,7 +333,7 @@ int nd_namespace_create(struct nd_region *region, const struct nd_create_args *a
 			goto fail_unlink;
 	}
 	/* the file and its name are on disk before the record names them */
-	if (fsync(ns->data_fd)) {
+	if (mf_fsync(ns->data_fd)) {
 		err = -errno;
 		goto fail_unlink;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../util/rangeset.h"
+#include "../util/util.h"
 #include "store.h"
 
 enum {
@@ -35,7 +36,6 @@ static const char *const sql[ST_NR] = {
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=FULL;"
 	"CREATE TABLE IF NOT EXISTS namespace("
 	" id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, mode INTEGER NOT NULL,"
 	" size INTEGER NOT NULL, align INTEGER NOT NULL, phys_base INTEGER NOT NULL,"
@@ -93,7 +93,11 @@ int nd_store_open(const char *path, struct nd_store **out)
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(st->db, 2000);
-	rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
+	/* every change durable before the reply (off: a throwaway state) */
+	rc = sqlite3_exec(st->db, mf_durable() ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;",
+			  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	for (i = 0; i < ST_NR; i++) {

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -88,6 +89,28 @@ int size_shift(uint64_t v)
 	if (!v || (v & (v - 1)))
 		return -1;
 	return __builtin_ctzll(v);
+}
+
+static bool durable = true;
+
+void mf_set_durable(bool on)
+{
+	durable = on;
+}
+
+bool mf_durable(void)
+{
+	return durable;
+}
+
+int mf_fsync(int fd)
+{
+	return durable ? fsync(fd) : 0;
+}
+
+int mf_fdatasync(int fd)
+{
+	return durable ? fdatasync(fd) : 0;
 }
 
 uint64_t now_monotonic_ns(void)

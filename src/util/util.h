@@ -36,6 +36,18 @@ int size_shift(uint64_t v);
 
 uint64_t now_monotonic_ns(void);
 
+/*
+ * Whether the daemon's state must survive a crash (the default).  Off
+ * for a state directory that goes with the process that made it (memfail
+ * run's own): there a crash loses nothing that outlives the run, and the
+ * syncs are most of a one-shot run's start-up.  mf_fsync() and
+ * mf_fdatasync() are fsync() and fdatasync(), or nothing when off.
+ */
+void mf_set_durable(bool on);
+bool mf_durable(void);
+int mf_fsync(int fd);
+int mf_fdatasync(int fd);
+
 /* A 64-bit mix (murmur3's finalizer): the hash tables' hash. */
 uint64_t mf_hash64(uint64_t k);
 
