@@ -314,7 +314,10 @@ int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
 	}
 	f = mf_ram_lookup(mf, pfn);
 	if (f && mf_frame_poisoned_at(f, pfn)) {
-		mf_printk(mf, 6, "Soft offline: %#" PRIx64 ": page already poisoned", pfn);
+		if (mf->profile->soft_offline_func_prefix)
+			mf_printk(mf, 6, "soft_offline_page: %#" PRIx64 " page already poisoned", pfn);
+		else
+			mf_printk(mf, 6, "Soft offline: %#" PRIx64 ": page already poisoned", pfn);
 		return 0;
 	}
 	if (!f)

@@ -86,6 +86,10 @@ struct mf_profile {
 	/* before 6.4 unpoison_memory() printed "Unpoison: Software-unpoisoned
 	 * page %#lx"; since, "Unpoison: %#lx: software-unpoisoned page" */
 	bool unpoison_pfn_last;
+	/* before 6.11 soft_offline_page() said "soft_offline_page: %#lx page
+	 * already poisoned"; since, "Soft offline: %#lx: page already
+	 * poisoned" (observed on 6.1 and 6.12) */
+	bool soft_offline_func_prefix;
 	/* fsdax: a fault on a page the driver lists as bad gives BUS_ADRERR
 	 * (6.1) rather than BUS_MCEERR_AR with the page's size (6.12) */
 	bool fsdax_badblock_adrerr;

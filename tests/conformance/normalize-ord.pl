@@ -1,13 +1,13 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
 #
-# tests/conformance/normalize-ord.pl: one mford run (its transcript, its
+# tests/conformance/normalize-ord.pl: one mford or mfmemcases run (its transcript, its
 # status and the kernel's or memfaild's log lines) in the form kept in
 # tests/golden/PROFILE/NAME.txt.
 #
 #   normalize-ord.pl oracle RAW OUTDIR
 #       split the oracle's extra-programs output into OUTDIR/NAME.txt, one
-#       per "mford run NAME" invocation
+#       per "mford run NAME" or "mfmemcases run NAME" invocation
 #   normalize-ord.pl memfail TRANSCRIPT LOGFILE RC
 #       one run under `memfail run --log-file LOGFILE`; prints it
 #
@@ -21,7 +21,7 @@ no warnings "portable";
 
 sub keep_log {
 	my ($l) = @_;
-	return $l =~ /^(Injecting memory failure|Memory failure: |MCE: Killing|Soft offlin|Unpoison: |Kernel panic)/;
+	return $l =~ /^(Injecting memory failure|Memory failure: |MCE: Killing|Soft offlin|soft_offline_page: |Unpoison: |Kernel panic)/;
 }
 
 sub normalize {
@@ -75,7 +75,7 @@ if ($mode eq 'memfail' && @ARGV == 3) {
 	my ($name, $status, @tr, @log);
 	my $n = 0;
 	for my $l (slurp($raw)) {
-		if ($l =~ /^--- BEGIN \d+: .*\bmford run (\S+)/) {
+		if ($l =~ /^--- BEGIN \d+: .*\b(?:mford|mfmemcases) run (\S+)/) {
 			($name, $status) = ($1, "unknown");
 			@tr = ();
 			@log = ();

@@ -31,6 +31,12 @@
  *   segvhandler              a SIGSEGV handler of the program's own
  *   nullsegv                 load from address 0 (the program's own fault)
  *   altstack                 SIGBUS handled on a sigaltstack
+ *   prctlraw OPT A2 A3 A4 A5 prctl() with these arguments as given
+ *   mprotect IDX OFF LEN none|r|rw
+ *   ftruncate IDX LEN        of the mapping's file
+ *   execserve                exec() this program again, serving the same
+ *                            pipes (a forked child) or stdin/stdout
+ *   sigwho                   which thread got the last SIGBUS: main|thread
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -47,6 +53,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -479,6 +486,68 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 		snprintf(out, n, "ok status=%d exited=%d code=%d signal=%d", status,
 			 WIFEXITED(status), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "prctlraw") && argc >= 6) {
+		int r = prctl(atoi(argv[1]), strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
+			      strtoul(argv[4], NULL, 0), strtoul(argv[5], NULL, 0));
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "mprotect") && argc >= 5) {
+		int prot = !strcmp(argv[4], "none") ? PROT_NONE : !strcmp(argv[4], "r") ? PROT_READ :
+			   PROT_READ | PROT_WRITE;
+		int r;
+
+		m = get_map(argv[1]);
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		r = mprotect(m->addr + strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), prot);
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "ftruncate") && argc >= 3) {
+		int r;
+
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		r = ftruncate(m->fd, (off_t)strtoull(argv[2], NULL, 0));
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "execserve")) {
+		char *args[] = { (char *)"mfactor", (char *)"serve", NULL };
+		static const char ok[] = "ok exec\n";
+
+		/* the new image answers on the same descriptors */
+		if ((serve_in_fd != 0 && dup2(serve_in_fd, 0) < 0) ||
+		    (serve_out_fd != 1 && dup2(serve_out_fd, 1) < 0)) {
+			snprintf(out, n, "err errno=%d", errno);
+			return 1;
+		}
+		fflush(stdout);
+		if (write(1, ok, sizeof(ok) - 1) < 0) {
+			snprintf(out, n, "err errno=%d", errno);
+			return 1;
+		}
+		execve("/proc/self/exe", args, environ);
+		snprintf(out, n, "err errno=%d", errno);
+		return 1;
+	}
+	if (!strcmp(argv[0], "sigwho")) {
+		int i = sigs_seen();
+
+		if (!i)
+			snprintf(out, n, "ok n=0");
+		else
+			snprintf(out, n, "ok n=%d who=%s code=%d", i,
+				 sigs[i - 1].tid == getpid() ? "main" : "thread", sigs[i - 1].code);
 		return 1;
 	}
 	if (!strcmp(argv[0], "segvhandler")) {
