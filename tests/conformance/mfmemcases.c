@@ -119,6 +119,23 @@ static const struct scenario scenarios[] = {
 	  S("mapmem memfd 0x10000", "fill 0 0xce", "hc", "madvise 0 0x2000 4096 hwpoison",
 	    "mapsame 0 1", "touchsame 0x2000", "touchsame 0x3000", "ftruncate 0 0x1000",
 	    "ftruncate 0 0x10000", "touch 0 0x2000", "touch 0 0x3000", "pread 0 0x2000 4096", "hc") },
+	{ "m23_memfd_poison_then_fork", 0, "", "a memfd page poisoned, then fork(): the child's pagemap and touch",
+	  S("mapmem memfd 0x10000", "fill 0 0xce", "madvise 0 0x2000 4096 hwpoison", "fork",
+	    "child pm 0 0x2000", "child touch 0 0x2000", "child touch 0 0x3000", "child pm 0 0x2000",
+	    "pm 0 0x2000") },
+	{ "m24_thread_madvise", 0, "", "madvise from a second thread: the thread the AR goes to",
+	  S("mapmem anon 0x10000", "fill 0 0xce", "thread-madvise 0 0x2000 4096 hwpoison",
+	    "touch 0 0x2000", "thread-touch 0 0x2000", "thread-madvise 0 0x4000 4096 soft_offline",
+	    "touch 0 0x4000") },
+	{ "m25_sysv_shm", 0, "", "SysV shared memory (shmat)",
+	  S("mapmem sysv 0x10000", "fill 0 0xce", "madvise 0 0x2000 4096 hwpoison", "touch 0 0x2000",
+	    "touch 0 0x3000", "pm 0 0x2000") },
+	/* last: the kernel panics (record-oracle.sh boots it on its own) */
+	{ "m26_recovery_off", 0, "panic", "vm.memory_failure_recovery=0: memory_failure() panics",
+	  S("fcat /proc/sys/vm/memory_failure_recovery",
+	    "fwrite /proc/sys/vm/memory_failure_recovery 0",
+	    "fcat /proc/sys/vm/memory_failure_recovery", "mapmem anon 0x10000", "fill 0 0xce",
+	    "madvise 0 0x2000 4096 hwpoison", "touch 0 0x2000") },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 

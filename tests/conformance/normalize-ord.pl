@@ -45,6 +45,7 @@ sub normalize {
 		next unless keep_log($l);
 		$l =~ s/(pfn )(0x[0-9a-f]+)/$1 . $p->($2)/ge;
 		$l =~ s/^(Memory failure: |Unpoison: |Soft offline: )(0x[0-9a-f]+):/$1 . $p->($2) . ":"/e;
+		$l =~ s/(Memory failure on page )([0-9a-f]+)/$1 . $p->("0x$2")/e;
 		$l =~ s/(virtual address )0x[0-9a-f]+/${1}ADDR/g;
 		$l =~ s/(fault at )[0-9a-f]+/${1}ADDR/g;
 		# any other pfn this run showed (the old "Unpoison: ... page 0x..")
@@ -74,6 +75,13 @@ if ($mode eq 'memfail' && @ARGV == 3) {
 	my ($raw, $outdir) = @ARGV;
 	my ($name, $status, @tr, @log);
 	my $n = 0;
+	my $write = sub {
+		open(my $fh, '>', "$outdir/$name.txt") or die "$outdir/$name.txt: $!\n";
+		print $fh normalize(\@tr, \@log, $status);
+		close($fh);
+		$n++;
+		undef $name;
+	};
 	for my $l (slurp($raw)) {
 		if ($l =~ /^--- BEGIN \d+: .*\b(?:mford|mfmemcases) run (\S+)/) {
 			($name, $status) = ($1, "unknown");
@@ -86,15 +94,22 @@ if ($mode eq 'memfail' && @ARGV == 3) {
 		} elsif ($l =~ /^--- kmsg: (.*)$/) {
 			push @log, $1;
 		} elsif ($l =~ /^--- END /) {
-			open(my $fh, '>', "$outdir/$name.txt") or die "$outdir/$name.txt: $!\n";
-			print $fh normalize(\@tr, \@log, $status);
-			close($fh);
-			$n++;
-			undef $name;
+			$write->();
+		} elsif ($l =~ /^\[\s*\d+\.\d+\] (.*)$/) {
+			# the console's own kernel lines: only a panic's get there
+			# (the guest runs dmesg -n 1), and nothing after it
+			my $k = $1;
+			if ($k =~ /^Kernel panic/) {
+				$k =~ s/^(Kernel panic - not syncing: .*?) *$/$1/;
+				push @log, $k;
+				$status = "kernel panic";
+			}
 		} elsif ($l !~ /^--- /) {
 			push @tr, $l;
 		}
 	}
+	# a panic ends the guest's output without an END
+	$write->() if defined $name && $status eq "kernel panic";
 	print STDERR "normalize-ord.pl: wrote $n scenario(s) to $outdir\n";
 	exit($n ? 0 : 1);
 } else {

@@ -10,7 +10,9 @@
 struct scenario {
 	const char *name;
 	int early_kill;		/* what vm.memory_failure_early_kill is meant to be */
-	const char *needs;	/* "", "hugetlb", "root" */
+	/* "", "hugetlb", "root"; "panic": the real kernel panics, so the
+	 * oracle runs it in a boot of its own */
+	const char *needs;
 	const char *desc;
 	const char *const *lines;
 };

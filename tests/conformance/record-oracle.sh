@@ -60,7 +60,12 @@ for p in mford mfmemcases; do
 done
 scenarios() {	# PROGRAM EARLY_KILL
 	case " $programs " in *" $1 "*) ;; *) return 0 ;; esac
-	"$tmp/$1-host" list -v | awk -v ek="early_kill=$2" '$2 == ek { print $1 }'
+	"$tmp/$1-host" list -v | awk -v ek="early_kill=$2" '$2 == ek && $3 != "needs=panic" { print $1 }'
+}
+# the scenarios that panic the kernel: one boot each, after the others
+panics() {	# PROGRAM
+	case " $programs " in *" $1 "*) ;; *) return 0 ;; esac
+	"$tmp/$1-host" list -v | awk '$3 == "needs=panic" { print $1 }'
 }
 
 # one invocation per scenario; the sysctl is set by the guest's busybox,
@@ -92,8 +97,20 @@ fi
 ORACLE_WORK="$work" ORACLE_RESULTS="$tmp/results" ORACLE_NVDIMM_IMG="$tmp/nvdimm.img" \
 ORACLE_EXTRA="$extra" ORACLE_EXTRA_DIR="$tmp/src" \
 	bash "$oracle/run.sh"
-
 raw=$(ls "$tmp"/results/probes-linux-*.txt | head -1)
+
+# each panic its own boot; its output goes after the others'
+for p in mford mfmemcases; do
+	for n in $(panics $p); do
+		mkdir -p "$tmp/results-$n"
+		ORACLE_WORK="$work" ORACLE_RESULTS="$tmp/results-$n" ORACLE_NVDIMM_IMG="$tmp/nvdimm.img" \
+		ORACLE_EXTRA="sysctl -w vm.memory_failure_early_kill=0; $dirs MFORD_EARLY_KILL=0 $p run $n" \
+		ORACLE_EXTRA_DIR="$tmp/src" ORACLE_QEMU_TIMEOUT=300 \
+			bash "$oracle/run.sh" || true
+		cat "$tmp/results-$n"/probes-linux-*.txt >> "$raw"
+	done
+done
+
 case "$raw" in
 *probes-linux-6.12.*) ver=6.12 ;;
 *probes-linux-6.1.*) ver=6.1 ;;

@@ -4,7 +4,7 @@
  * forked just before the poison, a shared page one process never faulted
  * (no hwpoison entry in its pagemap, yet the touch is AR), a shared page
  * poisoned before fork(), the hwpoison entry of a page unpoisoned since,
- * and 6.1's wording of a soft offline of a poisoned pfn.  The facts are
+ * SysV segment 0, and 6.1's wording of a soft offline of a poisoned pfn.  The facts are
  * the oracle's (tests/conformance/mfmemcases.c, m1, m2, m15, m16, m23).
  */
 #include <setjmp.h>
@@ -139,6 +139,28 @@ static void unpoisoned_entry_is_not_anonymous(void **state)
 	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2000"), "code", -1), 4);
 }
 
+/* SysV shm is shmem; a segment's inode in maps is its id, 0 the first */
+static void sysv_segment_zero(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_int_equal(actor_start(&a, &d, "sysv"), 0);
+	r = actor_cmd(&a, "unshare-ipc");
+	if (reply_int(r, "ret", -1) != 0)
+		skip();		/* needs CAP_SYS_ADMIN */
+	assert_true(reply_has(actor_cmd(&a, "mapmem sysv 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	r = actor_cmd(&a, "madvise 0 0x2000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "ret", -9), 0);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2000"), "code", -1), 4);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x3000"), "value", -1), 0xce);
+	r = actor_cmd(&a, "pm 0 0x2000");
+	assert_int_equal(reply_int(r, "swap", -1), 1);
+	assert_int_equal(reply_int(r, "file", -1), 1);
+}
+
 /* before 6.11: "soft_offline_page: %#lx page already poisoned" */
 static void profile_61_soft_offline_wording(void **state)
 {
@@ -167,6 +189,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(untouched_shared_page_has_no_entry, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(shared_page_poisoned_before_fork, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(unpoisoned_entry_is_not_anonymous, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(sysv_segment_zero, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(profile_61_soft_offline_wording, setup_61, teardown),
 	};
 

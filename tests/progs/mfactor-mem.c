@@ -37,6 +37,9 @@
  *   execserve                exec() this program again, serving the same
  *                            pipes (a forked child) or stdin/stdout
  *   sigwho                   which thread got the last SIGBUS: main|thread
+ *   unshare-ipc              a SysV IPC namespace of our own (ids from 0)
+ *   thread-madvise IDX OFF LEN ADVICE   madvise from a new thread: who got
+ *                            the SIGBUS of the call (thread, main, none)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -45,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -199,6 +203,21 @@ static void *touch_thread(void *arg)
 
 	t->tid = gettid_();
 	access_byte(t->p, 0, 0, t->out, sizeof(t->out));
+	return NULL;
+}
+
+struct madvise_arg {
+	char cmd[160];
+	pid_t tid;
+	char out[512];
+};
+
+static void *madvise_thread(void *arg)
+{
+	struct madvise_arg *t = arg;
+
+	t->tid = gettid_();
+	do_command(t->cmd, t->out, sizeof(t->out));
 	return NULL;
 }
 
@@ -538,6 +557,26 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 		}
 		execve("/proc/self/exe", args, environ);
 		snprintf(out, n, "err errno=%d", errno);
+		return 1;
+	}
+	if (!strcmp(argv[0], "thread-madvise") && argc >= 5) {
+		struct madvise_arg t = { .tid = 0 };
+		int before = sigs_seen();
+		const char *by = "none";
+		pthread_t th;
+
+		snprintf(t.cmd, sizeof(t.cmd), "madvise %s %s %s %s", argv[1], argv[2], argv[3], argv[4]);
+		pthread_create(&th, NULL, madvise_thread, &t);
+		pthread_join(th, NULL);
+		if (sigs_seen() > before)
+			by = sigs[before].tid == t.tid ? "thread" : "main";
+		snprintf(out, n, "%s by=%s", t.out, by);
+		return 1;
+	}
+	if (!strcmp(argv[0], "unshare-ipc")) {
+		int r = unshare(CLONE_NEWIPC);
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
 		return 1;
 	}
 	if (!strcmp(argv[0], "sigwho")) {
