@@ -398,8 +398,9 @@ int memory_failure_ram(struct mf_engine *mf, uint64_t pfn, unsigned flags,
  */
 int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, int advice,
 		       const struct mf_current *cur, struct mf_raise *raise);
-/* soft_offline_page(): the page's content moves to a new frame. */
-int soft_offline_ram(struct mf_engine *mf, uint64_t pfn);
+/* soft_offline_page(): the page's content moves to a new frame, made
+ * at once if t (NULL: unknown) may be shown it. */
+int soft_offline_ram(struct mf_engine *mf, uint64_t pfn, struct mf_task *t);
 /* unpoison_memory() (debugfs unpoison-pfn). */
 int unpoison_memory(struct mf_engine *mf, uint64_t pfn);
 /*

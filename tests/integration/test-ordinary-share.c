@@ -4,7 +4,7 @@
  * forked just before the poison, a shared page one process never faulted
  * (no hwpoison entry in its pagemap, yet the touch is AR), a shared page
  * poisoned before fork(), the hwpoison entry of a page unpoisoned since,
- * SysV segment 0, and 6.1's wording of a soft offline of a poisoned pfn.  The facts are
+ * SysV segment 0, the pfn a soft-offlined page moves to, and 6.1's wording of a soft offline of a poisoned pfn.  The facts are
  * the oracle's (tests/conformance/mfmemcases.c, m1, m2, m15, m16, m23).
  */
 #include <setjmp.h>
@@ -161,6 +161,35 @@ static void sysv_segment_zero(void **state)
 	assert_int_equal(reply_int(r, "file", -1), 1);
 }
 
+/* soft offline allocates the migration target as the page moves: the
+ * old pfn, unpoisoned afterwards, is not the page's */
+static void soft_offline_target_is_taken_at_once(void **state)
+{
+	long long pfn, moved;
+
+	(void)state;
+	assert_int_equal(actor_start(&a, &d, "mover"), 0);
+	assert_true(reply_has(actor_cmd(&a, "mapmem anon 0x10000"), "ok"));
+	assert_true(reply_has(actor_cmd(&a, "fill 0 0xce"), "ok"));
+	pfn = reply_int(actor_cmd(&a, "pm 0 0x2000"), "pfn", -1);
+	assert_true(pfn > 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "madvise 0 0x2000 4096 soft_offline"), "ret", -9), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "fwrite /sys/kernel/debug/hwpoison/unpoison-pfn %#llx",
+					     pfn), "errno", -1), 0);
+	moved = reply_int(actor_cmd(&a, "pm 0 0x2000"), "pfn", -1);
+	assert_true(moved > 0);
+	assert_true(moved != pfn);
+	assert_int_equal(reply_int(actor_cmd(&a, "touch 0 0x2000"), "value", -1), 0xce);
+	/* and the sysfs file moves it again, to a third */
+	assert_int_equal(reply_int(actor_cmd(&a, "fwrite /sys/devices/system/memory/soft_offline_page %#llx",
+					     moved << 12), "errno", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&a, "fwrite /sys/kernel/debug/hwpoison/unpoison-pfn %#llx",
+					     moved), "errno", -1), 0);
+	pfn = reply_int(actor_cmd(&a, "pm 0 0x2000"), "pfn", -1);
+	assert_true(pfn > 0);
+	assert_true(pfn != moved);
+}
+
 /* before 6.11: "soft_offline_page: %#lx page already poisoned" */
 static void profile_61_soft_offline_wording(void **state)
 {
@@ -190,6 +219,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(shared_page_poisoned_before_fork, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(unpoisoned_entry_is_not_anonymous, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(sysv_segment_zero, setup_612, teardown),
+		cmocka_unit_test_setup_teardown(soft_offline_target_is_taken_at_once, setup_612, teardown),
 		cmocka_unit_test_setup_teardown(profile_61_soft_offline_wording, setup_61, teardown),
 	};
 
