@@ -416,7 +416,7 @@ static int pfn_write(struct conn *c, const struct mf_pfn_write *m)
 		/* only online pages can be soft-offlined: not ZONE_DEVICE */
 		if (!mf_ram_pfn_valid(pfn))
 			return -EIO;
-		return soft_offline_ram(mf, pfn);
+		return soft_offline_ram(mf, pfn, c->proc ? &c->proc->task : NULL);
 	}
 	return -EINVAL;
 }

@@ -86,6 +86,10 @@ struct mf_profile {
 	/* before 6.4 unpoison_memory() printed "Unpoison: Software-unpoisoned
 	 * page %#lx"; since, "Unpoison: %#lx: software-unpoisoned page" */
 	bool unpoison_pfn_last;
+	/* before 6.11 soft_offline_page() said "soft_offline_page: %#lx page
+	 * already poisoned"; since, "Soft offline: %#lx: page already
+	 * poisoned" (observed on 6.1 and 6.12) */
+	bool soft_offline_func_prefix;
 	/* fsdax: a fault on a page the driver lists as bad gives BUS_ADRERR
 	 * (6.1) rather than BUS_MCEERR_AR with the page's size (6.12) */
 	bool fsdax_badblock_adrerr;
@@ -394,8 +398,9 @@ int memory_failure_ram(struct mf_engine *mf, uint64_t pfn, unsigned flags,
  */
 int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, int advice,
 		       const struct mf_current *cur, struct mf_raise *raise);
-/* soft_offline_page(): the page's content moves to a new frame. */
-int soft_offline_ram(struct mf_engine *mf, uint64_t pfn);
+/* soft_offline_page(): the page's content moves to a new frame, made
+ * at once if t (NULL: unknown) may be shown it. */
+int soft_offline_ram(struct mf_engine *mf, uint64_t pfn, struct mf_task *t);
 /* unpoison_memory() (debugfs unpoison-pfn). */
 int unpoison_memory(struct mf_engine *mf, uint64_t pfn);
 /*

@@ -179,9 +179,20 @@ void ram_after_fork(void)
 {
 	size_t i;
 
-	for (i = 0; i < atomic_load(&slots_hw); i++)
-		if (slots[i].used && slots[i].p.how == FENCE_GUARD)
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		if (!slots[i].used)
+			continue;
+		/* fork() copies no page table of a shared mapping (vma_needs_copy()):
+		 * the parent's hwpoison entries of shared pages are not the child's */
+		if (slots[i].p.shared && !slots[i].p.unmapped) {
+			struct ram_poison q = slots[i].p;
+
+			q.unmapped = 1;
+			slot_set(&slots[i], &q, true);
+		}
+		if (slots[i].p.how == FENCE_GUARD)
 			fence_range((void *)(uintptr_t)slots[i].p.addr, 1ULL << slots[i].p.shift);
+	}
 }
 
 /* ---- madvise() ---- */
@@ -334,6 +345,8 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 			.addr = ua, .shift = m->page.shift, .pfn = m->pfn, .kind = m->page.kind,
 			.how = FENCE_GUARD,
 			.shared = m->page.shared,
+			/* try_to_unmap() finds no pte of a page never faulted here */
+			.unmapped = m->page.shared && !range_present(ua, unit),
 		};
 
 		err = ram_fence(&p);
@@ -464,6 +477,7 @@ void ram_fence_file_page(uintptr_t addr, const struct mf_ram_file_entry *e)
 	p.pfn = r->pfn[0] - ((addr - p.addr) >> MF_PAGE_SHIFT);
 	p.kind = req.page.kind;
 	p.shared = 1;
+	p.unmapped = 1;		/* a new mapping has no pte of it */
 	p.how = FENCE_GUARD;
 	ram_fence(&p);
 }

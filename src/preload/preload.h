@@ -292,6 +292,10 @@ struct ram_poison {
 	uint32_t kind;			/* MF_RAM_*_PAGE */
 	uint32_t shared;
 	int how;			/* FENCE_GUARD, FENCE_MPROTECT */
+	/* not in our page tables when it was poisoned (a shared page never
+	 * faulted here, a new mapping or fork()'s copy of a shared mapping):
+	 * the kernel put no hwpoison entry there, pagemap shows a hole */
+	uint32_t unmapped;
 };
 
 /* madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) of ordinary memory. */
