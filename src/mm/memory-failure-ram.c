@@ -280,6 +280,27 @@ already:
 	return rc;
 }
 
+/*
+ * truncate_inode_pages() of a poisoned shmem page: the page leaves its
+ * file, and the range is zapped in every mapping of it, hwpoison entry
+ * and all (a touch faults on the file as it is now: past its end, or a
+ * new page).  The page itself stays poisoned: HardwareCorrupted keeps
+ * it, and nobody is signalled.
+ */
+int truncate_ram_page(struct mf_engine *mf, struct mf_frame *f)
+{
+	struct mf_ram_sd *sd;
+	unsigned n;
+	int rc;
+
+	if (!f->key.shared || f->kind != MF_RAM_SHMEM || !f->attached)
+		return -EINVAL;
+	rc = ram_shootdown(mf, f, MF_OP_UNFENCE, &sd, &n);
+	free(sd);
+	mf_ram_detach(mf, f);
+	return rc;
+}
+
 int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, int advice,
 		       const struct mf_current *cur, struct mf_raise *raise)
 {

@@ -369,6 +369,10 @@ int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned ki
 		 unsigned shift, struct mf_task *t, struct mf_frame **out);
 /* The frame at pfn (a hugetlb page's for any of its pfns), or NULL. */
 struct mf_frame *mf_ram_lookup(struct mf_engine *mf, uint64_t pfn);
+/* The frame a key names now, if any (nothing is made). */
+struct mf_frame *mf_ram_find(struct mf_engine *mf, const struct mf_ram_key *key);
+/* A poisoned shmem page truncated or punched out of its file. */
+int truncate_ram_page(struct mf_engine *mf, struct mf_frame *f);
 bool mf_ram_pfn_valid(uint64_t pfn);
 /* The frame leaves its key: the page moved (soft offline) or was dropped. */
 void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f);

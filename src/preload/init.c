@@ -85,6 +85,7 @@ void real_init(void)
 	LOAD(splice);
 	LOAD(copy_file_range);
 	LOAD(ftruncate);
+	LOAD(truncate);
 	LOAD(fallocate);
 	LOAD(signalfd);
 	LOAD(fsync);

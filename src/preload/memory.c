@@ -172,6 +172,30 @@ void ram_forget_range(uintptr_t start, size_t len)
 	shim_unblock(&old);
 }
 
+/*
+ * The poison of the page at addr is gone from this mapping (its file
+ * lost the page): lift the fence and forget the record.  From the
+ * service thread, which runs with every signal blocked.
+ */
+static void ram_unfence(uintptr_t addr, const struct vma_info *v)
+{
+	int prot = (v->readable ? PROT_READ : 0) | (v->writable ? PROT_WRITE : 0);
+	size_t i;
+
+	pthread_mutex_lock(&ram_lock);
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		struct ram_poison p = slots[i].p;
+
+		if (!slots[i].used || p.addr != addr)
+			continue;
+		slot_set(&slots[i], NULL, false);
+		unfence_range((void *)addr, 1ULL << p.shift, p.how, prot);
+		break;
+	}
+	pthread_mutex_unlock(&ram_lock);
+	pfn_cache_forget(addr, MF_PAGE_SIZE);
+}
+
 /* After fork: the child has the parent's table; its fences came along
  * for private memory, not always for shared file mappings: put them up
  * again (a guard already there is kept). */
@@ -355,6 +379,8 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	}
 	if (m->ops & MF_SD_ZAP)
 		zap_range((void *)(uintptr_t)ua, unit);
+	if ((m->ops & MF_SD_UNFENCE) && v)
+		ram_unfence(ua, v);
 	if (report)
 		r->count++;
 	return 0;

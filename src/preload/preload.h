@@ -89,6 +89,7 @@ struct real_fns {
 	ssize_t (*splice)(int, off_t *, int, off_t *, size_t, unsigned);
 	ssize_t (*copy_file_range)(int, off_t *, int, off_t *, size_t, unsigned);
 	int (*ftruncate)(int, off_t);
+	int (*truncate)(const char *, off_t);
 	int (*fallocate)(int, int, off_t, off_t);
 	int (*signalfd)(int, const sigset_t *, int);
 	int (*fsync)(int);
@@ -352,6 +353,8 @@ void ram_fd_dup(int oldfd, int newfd);
 /* closed behind our back (fclose()): forget what read() knew of it */
 void ram_fd_closed(int fd);
 void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off);
+/* [from, end) was cut out of fd's file (ftruncate(), a punched hole) */
+void ram_file_cut(int fd, uint64_t from, uint64_t end);
 void ramfiles_lock(void);
 void ramfiles_unlock(void);
 void ramfiles_after_fork(void);

@@ -38,6 +38,8 @@
  *   prctlraw OPT A2 A3 A4 A5 prctl() with these arguments as given
  *   mprotect IDX OFF LEN none|r|rw
  *   ftruncate IDX LEN        of the mapping's file
+ *   punch IDX OFF LEN        fallocate(PUNCH_HOLE|KEEP_SIZE) of it
+ *   truncate PATH LEN        truncate() by path
  *   execserve                exec() this program again, serving the same
  *                            pipes (a forked child) or stdin/stdout
  *   sigwho                   which thread got the last SIGBUS: main|thread
@@ -574,6 +576,25 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 			return 1;
 		}
 		r = ftruncate(m->fd, (off_t)strtoull(argv[2], NULL, 0));
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "truncate") && argc >= 3) {
+		int r = truncate(argv[1], (off_t)strtoull(argv[2], NULL, 0));
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "punch") && argc >= 4) {
+		int r;
+
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		r = fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)strtoull(argv[2], NULL, 0), (off_t)strtoull(argv[3], NULL, 0));
 		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
 		return 1;
 	}
