@@ -8,7 +8,7 @@
 #
 # Debian packages the build needs; installed with apt-get when missing.
 DEPS := gcc meson ninja-build pkg-config libsqlite3-dev libjson-c-dev \
-        libcmocka-dev uuid-dev
+        libcmocka-dev uuid-dev libfuse3-dev fuse3
 PREFIX ?= /usr/local
 BUILD ?= build
 

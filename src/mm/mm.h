@@ -119,7 +119,8 @@ struct mf_vma {
 	struct dax_device *dax;
 	uint64_t id;			/* chosen by the task */
 	uint64_t start, len;		/* user addresses */
-	uint64_t pgoff;			/* first device page mapped */
+	uint64_t pgoff;			/* first device page mapped; of a file: file page */
+	uint64_t ino;			/* fsdax: the file's inode; 0: the device itself */
 	int prot;
 };
 
@@ -133,6 +134,10 @@ void mf_task_exit(struct mf_task *t);
 int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
 		  struct mf_vma **out);
+/* A mapping of file `ino` of an fsdax namespace, from file page pgoff. */
+int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		       uint64_t start, uint64_t len, uint64_t ino, uint64_t pgoff, int prot,
+		       struct mf_vma **out);
 struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id);
 void mf_vma_remove(struct mf_vma *vma);
 
@@ -141,7 +146,7 @@ static inline bool vma_covers(const struct mf_vma *vma, uint64_t page)
 	return page >= vma->pgoff && page < vma->pgoff + (vma->len >> 12);
 }
 
-/* User address of device page `page` in the mapping. */
+/* User address of device page (file page, for a file) `page` in the mapping. */
 static inline uint64_t vma_address(const struct mf_vma *vma, uint64_t page)
 {
 	return vma->start + ((page - vma->pgoff) << 12);
@@ -155,6 +160,7 @@ struct mf_sd_work {
 	uint64_t unit_addr;		/* zap */
 	uint64_t unit_len;
 	unsigned ops;
+	unsigned shift;			/* the size it maps the page at (12, 21, 30) */
 	bool present;			/* result of MF_OP_QUERY */
 	int error;
 };
