@@ -18,7 +18,8 @@ static const char create_usage[] =
 "\n"
 "  -s, --size SIZE      size, a multiple of the alignment (e.g. 1G)\n"
 "  -a, --align ALIGN    4K, 2M (default) or 1G: the mapping size of its pages\n"
-"  -m, --mode MODE      devdax (the only mode so far)\n"
+"  -m, --mode MODE      devdax (default), or fsdax: a namespace that holds files\n"
+"                       ('memfail run --namespace SIZE,mode=fsdax' shows them)\n"
 "      --uid UID        owner (default: you; others need root)\n"
 "      --gid GID        group (default: your group)\n"
 "      --perm MODE      permission bits, octal (default 0600)\n"
@@ -80,11 +81,11 @@ int cmd_create_namespace(int argc, char **argv)
 		case 's': cli_parse_size("--size", optarg, &a.size); break;
 		case 'a': cli_parse_size("--align", optarg, &a.align); break;
 		case 'm':
-			if (strcmp(optarg, "devdax")) {
-				cli_error("--mode %s: only devdax namespaces so far", optarg);
+			if (strcmp(optarg, "devdax") && strcmp(optarg, "fsdax")) {
+				cli_error("--mode %s: devdax or fsdax", optarg);
 				return EXIT_USAGE;
 			}
-			a.mode = "devdax";
+			a.mode = !strcmp(optarg, "fsdax") ? "fsdax" : "devdax";
 			break;
 		case 'U': parse_id("--uid", optarg, false, &id); a.uid = id; a.set_uid = 1; break;
 		case 'G': parse_id("--gid", optarg, true, &id); a.gid = id; a.set_gid = 1; break;

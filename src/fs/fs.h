@@ -147,6 +147,9 @@ int fs_bmap(struct fs_sb *sb, uint64_t ino, uint64_t idx, struct fs_extent *ext)
  */
 int fs_map_pages(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
 		 struct fs_extent **out, size_t *nr);
+/* The extents of file pages [first, first + n), allocating nothing. */
+int fs_extents_of(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
+		  struct fs_extent **out, size_t *nr);
 /* Is the 2 MiB chunk holding file page idx one 2 MiB-aligned extent? */
 bool fs_chunk_is_pmd(struct fs_sb *sb, uint64_t ino, uint64_t idx);
 /* Namespace page -> (inode, file page); -ENOENT: a free block. */
@@ -177,6 +180,9 @@ int fs_for_each_free_poison(struct fs_sb *sb, int (*fn)(uint64_t nspage, void *a
 			    void *arg);
 /* Is this file page a known media error? */
 bool fs_page_bad(struct fs_sb *sb, uint64_t ino, uint64_t idx);
+
+/* Pages in the namespace and free pages (for statfs). */
+int fs_statfs(struct fs_sb *sb, uint64_t *total, uint64_t *free_pages, uint64_t *files);
 
 /* ---- invariants ---- */
 struct fs_usage {

@@ -481,3 +481,30 @@ bool fs_page_bad(struct fs_sb *sb, uint64_t ino, uint64_t idx)
 	pthread_mutex_unlock(&sb->lock);
 	return r;
 }
+
+int fs_statfs(struct fs_sb *sb, uint64_t *total, uint64_t *free_pages, uint64_t *files)
+{
+	int64_t f = 0, n = 0;
+	int rc;
+
+	pthread_mutex_lock(&sb->lock);
+	rc = fs_query_int(sb, "SELECT coalesce(sum(len), 0) FROM free", NULL, 0, &f);
+	if (rc >= 0)
+		rc = fs_query_int(sb, "SELECT count(*) FROM files", NULL, 0, &n);
+	pthread_mutex_unlock(&sb->lock);
+	*total = sb->nr_pages;
+	*free_pages = (uint64_t)f;
+	*files = (uint64_t)n;
+	return rc < 0 ? rc : 0;
+}
+
+int fs_extents_of(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
+		  struct fs_extent **out, size_t *nr)
+{
+	int err;
+
+	pthread_mutex_lock(&sb->lock);
+	err = fs_extents(sb, ino, first, n, out, nr);
+	pthread_mutex_unlock(&sb->lock);
+	return err;
+}

@@ -39,6 +39,7 @@
 #define MF_OP_FENCE	(1u << 1)	/* fence the poisoned page */
 #define MF_OP_ZAP	(1u << 2)	/* unmap the unit (the data stays) */
 #define MF_OP_UNFENCE	(1u << 3)	/* lift the fence: the poison is gone */
+#define MF_OP_REMAP	(1u << 4)	/* fsdax: the unit has a new block, at remap_off */
 
 /* siginfo codes, as <signal.h> has them */
 #define MF_BUS_MCEERR_AR	4
@@ -159,6 +160,7 @@ struct mf_sd_work {
 	uint64_t page_len;
 	uint64_t unit_addr;		/* zap */
 	uint64_t unit_len;
+	uint64_t remap_off;		/* MF_OP_REMAP: namespace bytes */
 	unsigned ops;
 	unsigned shift;			/* the size it maps the page at (12, 21, 30) */
 	bool present;			/* result of MF_OP_QUERY */

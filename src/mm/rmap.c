@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../util/util.h"
+#include "../fs/fs.h"
 #include "mm.h"
 
 void mf_task_init(struct mf_task *t, pid_t pid, uid_t uid, const char *comm,
@@ -98,13 +99,24 @@ int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
 		       uint64_t start, uint64_t len, uint64_t ino, uint64_t pgoff, int prot,
 		       struct mf_vma **out)
 {
-	if (!ino)
+	int err;
+
+	if (!ino || !dax->fs)
 		return -EINVAL;
-	return vma_insert(t, dax, id, start, len, ino, pgoff, prot, out);
+	/* a mapping keeps its file, as vm_file does: unlink frees it later */
+	err = fs_iget(dax->fs, ino);
+	if (err)
+		return err;
+	err = vma_insert(t, dax, id, start, len, ino, pgoff, prot, out);
+	if (err)
+		fs_iput(dax->fs, ino);
+	return err;
 }
 
 void mf_vma_remove(struct mf_vma *vma)
 {
+	if (vma->ino && vma->dax->fs)
+		fs_iput(vma->dax->fs, vma->ino);
 	list_del(&vma->i_mmap);
 	list_del(&vma->task_node);
 	vma->dax->nr_mmap--;

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/fsdax-map.c: mappings of fsdax files (MF_FS_MAP,
+ * MF_FS_MAP_REGISTER) and touches of their fenced pages.
+ *
+ * A file mapping maps the file's blocks of the namespace's data in place,
+ * so that loads and stores go to the media as they do on fsdax.  Holes
+ * below EOF are allocated when the mapping is made (the write faults of
+ * a shared mapping, done at once).  A page that truncate or hole punch
+ * took away is fenced in every mapper; a touch of it comes here and
+ * finds a new block (mapped in, as a fault would), the end of the file
+ * (SIGBUS, BUS_ADRERR) or poison (memory_failure()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../fs/fs.h"
+#include "memfaild.h"
+
+#define MF_BUS_ADRERR	2
+
+static char reply_buf[MF_MSG_MAX];
+
+static struct fs_sb *sb_of(const struct nd_namespace *ns)
+{
+	return ns && ns_to_dax(ns) ? ns_to_dax(ns)->fs : NULL;
+}
+
+/* generic_permission() for the file's mode bits. */
+static bool may_access(const struct mf_cred *cr, const struct fs_stat *st, bool write)
+{
+	unsigned want = write ? 6 : 4, bits;
+
+	if (cr->uid == 0)
+		return true;
+	if (cr->uid == st->uid)
+		bits = (st->mode >> 6) & 7;
+	else if (cr->gid == st->gid)
+		bits = (st->mode >> 3) & 7;
+	else
+		bits = st->mode & 7;
+	return (bits & want) == want;
+}
+
+int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
+{
+	struct mf_fs_map_reply *r = (void *)reply_buf;
+	struct nd_namespace *ns = fsdax_ns_of_dev(c->d, m->dev);
+	struct fs_sb *sb = sb_of(ns);
+	struct fs_extent *e = NULL;
+	uint64_t first, n, end;
+	struct fs_stat st;
+	size_t nr = 0, i;
+	int err, fd;
+
+	if (!sb)
+		return -ENOENT;		/* not ours: the shim lets the kernel map it */
+	if (!m->len || m->offset % MF_PAGE_SIZE || m->len % MF_PAGE_SIZE ||
+	    m->offset + m->len < m->offset)
+		return -EINVAL;
+	err = fs_getattr(sb, m->ino, &st);
+	if (err)
+		return err;
+	if (!S_ISREG(st.mode))
+		return -ENODEV;
+	if (!may_access(&c->cred, &st, (m->prot & PROT_WRITE) != 0))
+		return -EACCES;
+	first = m->offset >> MF_PAGE_SHIFT;
+	n = m->len >> MF_PAGE_SHIFT;
+	end = first + n;
+	err = fs_map_pages(sb, m->ino, first, n, &e, &nr);
+	if (err)
+		return err;
+	memset(r, 0, sizeof(*r));
+	r->ns_id = ns->id;
+	r->ns_gen = ns->gen;
+	r->map_gen = c->d->fs_map_gen;
+	r->size = st.size;
+	for (i = 0; i < nr && r->count < MF_FS_MAP_MAX; i++) {
+		uint64_t s = e[i].foff > first ? e[i].foff : first;
+		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;
+		struct mf_fs_extent *x = &r->e[r->count++];
+
+		x->foff = s;
+		x->nsoff = e[i].nsoff + (s - e[i].foff);
+		x->len = t - s;
+	}
+	r->more = nr > MF_FS_MAP_MAX;
+	free(e);
+	fd = open(ns->data_path, ((m->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	reply_init(&r->r, h, sizeof(*r), 0);
+	conn_send(c, r, sizeof(*r), fd);
+	close(fd);
+	return 0;
+}
+
+int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
+		       const struct mf_fs_map_register *m)
+{
+	struct mf_fs_map_register_reply *r = (void *)reply_buf;
+	struct nd_namespace *ns = nd_namespace_by_id(c->d->region, m->ns_id);
+	struct fs_sb *sb = sb_of(ns);
+	struct fs_extent *e = NULL;
+	uint64_t first = m->offset >> MF_PAGE_SHIFT;
+	size_t nr = 0, i;
+	int err;
+
+	if (!sb || ns->gen != m->ns_gen || fsdax_ns_of_dev(c->d, m->dev) != ns)
+		return -ENODEV;
+	if (!m->len || (m->offset | m->len | m->addr) % MF_PAGE_SIZE ||
+	    m->addr + m->len < m->addr)
+		return -EINVAL;
+	/* the blocks moved since MF_FS_MAP: map again */
+	if (m->map_gen != c->d->fs_map_gen)
+		return -EAGAIN;
+	err = mf_vma_insert_file(&c->proc->task, ns_to_dax(ns), m->map_id, m->addr, m->len,
+				 m->ino, first, (int)m->prot, NULL);
+	if (err)
+		return err;
+	/* what is poisoned already is fenced before the program sees it */
+	memset(r, 0, sizeof(*r));
+	if (!fs_extents_of(sb, m->ino, first, m->len >> MF_PAGE_SHIFT, &e, &nr)) {
+		for (i = 0; i < nr; i++) {
+			uint64_t p;
+
+			for (p = 0; p < e[i].len && r->count < MF_FS_POISON_MAX; p++) {
+				uint64_t idx = e[i].foff + p, nspage = e[i].nsoff + p;
+
+				if (idx < first || idx >= first + (m->len >> MF_PAGE_SHIFT))
+					continue;
+				if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) ||
+				    fs_page_bad(sb, m->ino, idx))
+					r->page[r->count++] = idx - first;
+			}
+		}
+		free(e);
+	}
+	reply_init(&r->r, h, sizeof(*r), 0);
+	conn_send(c, r, sizeof(*r), -1);
+	return 0;
+}
+
+/* The faulting process maps file page idx from its new block. */
+static int remap_page(struct mfd *d, struct mf_vma *vma, uint64_t idx, uint64_t nspage)
+{
+	struct mf_sd_work w = {
+		.vma = vma, .ops = MF_OP_REMAP,
+		.unit_addr = vma_address(vma, idx), .unit_len = MF_PAGE_SIZE,
+		.page_addr = vma_address(vma, idx), .page_len = MF_PAGE_SIZE,
+		.remap_off = nspage << MF_PAGE_SHIFT,
+	};
+	struct mf_shootdown sd = { .task = vma->task, .w = &w, .n = 1 };
+
+	d->mf.ops->shootdown(&d->mf, &sd, 1);
+	if (!sd.acked || w.error)
+		return w.error ? w.error : -ETIMEDOUT;
+	return 0;
+}
+
+int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,
+		  const struct mf_current *cur, struct mf_raise *raise)
+{
+	struct nd_namespace *ns = vma->dax->ns;
+	struct fs_sb *sb = sb_of(ns);
+	uint64_t idx = vma->pgoff + (offset >> MF_PAGE_SHIFT), nspage;
+	struct fs_extent *e = NULL;
+	struct fs_stat st;
+	size_t nr = 0;
+	int err;
+
+	if (!sb)
+		return -ENODEV;
+	err = fs_getattr(sb, vma->ino, &st);
+	if (err)
+		return err;
+	/* past the end of the file: an ordinary SIGBUS, as a truncated
+	 * mapping gives */
+	if (idx >= MF_ALIGN_UP(st.size, MF_PAGE_SIZE) >> MF_PAGE_SHIFT) {
+		raise->signo = SIGBUS;
+		raise->code = MF_BUS_ADRERR;
+		raise->addr = vma->start + offset;
+		raise->lsb = 0;
+		return 0;
+	}
+	/* a hole is filled as a write fault fills it (waits for the entry) */
+	err = fs_map_pages(sb, vma->ino, idx, 1, &e, &nr);
+	if (err || !nr) {
+		free(e);
+		return err ? err : -EIO;
+	}
+	nspage = e[0].nsoff + (idx - e[0].foff);
+	free(e);
+	if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) || fs_page_bad(sb, vma->ino, idx)) {
+		if (nd_page_bad(ns, nspage))
+			found_latent(c->d, ns, nspage * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE,
+				     MF_EVF_BY_ACCESS);
+		return memory_failure(&c->d->mf, nd_pfn_base(ns) + nspage, MF_ACTION_REQUIRED,
+				      cur, raise);
+	}
+	/* a good block: map it in, and the touch is tried again */
+	return remap_page(c->d, vma, idx, nspage);
+}
