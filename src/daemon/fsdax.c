@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -144,6 +145,33 @@ int fsdax_attach(struct mfd *d, struct nd_namespace *ns)
 	return 0;
 }
 
+/* Where the namespace's files are shown, kept beside its metadata so
+ * that a restarted daemon shows them there again. */
+static void mnt_record_path(const struct mfd *d, const struct nd_namespace *ns, char *buf,
+			    size_t n)
+{
+	snprintf(buf, n, "%s/fs/%s.mount", d->opt.state_dir, ns->uuid);
+}
+
+static void mnt_record(const struct mfd *d, const struct nd_namespace *ns, const char *path)
+{
+	char rec[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE *f;
+
+	mnt_record_path(d, ns, rec, sizeof(rec));
+	if (!path) {
+		unlink(rec);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", rec);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", path);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, rec))
+		unlink(tmp);
+}
+
 static void mnt_free(struct fsdax_mnt *m)
 {
 	struct mfd *d = m->d;
@@ -172,6 +200,7 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy)
 	ns_to_dax(ns)->fs = NULL;
 	if (!destroy)
 		return;
+	mnt_record(d, ns, NULL);
 	db_path(d, ns, path, PATH_MAX);
 	unlink(path);
 	strcat(path, "-wal");
@@ -646,8 +675,13 @@ static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
 
 	if (!sb_of(ns))
 		return -EINVAL;	/* not an fsdax namespace */
-	if (path[0] != '/' || stat(path, &st))
-		return path[0] != '/' ? -EINVAL : -errno;
+	if (path[0] != '/')
+		return -EINVAL;
+	/* what a killed daemon left mounted there answers nothing: off with it */
+	if (stat(path, &st) && errno == ENOTCONN && !umount2(path, MNT_DETACH))
+		mfd_log(d, 6, "memfail: %s: detached a dead mount", path);
+	if (stat(path, &st))
+		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
 	if (mnt_find_path(d, path))
@@ -685,6 +719,7 @@ static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
 		goto fail_mount;
 	}
 	list_add_tail(&m->node, &d->fs_mounts);
+	mnt_record(d, ns, path);
 	mfd_log(d, 6, "memfail: %s: files at %s (dev %u:%u)", ns->name, path,
 		major(m->dev), minor(m->dev));
 	return 0;
@@ -717,6 +752,8 @@ int fsdax_mount_req(struct conn *c, const struct mf_fs_mount *m, bool mount)
 			mnt_free(x);
 			found = 0;
 		}
+	if (!found)
+		mnt_record(c->d, ns, NULL);
 	return found;
 }
 
@@ -737,4 +774,31 @@ struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev)
 		if ((uint64_t)m->dev == dev)
 			return m->ns;
 	return NULL;
+}
+
+/* At startup: show the files where they were shown before. */
+void fsdax_restore_mounts(struct mfd *d)
+{
+	struct nd_namespace *ns;
+
+	list_for_each_entry(ns, &d->region->namespaces, node) {
+		char rec[PATH_MAX], path[PATH_MAX];
+		FILE *f;
+		int err;
+
+		if (!sb_of(ns))
+			continue;
+		mnt_record_path(d, ns, rec, sizeof(rec));
+		f = fopen(rec, "re");
+		if (!f)
+			continue;
+		if (fgets(path, sizeof(path), f)) {
+			path[strcspn(path, "\n")] = '\0';
+			err = fs_do_mount(d, ns, path);
+			if (err)
+				mfd_log(d, 3, "memfail: %s: cannot show the files at %s again: %s",
+					ns->name, path, strerror(-err));
+		}
+		fclose(f);
+	}
 }

@@ -397,6 +397,7 @@ int main(int argc, char **argv)
 	d.listen_watch.type = W_LISTEN;
 	ev.data.ptr = &d.listen_watch;
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.listen_fd, &ev);
+	fsdax_restore_mounts(&d);
 
 	mfd_log(&d, 6, "memfaild %s: %s, %u namespace%s, state %s, socket %s",
 		MF_VERSION, d.mf.profile->name, d.region->nr_namespaces,

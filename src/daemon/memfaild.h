@@ -253,6 +253,8 @@ int fsdax_attach(struct mfd *d, struct nd_namespace *ns);
 /* Unmount and close it; with destroy, its metadata goes too. */
 void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy);
 void fsdax_shutdown(struct mfd *d);
+/* At startup: mount again where the files were shown before. */
+void fsdax_restore_mounts(struct mfd *d);
 void fsdax_readable(struct fsdax_mnt *m);
 int fsdax_mount_req(struct conn *c, const struct mf_fs_mount *m, bool mount);
 struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev);

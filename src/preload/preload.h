@@ -170,10 +170,29 @@ struct map_view {
 	uint64_t ns_off;
 	uint64_t align;
 	int prot;
+	/* fsdax: a mapping of a file (ns_off is then the file offset) */
+	bool file;
+	uint64_t dev, ino;
 };
 
 /* Lock-free: safe in a signal handler. */
 bool map_lookup(uintptr_t addr, struct map_view *out);
+
+/* ---- fsdax files (fsdax.c) ---- */
+struct stat;
+struct mf_fs_map_reply;
+/* A regular file on a FUSE mount: maybe an fsdax namespace's. */
+bool fsdax_candidate(int fd, struct stat *st);
+int fsdax_map_call(const struct stat *st, uint64_t off, uint64_t len, int prot,
+		   struct mf_fs_map_reply *r, int *fd);
+int fsdax_register_call(const struct map_view *v, uint64_t map_gen);
+/* The namespace's data descriptor we keep (-1: none); _keep_fd keeps fd
+ * (or closes it for the one we have) and returns the one to use. */
+int fsdax_data_fd(uint32_t ns_id, uint64_t gen);
+int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd);
+bool fsdax_fd_internal(int fd);
+/* Service thread: map [a, a + len) of file mapping v from ns_off. */
+int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_off);
 bool map_lookup_id(uint64_t id, struct map_view *out);
 /* Next mapping starting at or after addr (for madvise). */
 bool map_next(uintptr_t addr, struct map_view *out);

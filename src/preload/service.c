@@ -133,6 +133,10 @@ static void do_shootdown(const struct mf_ctl_shootdown *m, size_t len)
 			res->error = unfence_pages(a, l, v.prot);
 		a = e->unit_addr;
 		l = e->unit_len;
+		if ((e->ops & MF_SD_REMAP) && v.file && clip(&v, &a, &l))
+			res->error = fsdax_remap(&v, a, l, e->remap_off);
+		a = e->unit_addr;
+		l = e->unit_len;
 		if ((e->ops & MF_SD_ZAP) && clip(&v, &a, &l)) {
 			int err = zap_range((void *)a, l);
 
