@@ -81,6 +81,25 @@ int memfail_namespace_destroy(struct memfail_ctx *ctx, const char *name);
  */
 int memfail_fs_mount(struct memfail_ctx *ctx, const char *name, const char *dir);
 int memfail_fs_umount(struct memfail_ctx *ctx, const char *name, const char *dir);
+
+/* One bad byte range of a file on an fsdax namespace. */
+struct memfail_file_error {
+	uint64_t ino;
+	char name[256];			/* "" once unlinked */
+	uint64_t offset;		/* bytes into the file */
+	uint64_t length;		/* bytes */
+};
+
+/*
+ * The media errors of every file of an fsdax namespace, in (inode,
+ * offset) order, as pmem2_badblock iteration gives a program the bad
+ * ranges of its file; *out malloc()ed.  free_pages (may be NULL): how
+ * many free pages of the namespace are poisoned.  -EINVAL for devdax,
+ * -EPERM for who may not manage the namespace.
+ */
+int memfail_fs_media_errors(struct memfail_ctx *ctx, const char *name,
+			    struct memfail_file_error **out, size_t *count,
+			    uint64_t *free_pages);
 int memfail_namespace_get(struct memfail_ctx *ctx, const char *name,
 			  struct memfail_namespace *out);
 /* *out is malloc()ed; free() it. */

@@ -287,6 +287,12 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 		if (REQ(struct mf_ns_create, buf, len))
 			err = ns_create(c, h, buf);
 		break;
+	case MF_FS_MEDIA_ERRORS:
+		if (REQ(struct mf_fs_media_errors_req, buf, len)) {
+			fsdax_media_errors(c, h, buf);
+			return;
+		}
+		break;
 	case MF_FS_MOUNT:
 	case MF_FS_UMOUNT:
 		if (REQ(struct mf_fs_mount, buf, len))

@@ -62,7 +62,7 @@ int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 	if (!sb)
 		return -ENOENT;		/* not ours: the shim lets the kernel map it */
 	if (!m->len || m->offset % MF_PAGE_SIZE || m->len % MF_PAGE_SIZE ||
-	    m->offset + m->len < m->offset)
+	    m->offset > FS_MAX_BYTES || m->len > FS_MAX_BYTES)
 		return -EINVAL;
 	err = fs_getattr(sb, m->ino, &st);
 	if (err)
@@ -116,7 +116,7 @@ int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 	if (!sb || ns->gen != m->ns_gen || fsdax_ns_of_dev(c->d, m->dev) != ns)
 		return -ENODEV;
 	if (!m->len || (m->offset | m->len | m->addr) % MF_PAGE_SIZE ||
-	    m->addr + m->len < m->addr)
+	    m->addr + m->len < m->addr || m->offset > FS_MAX_BYTES || m->len > FS_MAX_BYTES)
 		return -EINVAL;
 	/* the blocks moved since MF_FS_MAP: map again */
 	if (m->map_gen != c->d->fs_map_gen)

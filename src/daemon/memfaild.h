@@ -255,6 +255,9 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy);
 void fsdax_shutdown(struct mfd *d);
 /* At startup: mount again where the files were shown before. */
 void fsdax_restore_mounts(struct mfd *d);
+/* MF_FS_MEDIA_ERRORS (replies itself). */
+void fsdax_media_errors(struct conn *c, const struct mf_hdr *h,
+			const struct mf_fs_media_errors_req *m);
 void fsdax_readable(struct fsdax_mnt *m);
 int fsdax_mount_req(struct conn *c, const struct mf_fs_mount *m, bool mount);
 struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev);

@@ -521,8 +521,10 @@ int fs_fallocate(struct fs_sb *sb, uint64_t ino, int mode, uint64_t off, uint64_
 	uint64_t end = off + len;
 	int err;
 
-	if (!len || end < off || end > (uint64_t)INT64_MAX)
+	if (!len || end < off)
 		return -EINVAL;
+	if (end > FS_MAX_BYTES)
+		return -EFBIG;
 	if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE &&
 	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		return -EOPNOTSUPP;
@@ -569,6 +571,33 @@ int fs_fallocate(struct fs_sb *sb, uint64_t ino, int mode, uint64_t off, uint64_
 	goto unlock;
 rollback:
 	fs_rollback(sb);
+unlock:
+	pthread_mutex_unlock(&sb->lock);
+	return err;
+}
+
+int fs_name_of(struct fs_sb *sb, uint64_t ino, char *buf, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc, err = -ENOENT;
+
+	pthread_mutex_lock(&sb->lock);
+	st = fs_stmt(sb, "SELECT name FROM files WHERE ino = ?");
+	if (!st) {
+		err = -EIO;
+		goto unlock;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)ino);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(st, 0);
+
+		snprintf(buf, n, "%s", name ? (const char *)name : "");
+		err = 0;
+	} else if (rc != SQLITE_DONE) {
+		err = -EIO;
+	}
+	sqlite3_reset(st);
 unlock:
 	pthread_mutex_unlock(&sb->lock);
 	return err;

@@ -48,6 +48,7 @@
 #define FS_ROOT_INO	1
 #define FS_CHUNK_PAGES	512		/* 2 MiB */
 #define FS_BIG_OP	(128u << 10)	/* an operation this large gets 2 MiB chunks */
+#define FS_MAX_BYTES	(1ULL << 52)	/* the largest file offset */
 
 struct fs_sb;
 
@@ -178,6 +179,8 @@ int fs_for_each_media_error(struct fs_sb *sb,
 /* fn(namespace page) per poisoned free block. */
 int fs_for_each_free_poison(struct fs_sb *sb, int (*fn)(uint64_t nspage, void *arg),
 			    void *arg);
+/* The name of a file ("" if unlinked); -ENOENT. */
+int fs_name_of(struct fs_sb *sb, uint64_t ino, char *buf, size_t n);
 /* Is this file page a known media error? */
 bool fs_page_bad(struct fs_sb *sb, uint64_t ino, uint64_t idx);
 

@@ -187,6 +187,53 @@ MF_EXPORT int memfail_fs_umount(struct memfail_ctx *ctx, const char *name, const
 	return fs_mount_call(ctx, MF_FS_UMOUNT, name, dir);
 }
 
+MF_EXPORT int memfail_fs_media_errors(struct memfail_ctx *ctx, const char *name,
+				      struct memfail_file_error **out, size_t *count,
+				      uint64_t *free_pages)
+{
+	const struct mf_fs_media_errors_reply *r = (const void *)ctx->buf;
+	struct memfail_file_error *v = NULL;
+	struct mf_fs_media_errors_req m;
+	uint64_t after_ino = 0, after_page = 0;
+	size_t n = 0;
+	bool more;
+	int i, k;
+
+	*out = NULL;
+	*count = 0;
+	do {
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_FS_MEDIA_ERRORS;
+		m.after_ino = after_ino;
+		m.after_page = after_page;
+		k = set_name(m.name, name);
+		if (k) {
+			free(v);
+			return k;
+		}
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->e[0]), (void **)&v, n,
+			      sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++, n++) {
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].ino = r->e[i].ino;
+			v[n].offset = r->e[i].offset;
+			v[n].length = r->e[i].length;
+			memcpy(v[n].name, r->e[i].name, sizeof(v[n].name));
+			v[n].name[sizeof(v[n].name) - 1] = '\0';
+		}
+		if (free_pages)
+			*free_pages = r->free_poison_pages;
+		more = r->more && r->count;
+		after_ino = r->next_ino;
+		after_page = r->next_page;
+	} while (more);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
 MF_EXPORT int memfail_namespace_list(struct memfail_ctx *ctx, struct memfail_namespace **out,
 				     size_t *count)
 {

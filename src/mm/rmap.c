@@ -115,11 +115,16 @@ int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
 
 void mf_vma_remove(struct mf_vma *vma)
 {
-	if (vma->ino && vma->dax->fs)
-		fs_iput(vma->dax->fs, vma->ino);
+	struct fs_sb *fs = vma->ino ? vma->dax->fs : NULL;
+	uint64_t ino = vma->ino;
+
 	list_del(&vma->i_mmap);
 	list_del(&vma->task_node);
 	vma->dax->nr_mmap--;
 	vma->task->nr_vmas--;
 	free(vma);
+	/* the last reference to an unlinked file frees it: nothing of this
+	 * mapping may be asked to unmap it */
+	if (fs)
+		fs_iput(fs, ino);
 }

@@ -82,6 +82,7 @@ enum mf_msg_type {
 	/* admin */
 	MF_FS_MOUNT = 80,
 	MF_FS_UMOUNT,
+	MF_FS_MEDIA_ERRORS,
 	/* request (a mapping process) */
 	MF_FS_MAP = 90,
 	MF_FS_MAP_REGISTER,
@@ -995,6 +996,37 @@ struct mf_fs_map_register {
 	uint64_t addr;
 	uint32_t prot;
 	uint32_t ns_id;
+};
+
+/*
+ * MF_FS_MEDIA_ERRORS (admin, the namespace's admin): the byte ranges of
+ * each file that are bad, in (inode, offset) order, from after the cursor
+ * (ino 0: from the start), as PMDK's pmem2_badblock iteration gives them;
+ * and how many free pages are poisoned.
+ */
+struct mf_fs_media_errors_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint64_t after_ino;
+	uint64_t after_page;
+};
+
+#define MF_FS_ERR_MAX		64
+
+struct mf_fs_error {
+	uint64_t ino;
+	uint64_t offset;	/* bytes */
+	uint64_t length;
+	char name[256];		/* "" once unlinked */
+};
+
+struct mf_fs_media_errors_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	uint64_t next_ino, next_page;	/* the cursor to go on from */
+	uint64_t free_poison_pages;
+	struct mf_fs_error e[];
 };
 
 #define MF_FS_POISON_MAX	256

@@ -118,6 +118,15 @@ static void dax_poison_flow(void **state)
 	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
 	assert_int_equal(reply_int(r, "code", -1), 4);
 	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	/* the file's media error, as list --media-errors shows it */
+	{
+		char out[8192];
+
+		assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+		assert_non_null(strstr(out, "\"file\":\"f\""));
+		assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
+		assert_non_null(strstr(out, "\"length_bytes\":4096"));
+	}
 	/* read() of it: EIO; of its neighbour: the data */
 	r = actor_cmd(&fx.p, "fread %s %#x 4096", fx.file, PAGE_OFF);
 	assert_int_equal(reply_int(r, "errno", -1), EIO);
@@ -135,6 +144,14 @@ static void dax_poison_flow(void **state)
 	r = actor_cmd(&fx.p, "fread %s %#x 4096", fx.file, PAGE_OFF);
 	assert_int_equal(reply_int(r, "first", -1), 0x42);
 	assert_int_equal(reply_int(actor_cmd(&fx.p, "signals"), "n", -1), 0);
+	/* the punched block's poison went to the free-space list */
+	{
+		char out[8192];
+
+		assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+		assert_null(strstr(out, "\"offset_bytes\""));
+		assert_non_null(strstr(out, "\"poisoned_free_pages\":1"));
+	}
 }
 
 static void bystanders_early_and_late(void **state)

@@ -70,6 +70,35 @@ static void namespace_lookup(void **state)
 	assert_int_equal(memfail_namespace_get(ctx, "dax0.1", &ns), -ENODEV);
 }
 
+/* fsdax calls on a devdax namespace change nothing; on an fsdax one,
+ * the mount wants an absolute existing directory, and a fresh file
+ * system has no media errors. */
+static void fsdax_calls(void **state)
+{
+	struct memfail_namespace_args fa = { .size = 8u << 20, .mode = "fsdax" };
+	struct memfail_namespace_args xa = { .size = 8u << 20, .mode = "xfs" };
+	struct memfail_file_error *fe = NULL;
+	struct memfail_namespace ns;
+	uint64_t fp = 99;
+	size_t n = 9;
+
+	(void)state;
+	assert_int_equal(memfail_fs_mount(ctx, "dax0.0", "/tmp"), -EINVAL);
+	assert_int_equal(memfail_fs_media_errors(ctx, "dax0.0", &fe, &n, &fp), -EINVAL);
+	assert_null(fe);
+	assert_int_equal(memfail_namespace_create(ctx, &xa, &ns), -EOPNOTSUPP);
+	assert_int_equal(memfail_namespace_create(ctx, &fa, &ns), 0);
+	assert_string_equal(ns.mode, "fsdax");
+	assert_int_equal(memfail_fs_mount(ctx, ns.dev, "relative"), -EINVAL);
+	assert_int_equal(memfail_fs_mount(ctx, ns.dev, "/nonexistent/memfail"), -ENOENT);
+	assert_int_equal(memfail_fs_umount(ctx, ns.dev, NULL), -ENOENT);
+	assert_int_equal(memfail_fs_media_errors(ctx, ns.dev, &fe, &n, &fp), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(fp, 0);
+	free(fe);
+	assert_int_equal(memfail_namespace_destroy(ctx, ns.dev), 0);
+}
+
 static void inject_rejects_unknown_flags(void **state)
 {
 	(void)state;
@@ -239,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(namespace_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(fsdax_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_rejects_unknown_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_past_the_end_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_and_write_around_bad_sectors, setup, teardown),
