@@ -123,12 +123,28 @@ static int file_fences(struct dax_device *dax, const uint64_t *pages, size_t n,
 
 		if (fs_rmap(dax->fs, pages[i], &ino, &idx))
 			continue;	/* a free block: nobody maps it */
-		list_for_each_entry(vma, &dax->i_mmap, i_mmap)
-			if (vma->ino == ino && vma_covers(vma, idx)) {
-				err = batch_add(b, vma, idx, 1, ops);
-				if (err)
-					break;
+		list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
+			struct mf_shootdown *sd;
+			struct mf_sd_work *w;
+
+			if (vma->ino != ino || !vma_covers(vma, idx))
+				continue;
+			/*
+			 * Given back, the page is mapped from the block the file
+			 * has now: the mapping under the fence may still be of a
+			 * block a punch took away since.
+			 */
+			err = batch_add(b, vma, idx, 1, ops == MF_OP_UNFENCE ? MF_OP_REMAP : ops);
+			if (err)
+				break;
+			sd = batch_task(b, vma->task);
+			w = &sd->w[sd->n - 1];
+			if (w->ops == MF_OP_REMAP) {
+				w->unit_addr = w->page_addr;
+				w->unit_len = w->page_len;
+				w->remap_off = pages[i] << MF_PAGE_SHIFT;
 			}
+		}
 	}
 	return err;
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,138 @@ static void files_outlive_kill9(void **state)
 	assert_int_equal(n, 1);
 }
 
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void put_page(int fd, uint64_t page, int byte)
+{
+	char buf[4096];
+
+	memset(buf, byte, sizeof(buf));
+	assert_int_equal(pwrite(fd, buf, sizeof(buf), (off_t)(page << 12)), 4096);
+}
+
+/*
+ * Rounds of truncate, hole punch and rewrite (by this process, through
+ * the mount, without the shim) racing the mappers' faults and
+ * memory_failure(): in each round exactly the processes that had the
+ * page mapped are signalled (the poisoner AR, the early-kill bystander AO
+ * only if it touched the page), a process mapping another file never,
+ * and every mapper reads what was last written (never a freed block's
+ * old data).  The metadata passes fs_check() at a remount after kill -9.
+ */
+static void stress_truncate_punch_poison(void **state)
+{
+	char other[220];
+	uint64_t seed = 0x5eed5eedULL;
+	int fd, round, touched = 0, signalled = 0;
+	struct actor o = { 0 };
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	snprintf(other, sizeof(other), "%s/other", fx.mnt);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	mapper(&fx.early, "early", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_int_equal(actor_start(&o, &fx.d, "other"), 0);
+	assert_int_equal(reply_int(actor_cmd(&o, "fwrite %s 0 0x400000 7", other), "written", -1), 0x400000);
+	assert_true(reply_has(actor_cmd(&o, "open %s", other), "ok"));
+	assert_true(reply_has(actor_cmd(&o, "mmap 0x400000 0"), "ok"));
+	assert_true(reply_has(actor_cmd(&o, "prctl set early"), "ok"));
+	fd = open(fx.file, O_RDWR);
+	assert_true(fd >= 0);
+	for (round = 0; round < 300; round++) {
+		uint64_t page = rnd(&seed) % 1024;
+		unsigned op = (unsigned)(rnd(&seed) % 4);
+		bool touch = rnd(&seed) & 1;
+		int v = 1 + round % 250, w = 1 + (round + 100) % 250;
+
+		/* the whole other file's page is mapped by `other` */
+		if (round == 0)
+			assert_true(reply_has(actor_cmd(&o, "touch 0 %#llx", (unsigned long long)(page << 12)), "ok"));
+		switch (op) {
+		case 1:	/* punch the page */
+			assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						   (off_t)(page << 12), 4096), 0);
+			break;
+		case 2:	/* truncate below it, and back */
+			assert_int_equal(ftruncate(fd, (off_t)(page << 12)), 0);
+			assert_int_equal(ftruncate(fd, 4u << 20), 0);
+			break;
+		case 3:	/* punch its whole 2 MiB chunk */
+			assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						   (off_t)((page & ~511ULL) << 12), 2u << 20), 0);
+			break;
+		}
+		put_page(fd, page, v);
+		if (touch) {
+			r = actor_cmd(&fx.early, "touch 0 %#llx", (unsigned long long)(page << 12));
+			assert_int_equal(reply_int(r, "value", -1), v);
+			touched++;
+		}
+		r = actor_cmd(&fx.p, "madvise 0 %#llx 4096 hwpoison", (unsigned long long)(page << 12));
+		if (reply_int(r, "code", -1) != 4) {
+			char cmd[300];
+
+			snprintf(cmd, sizeof(cmd), "tail -c 2500 %s >&2", fx.d.log);
+			if (system(cmd)) {
+			}
+			{
+				char first[400];
+
+				snprintf(first, sizeof(first), "%s", r);
+				snprintf(cmd, sizeof(cmd), "grep -E 'Sig|Shd' /proc/%d/status /proc/%d/task/*/status >&2", fx.p.pid, fx.p.pid);
+				if (system(cmd)) {
+				}
+				fail_msg("round %d op %u page %#llx: %s; then: %s", round, op,
+					 (unsigned long long)page, first, actor_cmd(&fx.p, "signals"));
+			}
+		}
+		assert_int_equal(reply_int(r, "addr_off", -1), (long long)(page << 12));
+		assert_true(reply_int(r, "lsb", -1) == 12 || reply_int(r, "lsb", -1) == 21);
+		/* the AO is pending before the poisoner's madvise returns */
+		r = actor_cmd(&fx.early, "signals");
+		assert_int_equal(reply_int(r, "n", -1), touch ? 1 : 0);
+		if (touch) {
+			assert_int_equal(reply_int(r, "code", -1), 5);
+			assert_int_equal(reply_int(r, "addr_off", -1), (long long)(page << 12));
+			signalled++;
+		}
+		/* a recovery write: both read the new data */
+		put_page(fd, page, w);
+		assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#llx", (unsigned long long)(page << 12)), "value", -1), w);
+		assert_int_equal(reply_int(actor_cmd(&fx.early, "touch 0 %#llx", (unsigned long long)(page << 12)), "value", -1), w);
+		/* clearing signals nobody */
+		assert_int_equal(reply_int(actor_cmd(&fx.early, "signals"), "n", -1), 0);
+		/* the early mapper has the page now: a punch takes it out of its
+		 * page tables again for the rounds to come */
+		assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					   (off_t)(page << 12), 4096), 0);
+		put_page(fd, page, w);
+	}
+	close(fd);
+	assert_true(touched > 50 && signalled == touched);
+	assert_int_equal(reply_int(actor_cmd(&o, "signals"), "n", -1), 0);
+	actor_kill(&o);
+	/* the metadata is whole */
+	actor_kill(&fx.p);
+	actor_kill(&fx.early);
+	td_kill9(&fx.d);
+	assert_int_equal(td_restart(&fx.d), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(fx.file, &st), 0);
+		assert_int_equal(st.st_size, 4u << 20);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(small_file_lsb12, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncate_while_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

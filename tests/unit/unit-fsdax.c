@@ -35,8 +35,8 @@ struct fake {
 	struct mf_task task;
 	bool present;
 	pid_t early_tid;
-	unsigned fences, zaps, unfences;
-	uint64_t fence_addr, zap_addr, zap_len;
+	unsigned fences, zaps, unfences, remaps;
+	uint64_t fence_addr, zap_addr, zap_len, remap_off;
 	int signals;
 	int sig_code;
 	uint64_t sig_addr;
@@ -86,6 +86,10 @@ static void fake_shootdown(struct mf_engine *mf, struct mf_shootdown *sd, unsign
 			}
 			if (x->ops & MF_OP_UNFENCE)
 				f->unfences++;
+			if (x->ops & MF_OP_REMAP) {
+				f->remaps++;
+				f->remap_off = x->remap_off;
+			}
 			if (x->ops & MF_OP_ZAP) {
 				f->zaps++;
 				f->zap_addr = x->unit_addr;
@@ -453,8 +457,11 @@ static void madvise_on_file_mapping(void **state)
 	assert_false(nd_page_hwpoison(w.ns, nspage));
 	assert_int_equal(mf_media_cleared(&w.mf, ns_to_dax(w.ns), cleared, nc), 0);
 	free(cleared);
-	assert_int_equal(p->unfences, 1);
-	assert_int_equal(late->unfences, 1);
+	/* given back from the block the file has now */
+	assert_int_equal(p->remaps, 1);
+	assert_int_equal(late->remaps, 1);
+	assert_int_equal(late->remap_off, nspage << 12);
+	assert_int_equal(p->unfences + late->unfences, 0);
 	assert_int_equal(fs_read(w.sb, ino, IDX << 12, page, 10), 10);
 }
 
