@@ -192,10 +192,16 @@ int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,
 	}
 	/* a hole is filled as a write fault fills it (waits for the entry) */
 	err = fs_map_pages(sb, vma->ino, idx, 1, &e, &nr);
-	if (err || !nr) {
+	if (err == -ENOSPC || (!err && !nr)) {
+		/* no block for it: the fault's SIGBUS (VM_FAULT_SIGBUS) */
 		free(e);
-		return err ? err : -EIO;
+		raise->signo = SIGBUS;
+		raise->code = MF_BUS_ADRERR;
+		raise->addr = vma->start + offset;
+		return 0;
 	}
+	if (err)
+		return err;
 	nspage = e[0].nsoff + (idx - e[0].foff);
 	free(e);
 	if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) || fs_page_bad(sb, vma->ino, idx)) {

@@ -72,12 +72,13 @@ static void fsdax_unmap_pages(struct fs_sb *sb, uint64_t ino, uint64_t first, ui
 	d->fs_map_gen++;
 	list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
 		uint64_t vs = vma->pgoff, ve = vma->pgoff + (vma->len >> MF_PAGE_SHIFT);
+		uint64_t lim = n > UINT64_MAX - first ? UINT64_MAX : first + n;
 		uint64_t s = first > vs ? first : vs;
-		uint64_t e = n > ve - s ? ve : first + n;
+		uint64_t e = lim < ve ? lim : ve;
 		struct mf_sd_work *w;
 		struct mf_shootdown *x;
 
-		if (vma->ino != ino || s >= ve || first + n <= vs || e <= s)
+		if (vma->ino != ino || e <= s)
 			continue;
 		for (i = 0; i < nsd && sd[i].task != vma->task; i++)
 			;
