@@ -118,8 +118,10 @@ int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 	if (!m->len || (m->offset | m->len | m->addr) % MF_PAGE_SIZE ||
 	    m->addr + m->len < m->addr || m->offset > FS_MAX_BYTES || m->len > FS_MAX_BYTES)
 		return -EINVAL;
-	/* the blocks moved since MF_FS_MAP: map again */
-	if (m->map_gen != c->d->fs_map_gen)
+	/* the blocks moved since MF_FS_MAP: map again.  (UINT64_MAX: a piece
+	 * of a mapping already registered, or a child's copy of one, whose
+	 * pages truncate fenced as it did its parent's) */
+	if (m->map_gen != UINT64_MAX && m->map_gen != c->d->fs_map_gen)
 		return -EAGAIN;
 	err = mf_vma_insert_file(&c->proc->task, ns_to_dax(ns), m->map_id, m->addr, m->len,
 				 m->ino, first, (int)m->prot, NULL);

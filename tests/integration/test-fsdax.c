@@ -220,6 +220,35 @@ static void truncate_while_mapped(void **state)
 	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 0x1000"), "value", -1), 0x41);
 }
 
+/* A mapping cut in two stays in the rmap by its pieces (a piece that no
+ * longer covers a whole chunk maps it with PTEs); a child's copy of a
+ * mapping is its own mapper. */
+static void split_and_fork(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	assert_true(reply_has(actor_cmd(&fx.p, "munmap 0 0x200000 0x1000"), "ok"));
+	r = actor_cmd(&fx.p, "madvise 0 0x300000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x300000);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	/* the first piece still maps chunk 0 whole */
+	assert_true(reply_has(actor_cmd(&fx.p, "fork"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "child touch 0 0x10000"), "value", -1), 0x41);
+	r = actor_cmd(&fx.p, "child madvise 0 0x10000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_true(reply_has(actor_cmd(&fx.p, "child exit 0"), "dead"));
+	/* the parent consumes it at its next touch */
+	r = actor_cmd(&fx.p, "touch 0 0x10000");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x10000);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+}
+
 static void files_outlive_kill9(void **state)
 {
 	struct dirent *e;
@@ -394,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bystanders_early_and_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(small_file_lsb12, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncate_while_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(split_and_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
 	};
