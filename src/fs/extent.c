@@ -143,6 +143,25 @@ static int alloc_small(struct fs_sb *sb, uint64_t ino, uint64_t foff, uint64_t n
 	return 0;
 }
 
+/* Page by page, one extent each. */
+static int alloc_faulted(struct fs_sb *sb, uint64_t ino, uint64_t foff, uint64_t n)
+{
+	for (; n; n--, foff++) {
+		uint64_t s, got;
+		int err = fs_free_find(sb, 1, 1, true, &s, &got);
+
+		if (!err)
+			err = fs_free_take(sb, s, 1);
+		if (!err)
+			err = fs_zero_pages(sb, s, 1);
+		if (!err)
+			err = extent_insert(sb, ino, foff, s, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static bool chunk_empty(struct fs_sb *sb, uint64_t ino, uint64_t c)
 {
 	struct fs_extent *e;
@@ -154,8 +173,10 @@ static bool chunk_empty(struct fs_sb *sb, uint64_t ino, uint64_t c)
 	return n == 0;
 }
 
-int fs_alloc_range(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n, bool big)
+int fs_alloc_range(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
+		   enum fs_alloc how)
 {
+	bool big = how == FS_ALLOC_BIG;
 	uint64_t end = first + n, p = first;
 	struct fs_extent *e;
 	size_t nr, i = 0;
@@ -199,7 +220,8 @@ int fs_alloc_range(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n, b
 		}
 		if (hole_end > ce)
 			hole_end = ce;
-		err = alloc_small(sb, ino, p, hole_end - p);
+		err = how == FS_ALLOC_FAULT ? alloc_faulted(sb, ino, p, hole_end - p) :
+		      alloc_small(sb, ino, p, hole_end - p);
 		if (err)
 			goto out;
 		any = true;

@@ -63,9 +63,13 @@ int fs_free_find(struct fs_sb *sb, uint64_t want, uint64_t align, bool exact,
 		 uint64_t *start, uint64_t *got);
 
 /* ---- extent.c: the block map of files ---- */
-/* Allocate the holes of [first, first + n) of ino; `big` as fs.h says.
- * New blocks are zeroed. */
-int fs_alloc_range(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n, bool big);
+/* How holes are filled: 4 KiB blocks; 2 MiB chunks where they fit (fs.h);
+ * or page by page as faults fill them, each page an extent of its own (a
+ * PTE fault never makes a PMD mapping of its chunk). */
+enum fs_alloc { FS_ALLOC_SMALL, FS_ALLOC_BIG, FS_ALLOC_FAULT };
+/* Allocate the holes of [first, first + n) of ino.  New blocks are zeroed. */
+int fs_alloc_range(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
+		   enum fs_alloc how);
 /*
  * Free what file pages [first, first + n) of ino own (n may be UINT64_MAX
  * for "to the end"): the mappers are told, the entry locks of the range

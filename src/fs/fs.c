@@ -561,7 +561,8 @@ int fs_fallocate(struct fs_sb *sb, uint64_t ino, int mode, uint64_t off, uint64_
 		uint64_t p1 = MF_ALIGN_UP(end, MF_PAGE_SIZE) >> MF_PAGE_SHIFT;
 		uint64_t size = mode ? st.size : (end > st.size ? end : st.size);
 
-		err = fs_alloc_range(sb, ino, p0, p1 - p0, op_is_big(len, size));
+		err = fs_alloc_range(sb, ino, p0, p1 - p0,
+				     op_is_big(len, size) ? FS_ALLOC_BIG : FS_ALLOC_SMALL);
 		if (!err && size != st.size)
 			err = set_size(sb, ino, size);
 	}

@@ -144,7 +144,8 @@ int fs_bmap(struct fs_sb *sb, uint64_t ino, uint64_t idx, struct fs_extent *ext)
 /*
  * Every extent of file pages [first, first + n), allocating the holes
  * among them that lie below EOF (a shared mapping's write faults, done at
- * once).  *out (to be freed) gets them in file order.
+ * once, in 4 KiB blocks as faults allocate them).  *out (to be freed)
+ * gets them in file order.
  */
 int fs_map_pages(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
 		 struct fs_extent **out, size_t *nr);
@@ -172,6 +173,9 @@ bool fs_entry_locked(struct fs_sb *sb, uint64_t ino, uint64_t idx);
  * Returns 1 (a file's), 0 (a free block's) or -errno.
  */
 int fs_note_poison(struct fs_sb *sb, uint64_t nspage);
+/* The media under these namespace pages is good again (a clear, a
+ * driver write): their records go, from the files and the free list. */
+int fs_clear_poison(struct fs_sb *sb, const uint64_t *nspages, size_t n);
 /* fn(ino, file page, namespace page) per media error, in file order. */
 int fs_for_each_media_error(struct fs_sb *sb,
 			    int (*fn)(uint64_t ino, uint64_t idx, uint64_t nspage, void *arg),

@@ -192,7 +192,8 @@ ssize_t fs_write(struct fs_sb *sb, uint64_t ino, uint64_t off, const void *buf, 
 		err = write_check_poison(sb, ino, off, end, &c);
 	if (!err)
 		err = fs_alloc_range(sb, ino, p0, p1 - p0,
-				     len >= FS_BIG_OP || (end > size ? end : size) >= (FS_CHUNK_PAGES << MF_PAGE_SHIFT));
+				     len >= FS_BIG_OP || (end > size ? end : size) >= (FS_CHUNK_PAGES << MF_PAGE_SHIFT) ?
+				     FS_ALLOC_BIG : FS_ALLOC_SMALL);
 	/* the data is durable (nd_write syncs) before the metadata commits */
 	if (!err)
 		err = write_data(sb, ino, off, buf, len);
@@ -273,7 +274,9 @@ int fs_map_pages(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
 		err = fs_begin(sb);
 		if (err)
 			goto unlock;
-		err = fs_alloc_range(sb, ino, first, m, size >= (FS_CHUNK_PAGES << MF_PAGE_SHIFT));
+		/* as write faults allocate: a page at a time, so a sparse file's
+		 * mapping is PTE-sized (LINUX-FACTS: lsb 12) */
+		err = fs_alloc_range(sb, ino, first, m, FS_ALLOC_FAULT);
 		if (err) {
 			fs_rollback(sb);
 			goto unlock;
@@ -505,6 +508,30 @@ int fs_extents_of(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
 
 	pthread_mutex_lock(&sb->lock);
 	err = fs_extents(sb, ino, first, n, out, nr);
+	pthread_mutex_unlock(&sb->lock);
+	return err;
+}
+
+int fs_clear_poison(struct fs_sb *sb, const uint64_t *nspages, size_t n)
+{
+	size_t i;
+	int err;
+
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&sb->lock);
+	err = fs_begin(sb);
+	for (i = 0; !err && i < n; i++) {
+		int64_t p = (int64_t)nspages[i];
+
+		err = fs_exec(sb, "DELETE FROM media_errors WHERE nspage = ?", &p, 1);
+		if (!err)
+			err = fs_exec(sb, "DELETE FROM free_poison WHERE page = ?", &p, 1);
+	}
+	if (err)
+		fs_rollback(sb);
+	else
+		err = fs_commit(sb);
 	pthread_mutex_unlock(&sb->lock);
 	return err;
 }

@@ -210,6 +210,9 @@ void fault_handler(int sig, siginfo_t *si, void *uctx)
 			/* cleared meanwhile: let the fence come down, then retry */
 			struct timespec ts = { 0, 1000000 };
 
+			/* a file's page may have been mapped in from its new block */
+			if (v.file)
+				fsdax_remap_seen();
 			nanosleep(&ts, NULL);
 		}
 		errno = saved_errno;

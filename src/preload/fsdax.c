@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -32,6 +33,13 @@ static struct {
 	_Atomic int fd;			/* read by the service thread without the lock */
 } data_fd[DATA_FDS];
 static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * Remaps done by the service thread.  The faulting thread learns of one
+ * from the daemon, which the compiler and TSan cannot see: the release
+ * here and the acquire in fsdax_remap_seen() say that its loads come
+ * after the new mapping.
+ */
+static _Atomic uint64_t remaps;
 
 bool fsdax_candidate(int fd, struct stat *st)
 {
@@ -173,10 +181,23 @@ int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_
 
 	if (fd < 0)
 		return -EBADF;
-	p = real.mmap((void *)(uintptr_t)a, len, v->prot, MAP_SHARED | MAP_FIXED, fd, (off_t)ns_off);
+	/*
+	 * The system call itself, as the fences are made: the program's
+	 * threads may be loading from the page the moment it is mapped, which
+	 * is the point; a sanitizer's mmap() would take that for a race with
+	 * the memory's "allocation".
+	 */
+	p = (void *)syscall(SYS_mmap, (void *)(uintptr_t)a, len, v->prot, MAP_SHARED | MAP_FIXED, fd,
+			    (off_t)ns_off);
 	if (p == MAP_FAILED)
 		return -errno;
 	/* the new mapping took the guard away with the old one: forget it */
 	unfence_pages(a, len, v->prot);
+	atomic_fetch_add_explicit(&remaps, 1, memory_order_release);
 	return 0;
+}
+
+void fsdax_remap_seen(void)
+{
+	(void)atomic_load_explicit(&remaps, memory_order_acquire);
 }

@@ -193,6 +193,8 @@ int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd);
 bool fsdax_fd_internal(int fd);
 /* Service thread: map [a, a + len) of file mapping v from ns_off. */
 int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_off);
+/* The faulting thread: what the service thread remapped is mapped. */
+void fsdax_remap_seen(void);
 bool map_lookup_id(uint64_t id, struct map_view *out);
 /* Next mapping starting at or after addr (for madvise). */
 bool map_next(uintptr_t addr, struct map_view *out);

@@ -204,6 +204,28 @@ static void small_file_lsb12(void **state)
 	assert_int_equal(reply_int(r, "lsb", -1), 12);
 }
 
+/* A sparse file (ftruncate only): its blocks come a page at a time, as
+ * fault-time allocation gives them, and the page is PTE-mapped: lsb 12,
+ * the exact page (LINUX-FACTS.md). */
+static void sparse_file_lsb12(void **state)
+{
+	const char *r;
+	int fd;
+
+	(void)state;
+	fd = open(fx.file, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4u << 20), 0);
+	close(fd);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	assert_string_equal(actor_cmd(&fx.p, "store 0 %#x 9", PAGE_OFF), "ok");
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 9);
+	r = actor_cmd(&fx.p, "madvise 0 %#x 4096 hwpoison", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+}
+
 /* Truncate below a mapped page: a touch past the new EOF is an ordinary
  * SIGBUS (BUS_ADRERR); below it, the data. */
 static void truncate_while_mapped(void **state)
@@ -218,6 +240,41 @@ static void truncate_while_mapped(void **state)
 	r = actor_cmd(&fx.p, "touch 0 0x300000");
 	assert_int_equal(reply_int(r, "code", -1), 2);
 	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 0x1000"), "value", -1), 0x41);
+}
+
+/*
+ * An error injected into a file's block (the first file of a fresh
+ * namespace has its first chunk at the namespace's start, so file page
+ * 0x102 is sector 0x102 * 8): the file has a media error there, read()
+ * fails, a mapper's touch is a consumption; clear-errors rewrites the
+ * block with zeros and the file reads again.
+ */
+static void inject_and_clear_file_block(void **state)
+{
+	char out[8192];
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.p, "mapper", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0x41);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block %d --count 1",
+				(PAGE_OFF >> 12) * 8), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+	assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
+	r = actor_cmd(&fx.p, "fread %s %#x 512", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "clear-errors pmem0.0"), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+	assert_null(strstr(out, "\"offset_bytes\""));
+	r = actor_cmd(&fx.p, "fread %s %#x 512", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "ret", -1), 512);
+	assert_int_equal(reply_int(r, "first", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF + 512 * 8), "value", -1), 0x41);
 }
 
 /* A mapping cut in two stays in the rmap by its pieces (a piece that no
@@ -422,7 +479,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dax_poison_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(bystanders_early_and_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(small_file_lsb12, setup, teardown),
+		cmocka_unit_test_setup_teardown(sparse_file_lsb12, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncate_while_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(inject_and_clear_file_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(split_and_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),

@@ -235,6 +235,31 @@ static void big_file_gets_pmd_extents(void **state)
 	assert_int_equal(fs_rmap(sb, fs_nr_pages(sb) - 1, &ino2, &i2), -ENOENT);
 }
 
+/* A mapping's faults fill a sparse file's holes page by page: never a
+ * PMD-mappable chunk, past EOF nothing. */
+static void map_pages_fills_holes_by_page(void **state)
+{
+	struct fs_extent *e;
+	struct fs_stat st;
+	uint64_t ino;
+	size_t n;
+
+	(void)state;
+	ino = mkfile("s");
+	assert_int_equal(fs_truncate(sb, ino, 4 * MiB), 0);
+	assert_int_equal(fs_map_pages(sb, ino, 0, 2048, &e, &n), 0);
+	assert_int_equal(n, 1024);
+	assert_int_equal(e[0].len, 1);
+	free(e);
+	assert_false(fs_chunk_is_pmd(sb, ino, 0));
+	assert_false(fs_chunk_is_pmd(sb, ino, 600));
+	assert_int_equal(fs_getattr(sb, ino, &st), 0);
+	assert_int_equal(st.blocks, 1024);
+	assert_int_equal(st.size, 4 * MiB);
+	assert_int_equal(fs_map_pages(sb, ino, 0, 0, &e, &n), -EINVAL);
+	assert_int_equal(fs_map_pages(sb, 999, 0, 1, &e, &n), -ENOENT);
+}
+
 static void truncate_and_punch(void **state)
 {
 	static char buf[64 << 10], out[64 << 10], zero[64 << 10];
@@ -735,6 +760,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(names_and_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_read_sparse, setup, teardown),
 		cmocka_unit_test_setup_teardown(big_file_gets_pmd_extents, setup, teardown),
+		cmocka_unit_test_setup_teardown(map_pages_fills_holes_by_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncate_and_punch, setup, teardown),
 		cmocka_unit_test_setup_teardown(poison_read_write_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(freed_poison_moves_to_free_list, setup, teardown),
