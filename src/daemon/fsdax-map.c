@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * daemon/fsdax-map.c: mappings of fsdax files (MF_FS_MAP,
- * MF_FS_MAP_REGISTER) and touches of their fenced pages.
+ * MF_FS_MAP_REGISTER), touches of their fenced pages, and the files'
+ * media errors (MF_FS_MEDIA_ERRORS).
  *
  * A file mapping maps the file's blocks of the namespace's data in place,
  * so that loads and stores go to the media as they do on fsdax.  Holes
@@ -215,4 +216,88 @@ int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,
 	}
 	/* a good block: map it in, and the touch is tried again */
 	return remap_page(c->d, vma, idx, nspage);
+}
+
+/* ---- MF_FS_MEDIA_ERRORS: each file's bad ranges ---- */
+
+struct err_walk {
+	struct mf_fs_media_errors_reply *r;
+	uint64_t after_ino, after_page;
+	uint64_t last_ino, last_idx;
+	bool full;
+};
+
+static int err_walk_one(uint64_t ino, uint64_t idx, uint64_t nspage, void *arg)
+{
+	struct err_walk *w = arg;
+	struct mf_fs_error *e;
+
+	(void)nspage;
+	if (ino < w->after_ino || (ino == w->after_ino && idx <= w->after_page))
+		return 0;
+	e = w->r->count ? &w->r->e[w->r->count - 1] : NULL;
+	/* the next page of the same file extends its range */
+	if (e && w->last_ino == ino && w->last_idx + 1 == idx) {
+		e->length += MF_PAGE_SIZE;
+	} else {
+		if (w->r->count == MF_FS_ERR_MAX) {
+			w->full = true;
+			return 1;
+		}
+		e = &w->r->e[w->r->count++];
+		memset(e, 0, sizeof(*e));
+		e->ino = ino;
+		e->offset = idx << MF_PAGE_SHIFT;
+		e->length = MF_PAGE_SIZE;
+	}
+	w->last_ino = ino;
+	w->last_idx = idx;
+	return 0;
+}
+
+static int count_page(uint64_t nspage, void *arg)
+{
+	(void)nspage;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+void fsdax_media_errors(struct conn *c, const struct mf_hdr *h,
+			const struct mf_fs_media_errors_req *m)
+{
+	static char buf[MF_MSG_MAX];
+	struct mf_fs_media_errors_reply *r = (void *)buf;
+	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
+	struct err_walk w = { .r = r, .after_ino = m->after_ino, .after_page = m->after_page };
+	struct fs_sb *sb = sb_of(ns);
+	uint32_t i;
+	int err;
+
+	if (!ns) {
+		send_error(c, h, -ENODEV);
+		return;
+	}
+	if (!sb) {
+		send_error(c, h, -EINVAL);	/* devdax: no files */
+		return;
+	}
+	/* file names and where they are bad: for whoever may manage it */
+	if (!cred_is_admin_of(c->d, &c->cred, ns)) {
+		send_error(c, h, -EPERM);
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	err = fs_for_each_media_error(sb, err_walk_one, &w);
+	if (err < 0) {
+		send_error(c, h, err);
+		return;
+	}
+	for (i = 0; i < r->count; i++)
+		fs_name_of(sb, r->e[i].ino, r->e[i].name, sizeof(r->e[i].name));
+	r->more = w.full;
+	r->next_ino = w.last_ino;
+	r->next_page = w.last_idx;
+	fs_for_each_free_poison(sb, count_page, &r->free_poison_pages);
+	reply_init(&r->r, h, sizeof(*r) + r->count * sizeof(r->e[0]), 0);
+	conn_send(c, r, r->r.hdr.len, -1);
 }

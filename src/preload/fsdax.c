@@ -201,3 +201,78 @@ void fsdax_remap_seen(void)
 {
 	(void)atomic_load_explicit(&remaps, memory_order_acquire);
 }
+
+#define PMD_SIZE	(2ULL << 20)
+
+/*
+ * Room for a file mapping: where a 2 MiB chunk of the file can sit on a
+ * 2 MiB boundary (thp_get_unmapped_area()), so that an aligned chunk is
+ * PMD-mapped.  PROT_NONE until the extents are mapped in.
+ */
+void *fsdax_place(size_t len, uint64_t off)
+{
+	uint64_t delta = off & (PMD_SIZE - 1);
+	size_t span = len + PMD_SIZE;
+	uintptr_t base, start;
+	void *p;
+
+	if (len < PMD_SIZE)
+		return real.mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = real.mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	base = (uintptr_t)p;
+	start = MF_ALIGN_UP(base, PMD_SIZE) + delta;
+	if (start - base >= PMD_SIZE)
+		start -= PMD_SIZE;
+	if (start > base)
+		real.munmap(p, start - base);
+	if (base + span > start + len)
+		real.munmap((void *)(start + len), base + span - (start + len));
+	return (void *)start;
+}
+
+/* Map the file's extents of the data in place; what they do not cover
+ * (past EOF) stays PROT_NONE and faults to the daemon. */
+int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct stat *st,
+		       int prot, struct map_view *v, uint64_t *map_gen)
+{
+	static struct mf_fs_map_reply r;
+	uint64_t at = off, end = off + len;
+	int err, fd;
+
+	while (at < end) {
+		uint32_t i;
+
+		err = fsdax_map_call(st, at, end - at, prot, &r, &fd);
+		if (err)
+			return err;
+		if (at == off) {
+			v->ns_id = r.ns_id;
+			v->ns_gen = r.ns_gen;
+			*map_gen = r.map_gen;
+		} else if (r.map_gen != *map_gen) {
+			real.close(fd);
+			return -EAGAIN;
+		}
+		fd = fsdax_keep_fd(r.ns_id, r.ns_gen, fd);
+		for (i = 0; i < r.count; i++) {
+			uint64_t fo = r.e[i].foff << MF_PAGE_SHIFT, l = r.e[i].len << MF_PAGE_SHIFT;
+
+			if (fo < off || fo + l > end ||
+			    real.mmap((void *)(start + (fo - off)), l, prot, MAP_SHARED | MAP_FIXED, fd,
+				      (off_t)(r.e[i].nsoff << MF_PAGE_SHIFT)) == MAP_FAILED) {
+				err = fo < off || fo + l > end ? -EPROTO : -errno;
+				if (fsdax_data_fd(r.ns_id, r.ns_gen) != fd)
+					real.close(fd);
+				return err;
+			}
+		}
+		if (fsdax_data_fd(r.ns_id, r.ns_gen) != fd)
+			real.close(fd);
+		if (!r.more || !r.count)
+			break;
+		at = (r.e[r.count - 1].foff + r.e[r.count - 1].len) << MF_PAGE_SHIFT;
+	}
+	return 0;
+}

@@ -186,6 +186,12 @@ bool fsdax_candidate(int fd, struct stat *st);
 int fsdax_map_call(const struct stat *st, uint64_t off, uint64_t len, int prot,
 		   struct mf_fs_map_reply *r, int *fd);
 int fsdax_register_call(const struct map_view *v, uint64_t map_gen);
+/* Room for a file mapping of len bytes from file offset off (PROT_NONE). */
+void *fsdax_place(size_t len, uint64_t off);
+/* Map the file's extents over [off, off + len) at start; fills in v's
+ * namespace and the generation to register with. */
+int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct stat *st,
+		      int prot, struct map_view *v, uint64_t *map_gen);
 /* The namespace's data descriptor we keep (-1: none); _keep_fd keeps fd
  * (or closes it for the one we have) and returns the one to use. */
 int fsdax_data_fd(uint32_t ns_id, uint64_t gen);
