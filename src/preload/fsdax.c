@@ -193,6 +193,7 @@ int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_
 		return -errno;
 	/* the new mapping took the guard away with the old one: forget it */
 	unfence_pages(a, len, v->prot);
+	no_fault_around_again(a, len);
 	atomic_fetch_add_explicit(&remaps, 1, memory_order_release);
 	return 0;
 }

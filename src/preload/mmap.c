@@ -215,7 +215,7 @@ static void slot_free(struct map_slot *s)
  * nothing else.  Without it (before Linux 6.7, or no userfaultfd), the
  * answer may count a neighbour of a touched page as mapped.
  */
-static void no_fault_around(uintptr_t start, size_t len)
+void no_fault_around(uintptr_t start, size_t len)
 {
 	struct uffdio_register reg = {
 		.range = { .start = start, .len = len },
@@ -234,9 +234,22 @@ static void no_fault_around(uintptr_t start, size_t len)
 			shim.uffd_fd = -2;
 			return;
 		}
-		shim.uffd_fd = shim_fd_move_high(fd);
+		/* the service thread reads it (no_fault_around_again) */
+		__atomic_store_n(&shim.uffd_fd, shim_fd_move_high(fd), __ATOMIC_RELEASE);
 	}
 	ioctl(shim.uffd_fd, UFFDIO_REGISTER, &reg);
+}
+
+void no_fault_around_again(uintptr_t start, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	int fd = __atomic_load_n(&shim.uffd_fd, __ATOMIC_ACQUIRE);
+
+	if (fd >= 0)
+		ioctl(fd, UFFDIO_REGISTER, &reg);
 }
 
 /* Fence what is already poisoned in a new mapping. */
@@ -596,6 +609,9 @@ static void *file_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 	/* the blocks may move between the two calls (truncate): again */
 	for (tries = 0; tries < 8; tries++) {
 		err = fsdax_map_extents(v.start, v.ns_off, rlen, st, prot, &v, &map_gen);
+		/* PTE-mapped pages count one by one, as on a 4 KiB device */
+		if (!err)
+			no_fault_around(v.start, v.len);
 		if (!err) {
 			slot_publish(s, &v);
 			err = fsdax_register_call(&v, map_gen);

@@ -199,6 +199,12 @@ int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd);
 bool fsdax_fd_internal(int fd);
 /* Service thread: map [a, a + len) of file mapping v from ns_off. */
 int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_off);
+/* Turn the kernel's fault-around off for a range (mmap.c): only pages
+ * touched are in the page tables. */
+void no_fault_around(uintptr_t start, size_t len);
+/* The same for a range mapped anew, from the service thread: only if the
+ * userfaultfd exists already. */
+void no_fault_around_again(uintptr_t start, size_t len);
 /* The faulting thread: what the service thread remapped is mapped. */
 void fsdax_remap_seen(void);
 bool map_lookup_id(uint64_t id, struct map_view *out);

@@ -452,7 +452,10 @@ struct mf_sd_entry {
 	uint64_t unit_addr;
 	uint64_t unit_len;
 	uint32_t ops;
-	uint32_t pad;
+	/* MF_SD_QUERY of a file mapping: the size it maps the page at (a
+	 * PMD is in the page tables if any page of it is); 0: the mapping's
+	 * alignment */
+	uint32_t unit_shift;
 	uint64_t remap_off;	/* MF_SD_REMAP: namespace bytes */
 };
 

@@ -190,6 +190,55 @@ static void bystanders_early_and_late(void **state)
 	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0x43);
 }
 
+/*
+ * A PMD-mapped file is in an early-kill bystander's page tables as a
+ * whole 2 MiB as soon as it touched any page of it: it gets the AO for a
+ * page it never touched.  A small file's pages are PTEs: touching the
+ * neighbour does not count.
+ */
+static void early_bystander_of_the_chunk(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.early, "early", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF + 0x10000), "ok"));
+	mapper(&fx.p, "poisoner", 4u << 20);
+	r = actor_cmd(&fx.p, "madvise 0 %#x 4096 hwpoison", PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	r = actor_cmd(&fx.early, "signals");
+	assert_int_equal(reply_int(r, "n", -1), 1);
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	/* the other chunk: touched elsewhere, not signalled */
+	r = actor_cmd(&fx.p, "madvise 0 0x302000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "signals"), "n", -1), 0);
+}
+
+static void early_bystander_of_a_small_file(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(64u << 10, 0x11);
+	mapper(&fx.early, "early", 64u << 10);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 0x4000"), "ok"));
+	mapper(&fx.p, "poisoner", 64u << 10);
+	r = actor_cmd(&fx.p, "madvise 0 0x3000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "signals"), "n", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 0x5000"), "ok"));
+	r = actor_cmd(&fx.p, "madvise 0 0x5000 4096 hwpoison");
+	r = actor_cmd(&fx.early, "signals");
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+}
+
 /* A small file has 4 KiB blocks: its pages are PTE-mapped, lsb 12. */
 static void small_file_lsb12(void **state)
 {
@@ -478,6 +527,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(dax_poison_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(bystanders_early_and_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(early_bystander_of_the_chunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(early_bystander_of_a_small_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(small_file_lsb12, setup, teardown),
 		cmocka_unit_test_setup_teardown(sparse_file_lsb12, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncate_while_mapped, setup, teardown),
