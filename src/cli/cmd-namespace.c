@@ -149,7 +149,8 @@ int cmd_create_namespace(int argc, char **argv)
 	if (mount) {
 		err = memfail_fs_mount(ctx, ns.dev, mount);
 		if (err) {
-			cli_error("%s: cannot show its files at %s: %s", ns.dev, mount, cli_strerror(err));
+			cli_error("%s: cannot show its files at %s: %s", ns.dev, mount,
+				  err == -EBUSY ? "memfail shows files there already" : cli_strerror(err));
 			memfail_namespace_destroy(ctx, ns.dev);
 			memfail_disconnect(ctx);
 			return 1;

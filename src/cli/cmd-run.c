@@ -502,6 +502,7 @@ int cmd_run(int argc, char **argv)
 			err = memfail_fs_mount(ctx, r.ns[i].dev, dir);
 			if (err) {
 				cli_error("cannot show the files of %s at %s: %s", r.ns[i].dev, dir,
+					  err == -EBUSY ? "memfail shows files there already (--mount DIR)" :
 					  cli_strerror(err));
 				goto out;
 			}

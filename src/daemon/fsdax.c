@@ -635,6 +635,27 @@ static int mount_dev(const char *path, dev_t *dev)
 	return found;
 }
 
+/* Does a live memfail file system (another daemon's) sit at path? */
+static bool memfail_mounted_at(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char mp[PATH_MAX], *sep = strstr(line, " - ");
+
+		if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mp) != 1 || !sep)
+			continue;
+		if (!strcmp(mp, path) && !strncmp(sep + 3, "fuse.memfail ", 13))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 void fsdax_readable(struct fsdax_mnt *m)
 {
 	int i;
@@ -654,14 +675,17 @@ void fsdax_readable(struct fsdax_mnt *m)
 	}
 }
 
-static struct fsdax_mnt *mnt_find_path(struct mfd *d, const char *path)
+static bool mnt_under_ours(struct mfd *d, const char *path)
 {
 	struct fsdax_mnt *m;
 
-	list_for_each_entry(m, &d->fs_mounts, node)
-		if (!strcmp(m->path, path))
-			return m;
-	return NULL;
+	list_for_each_entry(m, &d->fs_mounts, node) {
+		size_t n = strlen(m->path);
+
+		if (!strncmp(path, m->path, n) && (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
 }
 
 static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
@@ -678,6 +702,9 @@ static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
 		return -EINVAL;	/* not an fsdax namespace */
 	if (path[0] != '/')
 		return -EINVAL;
+	/* at or under a directory we serve: a stat() would wait for us */
+	if (mnt_under_ours(d, path))
+		return -EBUSY;
 	/* what a killed daemon left mounted there answers nothing: off with it */
 	if (stat(path, &st) && errno == ENOTCONN && !umount2(path, MNT_DETACH))
 		mfd_log(d, 6, "memfail: %s: detached a dead mount", path);
@@ -685,7 +712,8 @@ static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	if (mnt_find_path(d, path))
+	/* another daemon's that answers: not on top of it */
+	if (memfail_mounted_at(path))
 		return -EBUSY;
 	snprintf(fsname, sizeof(fsname), "pmem0.%u", ns->id);
 	/* the kernel checks permissions against the files' modes */

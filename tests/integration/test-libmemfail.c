@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,6 +93,24 @@ static void fsdax_calls(void **state)
 	assert_int_equal(memfail_fs_mount(ctx, ns.dev, "relative"), -EINVAL);
 	assert_int_equal(memfail_fs_mount(ctx, ns.dev, "/nonexistent/memfail"), -ENOENT);
 	assert_int_equal(memfail_fs_umount(ctx, ns.dev, NULL), -ENOENT);
+	/* shown somewhere: not twice there, nor inside it (the daemon would
+	 * wait for itself) */
+	{
+		struct memfail_namespace ns2;
+		char dir[200], sub[220];
+
+		snprintf(dir, sizeof(dir), "%s/mnt", d.dir);
+		snprintf(sub, sizeof(sub), "%s/x", dir);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		assert_int_equal(memfail_namespace_create(ctx, &fa, &ns2), 0);
+		assert_int_equal(memfail_fs_mount(ctx, ns.dev, dir), 0);
+		assert_int_equal(memfail_fs_mount(ctx, ns2.dev, dir), -EBUSY);
+		assert_int_equal(memfail_fs_mount(ctx, ns2.dev, sub), -EBUSY);
+		assert_int_equal(memfail_fs_umount(ctx, ns.dev, dir), 0);
+		assert_int_equal(memfail_fs_mount(ctx, ns2.dev, dir), 0);
+		assert_int_equal(memfail_namespace_destroy(ctx, ns2.dev), 0);
+		assert_int_equal(rmdir(dir), 0);
+	}
 	assert_int_equal(memfail_fs_media_errors(ctx, ns.dev, &fe, &n, &fp), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(fp, 0);
