@@ -43,7 +43,7 @@ struct memfail_namespace {
 	char chardev[32];		/* dax0.N */
 	char uuid[40];
 	unsigned id;
-	const char *mode;		/* "devdax" */
+	const char *mode;		/* "devdax" or "fsdax" */
 	uint64_t size;			/* bytes */
 	uint64_t align;			/* 4096, 2 MiB or 1 GiB */
 	uint64_t phys_start;		/* emulated physical address range */
@@ -60,7 +60,7 @@ struct memfail_namespace {
 struct memfail_namespace_args {
 	uint64_t size;			/* bytes, a multiple of align */
 	uint64_t align;			/* 0: 2 MiB */
-	const char *mode;		/* NULL or "devdax" */
+	const char *mode;		/* NULL or "devdax"; "fsdax" for files */
 	int set_uid, set_gid, set_perm;	/* non-zero: use the values below */
 	uid_t uid;
 	gid_t gid;
@@ -73,6 +73,33 @@ int memfail_namespace_create(struct memfail_ctx *ctx,
 			     struct memfail_namespace *out);
 /* name: namespaceX.Y, daxX.Y or pmemX.Y.  -EBUSY while mapped. */
 int memfail_namespace_destroy(struct memfail_ctx *ctx, const char *name);
+/*
+ * fsdax: show the namespace's files at directory `dir` (absolute, an
+ * existing directory), served by the daemon through FUSE; _umount takes
+ * them away from dir (NULL: from everywhere).  -EINVAL for a devdax
+ * namespace.
+ */
+int memfail_fs_mount(struct memfail_ctx *ctx, const char *name, const char *dir);
+int memfail_fs_umount(struct memfail_ctx *ctx, const char *name, const char *dir);
+
+/* One bad byte range of a file on an fsdax namespace. */
+struct memfail_file_error {
+	uint64_t ino;
+	char name[256];			/* "" once unlinked */
+	uint64_t offset;		/* bytes into the file */
+	uint64_t length;		/* bytes */
+};
+
+/*
+ * The media errors of every file of an fsdax namespace, in (inode,
+ * offset) order, as pmem2_badblock iteration gives a program the bad
+ * ranges of its file; *out malloc()ed.  free_pages (may be NULL): how
+ * many free pages of the namespace are poisoned.  -EINVAL for devdax,
+ * -EPERM for who may not manage the namespace.
+ */
+int memfail_fs_media_errors(struct memfail_ctx *ctx, const char *name,
+			    struct memfail_file_error **out, size_t *count,
+			    uint64_t *free_pages);
 int memfail_namespace_get(struct memfail_ctx *ctx, const char *name,
 			  struct memfail_namespace *out);
 /* *out is malloc()ed; free() it. */

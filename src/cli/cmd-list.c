@@ -50,6 +50,35 @@ struct json_object *namespace_object(struct memfail_ctx *ctx, const struct memfa
 		}
 	}
 	o = json_namespace(ns, bb, n, m, nm, sector_base, flags);
+	if ((flags & JF_MEDIA_ERRORS) && ns->mode && !strcmp(ns->mode, "fsdax")) {
+		struct memfail_file_error *fe = NULL;
+		size_t nf = 0, i;
+		uint64_t fp = 0;
+		int err = memfail_fs_media_errors(ctx, ns->dev, &fe, &nf, &fp);
+
+		/* per file, which byte ranges are bad (memfail's own fields) */
+		if (!err) {
+			struct json_object *a = json_object_new_array();
+
+			for (i = 0; i < nf; i++) {
+				struct json_object *e = json_object_new_object();
+
+				json_object_object_add(e, "file", json_object_new_string(fe[i].name));
+				json_object_object_add(e, "ino", json_object_new_int64((int64_t)fe[i].ino));
+				json_object_object_add(e, "offset_bytes",
+						       json_object_new_int64((int64_t)fe[i].offset));
+				json_object_object_add(e, "length_bytes",
+						       json_object_new_int64((int64_t)fe[i].length));
+				json_object_array_add(a, e);
+			}
+			json_object_object_add(o, "file_media_errors", a);
+			json_object_object_add(o, "poisoned_free_pages",
+					       json_object_new_int64((int64_t)fp));
+		} else if (err != -EPERM) {
+			cli_error("%s: media errors of its files: %s", ns->dev, cli_strerror(err));
+		}
+		free(fe);
+	}
 	if (flags & JF_DEVICES) {
 		/* ndctl list -N -D: the device inside its namespace */
 		struct json_object *r = json_object_new_object();

@@ -18,10 +18,13 @@ static const char create_usage[] =
 "\n"
 "  -s, --size SIZE      size, a multiple of the alignment (e.g. 1G)\n"
 "  -a, --align ALIGN    4K, 2M (default) or 1G: the mapping size of its pages\n"
-"  -m, --mode MODE      devdax (the only mode so far)\n"
+"  -m, --mode MODE      devdax (default), or fsdax: a namespace that holds files\n"
+"                       ('memfail run --namespace SIZE,mode=fsdax' shows them)\n"
 "      --uid UID        owner (default: you; others need root)\n"
 "      --gid GID        group (default: your group)\n"
 "      --perm MODE      permission bits, octal (default 0600)\n"
+"      --mount DIR      fsdax: show its files at DIR (an existing directory;\n"
+"                       served by the daemon while it runs)\n"
 "      --sparse         do not reserve disk space for the data (stores to a\n"
 "                       full disk then fault with SIGBUS)\n"
 "  -u, --human          sizes for people\n"
@@ -64,6 +67,7 @@ int cmd_create_namespace(int argc, char **argv)
 		{ "gid", required_argument, NULL, 'G' },
 		{ "perm", required_argument, NULL, 'P' },
 		{ "sparse", no_argument, NULL, 'S' },
+		{ "mount", required_argument, NULL, 'M' },
 		{ "human", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -71,6 +75,7 @@ int cmd_create_namespace(int argc, char **argv)
 	struct memfail_namespace_args a = { 0 };
 	struct memfail_namespace ns;
 	struct memfail_ctx *ctx;
+	const char *mount = NULL;
 	unsigned flags = 0, id;
 	char *end;
 	int c, err;
@@ -80,11 +85,11 @@ int cmd_create_namespace(int argc, char **argv)
 		case 's': cli_parse_size("--size", optarg, &a.size); break;
 		case 'a': cli_parse_size("--align", optarg, &a.align); break;
 		case 'm':
-			if (strcmp(optarg, "devdax")) {
-				cli_error("--mode %s: only devdax namespaces so far", optarg);
+			if (strcmp(optarg, "devdax") && strcmp(optarg, "fsdax")) {
+				cli_error("--mode %s: devdax or fsdax", optarg);
 				return EXIT_USAGE;
 			}
-			a.mode = "devdax";
+			a.mode = !strcmp(optarg, "fsdax") ? "fsdax" : "devdax";
 			break;
 		case 'U': parse_id("--uid", optarg, false, &id); a.uid = id; a.set_uid = 1; break;
 		case 'G': parse_id("--gid", optarg, true, &id); a.gid = id; a.set_gid = 1; break;
@@ -97,6 +102,13 @@ int cmd_create_namespace(int argc, char **argv)
 			a.set_perm = 1;
 			break;
 		case 'S': a.sparse = 1; break;
+		case 'M':
+			if (optarg[0] != '/') {
+				cli_error("--mount %s: an absolute path, please", optarg);
+				return EXIT_USAGE;
+			}
+			mount = optarg;
+			break;
 		case 'u': flags |= JF_HUMAN; break;
 		case 'h': return cli_usage(create_usage, false);
 		default: return cli_usage(create_usage, true);
@@ -104,6 +116,10 @@ int cmd_create_namespace(int argc, char **argv)
 	}
 	if (optind < argc) {
 		cli_error("unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (mount && (!a.mode || strcmp(a.mode, "fsdax"))) {
+		cli_error("--mount is for --mode fsdax");
 		return EXIT_USAGE;
 	}
 	if (!a.size) {
@@ -129,6 +145,16 @@ int cmd_create_namespace(int argc, char **argv)
 					: cli_strerror(err));
 		memfail_disconnect(ctx);
 		return 1;
+	}
+	if (mount) {
+		err = memfail_fs_mount(ctx, ns.dev, mount);
+		if (err) {
+			cli_error("%s: cannot show its files at %s: %s", ns.dev, mount,
+				  err == -EBUSY ? "memfail shows files there already" : cli_strerror(err));
+			memfail_namespace_destroy(ctx, ns.dev);
+			memfail_disconnect(ctx);
+			return 1;
+		}
 	}
 	json_print(json_namespace(&ns, NULL, 0, NULL, 0, 0, flags));
 	memfail_disconnect(ctx);

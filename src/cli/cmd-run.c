@@ -34,8 +34,11 @@ static const char run_usage[] =
 "Linux's memory-failure behaviour.  Without a running memfaild, an\n"
 "embedded one serves the run and goes away with it.\n"
 "\n"
-"  -n, --namespace SIZE[,align=A]  create a namespace for the run (repeat for\n"
-"                       more); A is 4K, 2M (default) or 1G\n"
+"  -n, --namespace SIZE[,align=A][,mode=M]  create a namespace for the run\n"
+"                       (repeat for more); A is 4K, 2M (default) or 1G; M is\n"
+"                       devdax (default) or fsdax (a namespace of files)\n"
+"  -m, --mount DIR      where the first fsdax namespace's files are seen\n"
+"                       (default /mnt/memfail0; made if missing)\n"
 "  -k, --kernel PROFILE behave as linux-6.12 (default), linux-6.1, linux-4.19\n"
 "                       or linux-4.19.0 (embedded daemon; must match a running one)\n"
 "  -e, --early-kill 0|1 vm.memory_failure_early_kill (embedded daemon)\n"
@@ -64,7 +67,8 @@ struct run {
 	struct memfail_namespace_args ns_args[MAX_NS];
 	struct memfail_namespace ns[MAX_NS];
 	int nr_ns, made_ns;
-	const char *kernel, *early_kill, *unmap_timeout, *state_dir, *log_file;
+	const char *kernel, *early_kill, *unmap_timeout, *state_dir, *log_file, *mount;
+	int mounted;			/* index + 1 of the namespace mounted */
 	bool quiet, verbose, strict_caps;
 	char tmpdir[64];
 	char sock[PATH_MAX];
@@ -79,12 +83,27 @@ static int parse_ns(const char *arg, struct memfail_namespace_args *a)
 	if (strlcpy_mf(buf, arg, sizeof(buf)) >= sizeof(buf))
 		return -1;
 	comma = strchr(buf, ',');
-	if (comma) {
-		*comma++ = '\0';
-		if (strncmp(comma, "align=", 6) || parse_size(comma + 6, &a->align))
+	while (comma) {
+		char *opt = comma + 1;
+
+		*comma = '\0';
+		comma = strchr(opt, ',');
+		if (comma)
+			*comma = '\0';
+		if (!strncmp(opt, "align=", 6)) {
+			if (parse_size(opt + 6, &a->align))
+				return -1;
+			if (a->align != 4096 && a->align != (2ULL << 20) && a->align != (1ULL << 30))
+				return -1;
+		} else if (!strcmp(opt, "mode=fsdax")) {
+			a->mode = "fsdax";
+		} else if (!strcmp(opt, "mode=devdax")) {
+			a->mode = "devdax";
+		} else {
 			return -1;
-		if (a->align != 4096 && a->align != (2ULL << 20) && a->align != (1ULL << 30))
-			return -1;
+		}
+		if (comma)
+			*comma = ',';
 	}
 	if (parse_size(buf, &a->size) || !a->size ||
 	    a->size % (a->align ? a->align : (2ULL << 20)))
@@ -374,6 +393,7 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "mount", required_argument, NULL, 'm' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "early-kill", required_argument, NULL, 'e' },
 		{ "unmap-timeout", required_argument, NULL, 't' },
@@ -391,7 +411,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	/* "+": options stop at the program's name */
-	while ((c = getopt_long(argc, argv, "+n:k:e:t:s:l:Cqvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:m:k:e:t:s:l:Cqvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (r.nr_ns == MAX_NS) {
@@ -399,10 +419,17 @@ int cmd_run(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			if (parse_ns(optarg, &r.ns_args[r.nr_ns])) {
-				cli_error("--namespace %s: expected SIZE[,align=4K|2M|1G], SIZE a multiple of the alignment", optarg);
+				cli_error("--namespace %s: expected SIZE[,align=4K|2M|1G][,mode=devdax|fsdax], SIZE a multiple of the alignment", optarg);
 				return EXIT_USAGE;
 			}
 			r.nr_ns++;
+			break;
+		case 'm':
+			if (optarg[0] != '/') {
+				cli_error("--mount %s: an absolute path, please", optarg);
+				return EXIT_USAGE;
+			}
+			r.mount = optarg;
 			break;
 		case 'k': r.kernel = optarg; break;
 		case 'e':
@@ -467,12 +494,37 @@ int cmd_run(int argc, char **argv)
 		if (r.verbose)
 			fprintf(stderr, "%s: /dev/%s: %s, align %llu\n", cmd_name, r.ns[i].chardev,
 				r.ns[i].dev, (unsigned long long)r.ns[i].align);
+		if (!r.mounted && r.ns_args[i].mode && !strcmp(r.ns_args[i].mode, "fsdax")) {
+			const char *dir = r.mount ? r.mount : "/mnt/memfail0";
+
+			err = mkdir_parents(dir, 0755);
+			if (err) {
+				cli_error("--mount %s: %s", dir, strerror(-err));
+				goto out;
+			}
+			err = memfail_fs_mount(ctx, r.ns[i].dev, dir);
+			if (err) {
+				cli_error("cannot show the files of %s at %s: %s", r.ns[i].dev, dir,
+					  err == -EBUSY ? "memfail shows files there already (--mount DIR)" :
+					  cli_strerror(err));
+				goto out;
+			}
+			r.mounted = i + 1;
+			if (r.verbose)
+				fprintf(stderr, "%s: %s: files at %s\n", cmd_name, r.ns[i].dev, dir);
+		}
+	}
+	if (r.mount && !r.mounted) {
+		cli_error("--mount: no fsdax namespace (--namespace SIZE,mode=fsdax)");
+		goto out;
 	}
 	if (set_env(&r))
 		goto out;
 	warn_if_static(argv[optind]);
 	ret = run_program(argv + optind);
 out:
+	if (r.mounted)
+		memfail_fs_umount(ctx, r.ns[r.mounted - 1].dev, NULL);
 	/* namespaces made for the run go with it */
 	for (i = 0; ctx && i < r.made_ns; i++) {
 		err = memfail_namespace_destroy(ctx, r.ns[i].dev);

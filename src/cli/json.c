@@ -63,8 +63,17 @@ struct json_object *json_namespace(const struct memfail_namespace *ns,
 	add(o, "map", json_object_new_string("dev"));
 	add(o, "size", json_size(ns->size, flags));
 	add(o, "uuid", json_object_new_string(ns->uuid));
-	add(o, "chardev", json_object_new_string(ns->chardev));
-	add(o, "align", json_object_new_int64((int64_t)ns->align));
+	if (ns->mode && !strcmp(ns->mode, "fsdax")) {
+		char blockdev[40];
+
+		/* ndctl shows an fsdax namespace's block device: pmem0.N here */
+		snprintf(blockdev, sizeof(blockdev), "pmem%s", ns->chardev + 3);
+		add(o, "align", json_object_new_int64((int64_t)ns->align));
+		add(o, "blockdev", json_object_new_string(blockdev));
+	} else {
+		add(o, "chardev", json_object_new_string(ns->chardev));
+		add(o, "align", json_object_new_int64((int64_t)ns->align));
+	}
 	if (ns->badblock_count)
 		add(o, "badblock_count", json_object_new_int64((int64_t)ns->badblock_count));
 	/* memfail's own: poison nothing has found yet (ndctl cannot know) */

@@ -93,12 +93,17 @@ static int ns_create(struct conn *c, const struct mf_hdr *h, const struct mf_ns_
 	/* giving a namespace away is for root (and the daemon's own user) */
 	if ((a.uid != c->cred.uid || a.gid != c->cred.gid) && !cred_may_configure(d, &c->cred))
 		return -EPERM;
-	if (a.mode != ND_MODE_DEVDAX)
+	if (a.mode != ND_MODE_DEVDAX && a.mode != ND_MODE_FSDAX)
 		return -EOPNOTSUPP;
 	err = nd_namespace_create(d->region, &a, &ns);
 	if (err)
 		return err;
 	err = dax_device_attach(ns);
+	if (!err) {
+		err = fsdax_attach(d, ns);
+		if (err)
+			dax_device_detach(ns);
+	}
 	if (err) {
 		nd_namespace_destroy(ns);
 		return err;
@@ -131,9 +136,13 @@ static int ns_destroy(struct conn *c, const struct mf_ns_name *m)
 		if (dax->nr_mmap)
 			return -EBUSY;
 	}
+	/* its files go with it */
+	fsdax_detach(c->d, ns, true);
 	err = nd_namespace_destroy(ns);
 	if (!err)
 		dax_device_free(dax);
+	else
+		fsdax_attach(c->d, ns);
 	return err;
 }
 
@@ -277,6 +286,19 @@ void handle_admin(struct conn *c, const struct mf_hdr *h, const void *buf, size_
 	case MF_NS_CREATE:
 		if (REQ(struct mf_ns_create, buf, len))
 			err = ns_create(c, h, buf);
+		break;
+	case MF_FS_MEDIA_ERRORS:
+		if (REQ(struct mf_fs_media_errors_req, buf, len)) {
+			fsdax_media_errors(c, h, buf);
+			return;
+		}
+		break;
+	case MF_FS_MOUNT:
+	case MF_FS_UMOUNT:
+		if (REQ(struct mf_fs_mount, buf, len))
+			err = fsdax_mount_req(c, buf, h->type == MF_FS_MOUNT);
+		if (!err)
+			send_error(c, h, 0);
 		break;
 	case MF_NS_DESTROY:
 		if (REQ(struct mf_ns_name, buf, len))

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../dax/dax.h"
+#include "../fs/fs.h"
 #include "memfaild.h"
 
 static char reply_buf[MF_MSG_MAX];
@@ -59,6 +60,9 @@ static int restore_pages(struct mfd *d, struct nd_namespace *ns,
 		if (!nd_page_bad(ns, before->page[i]))
 			before->page[k++] = before->page[i];
 	*restored = k;
+	/* a file system's records of them go too */
+	if (ns_to_dax(ns)->fs)
+		fs_clear_poison(ns_to_dax(ns)->fs, before->page, k);
 	return mf_media_cleared(&d->mf, ns_to_dax(ns), before->page, k);
 }
 
@@ -140,6 +144,11 @@ static int poisoned(struct conn *c, struct nd_namespace *ns, const struct range 
 		err = bad_pages(ns, r[i].start, r[i].count, &pl);
 	if (!err)
 		err = mf_media_poisoned(&c->d->mf, ns_to_dax(ns), pl.page, pl.n);
+	/* known bad blocks are the file system's media errors (latent ones,
+	 * nobody knows of yet) */
+	if (!err && notify && ns_to_dax(ns)->fs)
+		for (i = 0; i < pl.n; i++)
+			fs_note_poison(ns_to_dax(ns)->fs, pl.page[i]);
 	free(pl.page);
 	for (i = 0; i < n; i++)
 		mfd_event_ns(c->d, MF_EV_INJECT, ns, r[i].start, r[i].count,

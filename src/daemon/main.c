@@ -231,6 +231,9 @@ static void run_loop(struct mfd *d)
 			case W_SIGNAL:
 				signal_readable(d);
 				break;
+			case W_FUSE:
+				fsdax_readable(w->ptr);
+				break;
 			}
 			/* something above may have freed what a later event points
 			 * to: nothing is freed before reap() */
@@ -254,8 +257,11 @@ static void shutdown_daemon(struct mfd *d)
 	reap(d);
 	close(d->listen_fd);
 	unlink(d->opt.socket_path);
-	list_for_each_entry(ns, &d->region->namespaces, node)
+	fsdax_shutdown(d);
+	list_for_each_entry(ns, &d->region->namespaces, node) {
+		fsdax_detach(d, ns, false);
 		dax_device_detach(ns);
+	}
 	nd_region_close(d->region);
 	scrub_free(d);
 	history_close(d->history);
@@ -353,10 +359,14 @@ int main(int argc, char **argv)
 	err = nd_region_open(d.opt.state_dir, d.opt.region_size, &d.region);
 	if (err)
 		die("cannot open the state in %s", d.opt.state_dir, -err);
+	list_init(&d.fs_mounts);
 	list_for_each_entry(ns, &d.region->namespaces, node) {
 		if (dax_device_attach(ns))
 			die("out of memory", NULL, 0);
 		log_data_repair(&d, ns);
+		err = fsdax_attach(&d, ns);
+		if (err)
+			die("cannot open the file system of %s", ns->name, -err);
 	}
 	/* the history is a record, not the machine: without it we still serve */
 	err = history_open(d.opt.state_dir, d.opt.history_max, &d.history, &d.event_seq);
@@ -391,6 +401,7 @@ int main(int argc, char **argv)
 	d.listen_watch.type = W_LISTEN;
 	ev.data.ptr = &d.listen_watch;
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.listen_fd, &ev);
+	fsdax_restore_mounts(&d);
 
 	mfd_log(&d, 6, "memfaild %s: %s, %u namespace%s, state %s, socket %s",
 		MF_VERSION, d.mf.profile->name, d.region->nr_namespaces,

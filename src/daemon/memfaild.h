@@ -25,7 +25,7 @@
 
 struct mfd;
 
-enum watch_type { W_LISTEN, W_CONN, W_SIGNAL, W_PIDFD };
+enum watch_type { W_LISTEN, W_CONN, W_SIGNAL, W_PIDFD, W_FUSE };
 
 struct watch {
 	enum watch_type type;
@@ -106,6 +106,8 @@ struct mfd {
 	char status_path[PATH_MAX + 8];
 	uid_t uid;			/* the daemon's own */
 	bool listen_paused;		/* out of fds: see conn_accept() */
+	struct list_node fs_mounts;	/* fsdax file systems shown (fsdax.c) */
+	uint64_t fs_map_gen;		/* bumps when file blocks leave their mappers */
 	bool stop;
 };
 
@@ -247,5 +249,26 @@ struct stat;
 /* Process pid's descriptor fd, as /proc shows it: the file it is open on
  * (*st) and whether for writing.  0 or -errno. */
 int proc_fd_file(pid_t pid, int fd, struct stat *st, bool *writable);
+
+/* fsdax.c, fsdax-map.c: files on fsdax namespaces, through FUSE */
+struct fsdax_mnt;
+/* The namespace's file system (an fsdax one; others: nothing to do). */
+int fsdax_attach(struct mfd *d, struct nd_namespace *ns);
+/* Unmount and close it; with destroy, its metadata goes too. */
+void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy);
+void fsdax_shutdown(struct mfd *d);
+/* At startup: mount again where the files were shown before. */
+void fsdax_restore_mounts(struct mfd *d);
+/* MF_FS_MEDIA_ERRORS (replies itself). */
+void fsdax_media_errors(struct conn *c, const struct mf_hdr *h,
+			const struct mf_fs_media_errors_req *m);
+void fsdax_readable(struct fsdax_mnt *m);
+int fsdax_mount_req(struct conn *c, const struct mf_fs_mount *m, bool mount);
+struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev);
+int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m);
+int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
+		       const struct mf_fs_map_register *m);
+int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,
+		  const struct mf_current *cur, struct mf_raise *raise);
 
 #endif /* MF_DAEMON_H */

@@ -187,6 +187,8 @@ static int send_chunk(struct pending *pd, int early_kill)
 		m->e[i].page_len = w->page_len;
 		m->e[i].unit_addr = w->unit_addr;
 		m->e[i].unit_len = w->unit_len;
+		m->e[i].remap_off = w->remap_off;
+		m->e[i].unit_shift = w->vma->ino ? w->shift : 0;
 		m->e[i].ops = w->ops;
 	}
 	return conn_send(pd->rq.p->ctl, buf, len, -1);

@@ -210,6 +210,11 @@ static int consume(struct conn *c, const struct mf_hdr *h, const struct mf_consu
 	ns = vma->dax->ns;
 	page = vma->pgoff + (m->offset >> MF_PAGE_SHIFT);
 	current_of(c, m->tid, m->comm, &cur);
+	if (vma->ino) {
+		/* a file page: its block, a hole, or past the end */
+		ret = fsdax_consume(c, vma, m->offset, &cur, &raise);
+		goto reply;
+	}
 	/*
 	 * The page may have been cleared while the fault was on its way:
 	 * then there is nothing to consume, and the thread tries again once
@@ -222,6 +227,7 @@ static int consume(struct conn *c, const struct mf_hdr *h, const struct mf_consu
 		ret = memory_failure(&c->d->mf, nd_pfn_base(ns) + page,
 				     MF_ACTION_REQUIRED, &cur, &raise);
 	}
+reply:
 	reply_init(&r.r, h, sizeof(r), ret);
 	raise_to_wire(&r.raise, &raise);
 	conn_send(c, &r, sizeof(r), -1);
@@ -265,6 +271,14 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 	case MF_CONSUME:
 		if (REQ(struct mf_consume, buf, len))
 			err = consume(c, h, buf);
+		break;
+	case MF_FS_MAP:
+		if (REQ(struct mf_fs_map, buf, len))
+			err = fsdax_map(c, h, buf);
+		break;
+	case MF_FS_MAP_REGISTER:
+		if (REQ(struct mf_fs_map_register, buf, len))
+			err = fsdax_map_register(c, h, buf);
 		break;
 	case MF_RAM_MADVISE:
 	case MF_RAM_TOUCH:

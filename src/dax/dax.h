@@ -36,6 +36,9 @@ struct dax_device {
 	struct rangeset owned;		/* pages with an owner */
 	struct u64set locked;		/* entries locked by memory_failure() */
 	struct mf_stat stat;
+	/* fsdax: the namespace's file system (struct fs_sb, src/fs), whose
+	 * block map owns the pages and whose entry locks are taken */
+	void *fs;
 };
 
 static inline struct dax_device *ns_to_dax(const struct nd_namespace *ns)

@@ -51,7 +51,7 @@ static void ns_from_wire(struct memfail_namespace *o, const struct mf_ns_info *i
 	strlcpy_mf(o->chardev, i->chardev, sizeof(o->chardev));
 	strlcpy_mf(o->uuid, i->uuid, sizeof(o->uuid));
 	o->id = i->id;
-	o->mode = "devdax";
+	o->mode = i->mode == MF_MODE_FSDAX ? "fsdax" : "devdax";
 	o->size = i->size;
 	o->align = i->align;
 	o->phys_start = i->phys_base;
@@ -125,9 +125,9 @@ MF_EXPORT int memfail_namespace_create(struct memfail_ctx *ctx,
 	m.hdr.type = MF_NS_CREATE;
 	m.size = a->size;
 	m.align = a->align;
-	if (a->mode && strcmp(a->mode, "devdax"))
+	if (a->mode && strcmp(a->mode, "devdax") && strcmp(a->mode, "fsdax"))
 		return -EOPNOTSUPP;
-	m.mode = MF_MODE_DEVDAX;
+	m.mode = a->mode && !strcmp(a->mode, "fsdax") ? MF_MODE_FSDAX : MF_MODE_DEVDAX;
 	if (a->set_uid) {
 		m.set |= MF_NS_CREATE_UID;
 		m.uid = a->uid;
@@ -157,6 +157,81 @@ MF_EXPORT int memfail_namespace_destroy(struct memfail_ctx *ctx, const char *nam
 	m.hdr.type = MF_NS_DESTROY;
 	err = set_name(m.name, name);
 	return err ? err : call(ctx, &m, sizeof(m), 0, NULL);
+}
+
+static int fs_mount_call(struct memfail_ctx *ctx, uint16_t type, const char *name,
+			 const char *path)
+{
+	struct mf_fs_mount m;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = type;
+	err = set_name(m.name, name);
+	if (err)
+		return err;
+	if (path && strlcpy_mf(m.path, path, sizeof(m.path)) >= sizeof(m.path))
+		return -ENAMETOOLONG;
+	return call(ctx, &m, sizeof(m), 0, NULL);
+}
+
+MF_EXPORT int memfail_fs_mount(struct memfail_ctx *ctx, const char *name, const char *dir)
+{
+	if (!dir)
+		return -EINVAL;
+	return fs_mount_call(ctx, MF_FS_MOUNT, name, dir);
+}
+
+MF_EXPORT int memfail_fs_umount(struct memfail_ctx *ctx, const char *name, const char *dir)
+{
+	return fs_mount_call(ctx, MF_FS_UMOUNT, name, dir);
+}
+
+MF_EXPORT int memfail_fs_media_errors(struct memfail_ctx *ctx, const char *name,
+				      struct memfail_file_error **out, size_t *count,
+				      uint64_t *free_pages)
+{
+	const struct mf_fs_media_errors_reply *r = (const void *)ctx->buf;
+	struct memfail_file_error *v = NULL;
+	struct mf_fs_media_errors_req m;
+	uint64_t after_ino = 0, after_page = 0;
+	size_t n = 0;
+	bool more;
+	int i, k;
+
+	*out = NULL;
+	*count = 0;
+	do {
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MF_FS_MEDIA_ERRORS;
+		m.after_ino = after_ino;
+		m.after_page = after_page;
+		k = set_name(m.name, name);
+		if (k) {
+			free(v);
+			return k;
+		}
+		k = call_page(ctx, &m, sizeof(m), sizeof(*r), sizeof(r->e[0]), (void **)&v, n,
+			      sizeof(*v));
+		if (k < 0)
+			return k;
+		for (i = 0; i < k; i++, n++) {
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].ino = r->e[i].ino;
+			v[n].offset = r->e[i].offset;
+			v[n].length = r->e[i].length;
+			memcpy(v[n].name, r->e[i].name, sizeof(v[n].name));
+			v[n].name[sizeof(v[n].name) - 1] = '\0';
+		}
+		if (free_pages)
+			*free_pages = r->free_poison_pages;
+		more = r->more && r->count;
+		after_ino = r->next_ino;
+		after_page = r->next_page;
+	} while (more);
+	*out = v;
+	*count = n;
+	return 0;
 }
 
 MF_EXPORT int memfail_namespace_list(struct memfail_ctx *ctx, struct memfail_namespace **out,

@@ -25,8 +25,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fs/fs.h"
 #include "../util/util.h"
 #include "mm.h"
+
+/*
+ * What memory_failure() works on: a page of a device-dax namespace, or
+ * a page of a file on an fsdax one (the mappings' terms: file pages).
+ */
+struct mf_target {
+	struct dax_device *dax;
+	uint64_t ino;			/* 0: the device's own page */
+	uint64_t idx;			/* the page as mappings count: device or file page */
+	uint64_t nspage;		/* the namespace page */
+	unsigned shift;			/* its entry's size: the device's, or 21/12 for a file */
+};
+
+/*
+ * The size a mapping maps a file page at: a PMD where the file's 2 MiB
+ * chunk is one aligned extent and the mapping covers the chunk at an
+ * aligned address (as dax_iomap_pmd_fault() would map it), else a PTE.
+ */
+static unsigned vma_shift(const struct mf_target *tg, const struct mf_vma *vma)
+{
+	uint64_t c = MF_ALIGN_DOWN(tg->idx, FS_CHUNK_PAGES);
+
+	if (!tg->ino)
+		return tg->dax->shift;
+	if (tg->shift != 21 || c < vma->pgoff ||
+	    c + FS_CHUNK_PAGES > vma->pgoff + (vma->len >> MF_PAGE_SHIFT) ||
+	    !MF_IS_ALIGNED(vma_address(vma, c), 1ULL << 21))
+		return MF_PAGE_SHIFT;
+	return 21;
+}
 
 static const char *const action_name[] = {
 	[MF_IGNORED] = "Ignored",
@@ -203,20 +234,23 @@ static bool vma_range(const struct mf_vma *vma, uint64_t zs, uint64_t ze,
  * Build the shootdown batches: every mapping of the page is queried and
  * fenced; with `zap`, every mapping of [zs, ze) is unmapped as well.
  */
-static int collect_mappings(struct dax_device *dax, uint64_t page, unsigned ops,
+static int collect_mappings(const struct mf_target *tg, unsigned ops,
 			    uint64_t zs, uint64_t ze, struct collect *c)
 {
 	struct mf_vma *vma;
 
-	list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
+	list_for_each_entry(vma, &tg->dax->i_mmap, i_mmap) {
 		struct mf_sd_work w = { .vma = vma };
 		struct mf_shootdown *sd;
-		bool zap = (ops & MF_OP_ZAP) &&
-			   vma_range(vma, zs, ze, &w.unit_addr, &w.unit_len);
+		bool zap;
 
-		if (vma_covers(vma, page)) {
-			w.page_addr = vma_address(vma, page);
+		if (vma->ino != tg->ino)
+			continue;	/* another file, or the device */
+		zap = (ops & MF_OP_ZAP) && vma_range(vma, zs, ze, &w.unit_addr, &w.unit_len);
+		if (vma_covers(vma, tg->idx)) {
+			w.page_addr = vma_address(vma, tg->idx);
 			w.page_len = MF_PAGE_SIZE;
+			w.shift = vma_shift(tg, vma);
 			w.ops = ops & (MF_OP_QUERY | MF_OP_FENCE);
 		}
 		if (zap)
@@ -245,18 +279,18 @@ static int add_to_kill(struct collect *c, const struct to_kill *tk)
  * Decide who gets a signal (collect_procs_file() + task_early_kill() +
  * add_to_kill()), from what each mapper reported.
  */
-static int collect_procs(struct mf_engine *mf, struct dax_device *dax,
-			 uint64_t pfn, uint64_t page, const struct mf_current *cur,
-			 struct collect *c)
+static int collect_procs(struct mf_engine *mf, const struct mf_target *tg,
+			 uint64_t pfn, const struct mf_current *cur, struct collect *c)
 {
 	const struct mf_profile *p = mf->profile;
-	uint64_t head = page;
+	uint64_t head = tg->idx;
 	unsigned i, j;
 	int err;
 
-	/* 6.12 devdax folios are compound: the head page is reported */
-	if (p->addr_unit_start)
-		head = MF_ALIGN_DOWN(page, 1ULL << (dax->shift - MF_PAGE_SHIFT));
+	/* 6.12 devdax folios are compound: the head page is reported; a
+	 * file's page is reported as itself, whatever it is mapped at */
+	if (p->addr_unit_start && !tg->ino)
+		head = MF_ALIGN_DOWN(tg->idx, 1ULL << (tg->dax->shift - MF_PAGE_SHIFT));
 
 	for (i = 0; i < c->nr_sd; i++) {
 		struct mf_shootdown *sd = &c->sd[i];
@@ -288,7 +322,7 @@ static int collect_procs(struct mf_engine *mf, struct dax_device *dax,
 			if (!(w->ops & MF_OP_QUERY))
 				continue;
 			tk.addr = vma_address(w->vma, head);
-			tk.size_shift = present ? dax->shift : 0;
+			tk.size_shift = present ? w->shift : 0;
 			tk.addr_valid = true;
 			if (!tk.size_shift) {
 				/*
@@ -417,20 +451,19 @@ static void unmap_extent(const struct mf_profile *p, uint64_t page, unsigned shi
 	*ze = start + (p->unmap_len_is_end ? start + size : size);
 }
 
-static bool task_maps_page(const struct mf_task *t, const struct dax_device *dax,
-			   uint64_t page)
+static bool task_maps_page(const struct mf_task *t, const struct mf_target *tg)
 {
 	const struct mf_vma *vma;
 
 	list_for_each_entry(vma, &t->vmas, task_node)
-		if (vma->dax == dax && vma_covers(vma, page))
+		if (vma->dax == tg->dax && vma->ino == tg->ino && vma_covers(vma, tg->idx))
 			return true;
 	return false;
 }
 
-static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
-				 uint64_t pfn, uint64_t page, unsigned flags,
-				 const struct mf_current *cur, struct mf_raise *raise)
+/* Everything after the entry lock: poison, collect, unmap, signal. */
+static int kill_procs_of(struct mf_engine *mf, const struct mf_target *tg, uint64_t pfn,
+			 unsigned flags, const struct mf_current *cur, struct mf_raise *raise)
 {
 	struct collect c = { 0 };
 	uint64_t zs, ze;
@@ -439,15 +472,10 @@ static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
 	bool consumer;
 	int rc;
 
-	/* holds off new owners, truncate and hole punch of this entry */
-	rc = dax_lock_entry(dax, page);
-	if (rc)
-		return -EBUSY;
-
 	/* PageHWPoison, and the daemon's own view of the page is fenced */
-	rc = nd_page_set_hwpoison(dax->ns, page);
+	rc = nd_page_set_hwpoison(tg->dax->ns, tg->nspage);
 	if (rc)
-		goto unlock;
+		return rc;
 
 	/*
 	 * A consumer that maps the page is always collected, so the unit
@@ -456,16 +484,16 @@ static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
 	 * report, so that takes a second round.
 	 */
 	consumer = (flags & MF_ACTION_REQUIRED) && cur && cur->task &&
-		   task_maps_page(cur->task, dax, page);
-	unmap_extent(mf->profile, page, dax->shift, &zs, &ze);
+		   task_maps_page(cur->task, tg);
+	unmap_extent(mf->profile, tg->idx, tg->shift, &zs, &ze);
 	if (consumer)
 		ops |= MF_OP_ZAP;
-	rc = collect_mappings(dax, page, ops, zs, ze, &c);
+	rc = collect_mappings(tg, ops, zs, ze, &c);
 	if (rc)
 		goto out;
 	shootdown(mf, &c);
 
-	rc = collect_procs(mf, dax, pfn, page, cur, &c);
+	rc = collect_procs(mf, tg, pfn, cur, &c);
 	if (rc)
 		goto out;
 	for (i = 0; i < c.nr_tk; i++)
@@ -475,8 +503,8 @@ static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
 	if (max_shift && !consumer) {
 		struct collect z = { 0 };
 
-		unmap_extent(mf->profile, page, max_shift, &zs, &ze);
-		rc = collect_mappings(dax, page, MF_OP_ZAP, zs, ze, &z);
+		unmap_extent(mf->profile, tg->idx, max_shift, &zs, &ze);
+		rc = collect_mappings(tg, MF_OP_ZAP, zs, ze, &z);
 		if (!rc) {
 			shootdown(mf, &z);
 			for (i = 0; i < z.nr_sd; i++) {
@@ -494,8 +522,59 @@ static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
 	kill_procs(mf, pfn, &c, raise);
 out:
 	collect_free(&c);
-unlock:
+	return rc;
+}
+
+static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
+				 uint64_t pfn, uint64_t page, unsigned flags,
+				 const struct mf_current *cur, struct mf_raise *raise)
+{
+	struct mf_target tg = { .dax = dax, .idx = page, .nspage = page, .shift = dax->shift };
+	int rc;
+
+	/* holds off new owners, truncate and hole punch of this entry */
+	rc = dax_lock_entry(dax, page);
+	if (rc)
+		return -EBUSY;
+	rc = kill_procs_of(mf, &tg, pfn, flags, cur, raise);
 	dax_unlock_entry(dax, page);
+	return rc;
+}
+
+/*
+ * A page of an fsdax namespace (mf_dax_kill_procs() after the file
+ * system's notify_failure): the reverse map names the file and index,
+ * whose entry stays locked until every mapper is dealt with, so that
+ * truncate, hole punch and new faults of that index wait.  A free block
+ * has no mapper: its poison is only recorded.
+ */
+static int mf_fsdax_kill_procs(struct mf_engine *mf, struct dax_device *dax,
+			       uint64_t pfn, uint64_t nspage, unsigned flags,
+			       const struct mf_current *cur, struct mf_raise *raise)
+{
+	struct fs_sb *sb = dax->fs;
+	struct mf_target tg = { .dax = dax, .nspage = nspage };
+	int rc;
+
+	rc = fs_lock_entry(sb, nspage, &tg.ino, &tg.idx);
+	if (rc == -ENOENT) {
+		rc = nd_page_set_hwpoison(dax->ns, nspage);
+		if (!rc)
+			rc = fs_note_poison(sb, nspage);
+		if (rc >= 0)
+			mf_printk(mf, 6, "Memory failure: %#" PRIx64 ": free block of %s: recorded",
+				  pfn, dax->ns->name);
+		return -EBUSY;
+	}
+	if (rc)
+		return rc;
+	/* the file's media error, for read() and for --media-errors */
+	rc = fs_note_poison(sb, nspage);
+	if (rc >= 0) {
+		tg.shift = fs_chunk_is_pmd(sb, tg.ino, tg.idx) ? 21 : MF_PAGE_SHIFT;
+		rc = kill_procs_of(mf, &tg, pfn, flags, cur, raise);
+	}
+	fs_unlock_entry(sb, tg.ino, tg.idx);
 	return rc;
 }
 
@@ -520,7 +599,12 @@ int memory_failure(struct mf_engine *mf, uint64_t pfn, unsigned flags,
 		return -ENXIO;
 	}
 	dax = ns_to_dax(ns);
-	rc = mf_generic_kill_procs(mf, dax, pfn, pfn - nd_pfn_base(ns), flags, cur, raise);
+	if (ns->mode == ND_MODE_FSDAX && dax->fs)
+		rc = mf_fsdax_kill_procs(mf, dax, pfn, pfn - nd_pfn_base(ns), flags, cur, raise);
+	else if (ns->mode == ND_MODE_FSDAX)
+		rc = -EBUSY;	/* no file system mounted: nobody can map it */
+	else
+		rc = mf_generic_kill_procs(mf, dax, pfn, pfn - nd_pfn_base(ns), flags, cur, raise);
 	action_result(mf, dax, pfn, rc ? MF_FAILED : MF_RECOVERED);
 	return rc;
 }
@@ -549,12 +633,23 @@ int madvise_inject_error(struct mf_engine *mf, struct mf_vma *vma, uint64_t star
 			break;
 		}
 		page = vma->pgoff + ((start - vma->start) >> MF_PAGE_SHIFT);
+		if (vma->ino) {
+			struct fs_extent x;
+
+			/* a file page: where its block is (past EOF: no page) */
+			if (!dax->fs || fs_bmap(dax->fs, vma->ino, page, &x)) {
+				stop = -EFAULT;
+				break;
+			}
+			page = x.nsoff + (page - x.foff);
+		}
 		if (page >= nd_nr_pages(ns)) {
 			stop = -EFAULT;
 			break;
 		}
-		/* 6.12 steps by the folio: a whole unit of devdax */
-		size = p->madvise_step_unit ? 1ULL << dax->shift : MF_PAGE_SIZE;
+		/* 6.12 steps by the folio: a whole unit of devdax; a file's
+		 * pages one by one */
+		size = p->madvise_step_unit && !vma->ino ? 1ULL << dax->shift : MF_PAGE_SIZE;
 		if (p->madvise_skip_poisoned && nd_page_hwpoison(ns, page))
 			continue;
 		if (advice == MF_MADV_SOFT_OFFLINE) {

@@ -39,6 +39,7 @@
 #define MF_OP_FENCE	(1u << 1)	/* fence the poisoned page */
 #define MF_OP_ZAP	(1u << 2)	/* unmap the unit (the data stays) */
 #define MF_OP_UNFENCE	(1u << 3)	/* lift the fence: the poison is gone */
+#define MF_OP_REMAP	(1u << 4)	/* fsdax: the unit has a new block, at remap_off */
 
 /* siginfo codes, as <signal.h> has them */
 #define MF_BUS_MCEERR_AR	4
@@ -123,7 +124,8 @@ struct mf_vma {
 	struct dax_device *dax;
 	uint64_t id;			/* chosen by the task */
 	uint64_t start, len;		/* user addresses */
-	uint64_t pgoff;			/* first device page mapped */
+	uint64_t pgoff;			/* first device page mapped; of a file: file page */
+	uint64_t ino;			/* fsdax: the file's inode; 0: the device itself */
 	int prot;
 };
 
@@ -137,6 +139,10 @@ void mf_task_exit(struct mf_task *t);
 int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
 		  struct mf_vma **out);
+/* A mapping of file `ino` of an fsdax namespace, from file page pgoff. */
+int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		       uint64_t start, uint64_t len, uint64_t ino, uint64_t pgoff, int prot,
+		       struct mf_vma **out);
 struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id);
 void mf_vma_remove(struct mf_vma *vma);
 
@@ -145,7 +151,7 @@ static inline bool vma_covers(const struct mf_vma *vma, uint64_t page)
 	return page >= vma->pgoff && page < vma->pgoff + (vma->len >> 12);
 }
 
-/* User address of device page `page` in the mapping. */
+/* User address of device page (file page, for a file) `page` in the mapping. */
 static inline uint64_t vma_address(const struct mf_vma *vma, uint64_t page)
 {
 	return vma->start + ((page - vma->pgoff) << 12);
@@ -158,7 +164,9 @@ struct mf_sd_work {
 	uint64_t page_len;
 	uint64_t unit_addr;		/* zap */
 	uint64_t unit_len;
+	uint64_t remap_off;		/* MF_OP_REMAP: namespace bytes */
 	unsigned ops;
+	unsigned shift;			/* the size it maps the page at (12, 21, 30) */
 	bool present;			/* result of MF_OP_QUERY */
 	int error;
 };

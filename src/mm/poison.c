@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fs/fs.h"
 #include "../util/util.h"
 #include "mm.h"
 
@@ -108,6 +109,46 @@ void mf_shootdown_check_fences(struct mf_shootdown *sd, unsigned n)
 			}
 }
 
+/* fsdax: each namespace page is the file page the reverse map names,
+ * in the mappings of that file. */
+static int file_fences(struct dax_device *dax, const uint64_t *pages, size_t n,
+		       unsigned ops, struct batch *b)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		uint64_t ino, idx;
+		struct mf_vma *vma;
+
+		if (fs_rmap(dax->fs, pages[i], &ino, &idx))
+			continue;	/* a free block: nobody maps it */
+		list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
+			struct mf_shootdown *sd;
+			struct mf_sd_work *w;
+
+			if (vma->ino != ino || !vma_covers(vma, idx))
+				continue;
+			/*
+			 * Given back, the page is mapped from the block the file
+			 * has now: the mapping under the fence may still be of a
+			 * block a punch took away since.
+			 */
+			err = batch_add(b, vma, idx, 1, ops == MF_OP_UNFENCE ? MF_OP_REMAP : ops);
+			if (err)
+				break;
+			sd = batch_task(b, vma->task);
+			w = &sd->w[sd->n - 1];
+			if (w->ops == MF_OP_REMAP) {
+				w->unit_addr = w->page_addr;
+				w->unit_len = w->page_len;
+				w->remap_off = pages[i] << MF_PAGE_SHIFT;
+			}
+		}
+	}
+	return err;
+}
+
 static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 			 const uint64_t *pages, size_t n, unsigned ops, const char *what)
 {
@@ -118,6 +159,12 @@ static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 
 	if (!n)
 		return 0;
+	if (dax->fs) {
+		err = file_fences(dax, pages, n, ops, &b);
+		if (err || !b.n)
+			goto out;
+		goto shoot;
+	}
 	list_for_each_entry(vma, &dax->i_mmap, i_mmap) {
 		uint64_t vend = vma->pgoff + (vma->len >> MF_PAGE_SHIFT);
 		size_t k = lower_bound(pages, n, vma->pgoff);
@@ -137,6 +184,7 @@ static int change_fences(struct mf_engine *mf, struct dax_device *dax,
 	}
 	if (!b.n)
 		goto out;
+shoot:
 	if (mf->ops && mf->ops->shootdown)
 		mf->ops->shootdown(mf, b.sd, b.n);
 	mf_shootdown_check_fences(b.sd, b.n);

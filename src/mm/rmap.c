@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../util/util.h"
+#include "../fs/fs.h"
 #include "mm.h"
 
 void mf_task_init(struct mf_task *t, pid_t pid, uid_t uid, const char *comm,
@@ -40,9 +41,9 @@ struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id)
 	return NULL;
 }
 
-int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
-		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
-		  struct mf_vma **out)
+static int vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		      uint64_t start, uint64_t len, uint64_t ino, uint64_t pgoff, int prot,
+		      struct mf_vma **out)
 {
 	struct mf_vma *vma;
 	int err;
@@ -63,8 +64,9 @@ int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 	vma = calloc(1, sizeof(*vma));
 	if (!vma)
 		return -ENOMEM;
-	/* the pages get their owner before anyone can map them */
-	err = dax_set_owner(dax, pgoff, len >> MF_PAGE_SHIFT);
+	/* the pages get their owner before anyone can map them (a file's
+	 * pages have theirs in the file system's block map) */
+	err = ino ? 0 : dax_set_owner(dax, pgoff, len >> MF_PAGE_SHIFT);
 	if (err) {
 		free(vma);
 		return err;
@@ -75,6 +77,7 @@ int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 	vma->start = start;
 	vma->len = len;
 	vma->pgoff = pgoff;
+	vma->ino = ino;
 	vma->prot = prot;
 	list_add_tail(&vma->i_mmap, &dax->i_mmap);
 	list_add_tail(&vma->task_node, &t->vmas);
@@ -85,11 +88,43 @@ int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
 	return 0;
 }
 
+int mf_vma_insert(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		  uint64_t start, uint64_t len, uint64_t pgoff, int prot,
+		  struct mf_vma **out)
+{
+	return vma_insert(t, dax, id, start, len, 0, pgoff, prot, out);
+}
+
+int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
+		       uint64_t start, uint64_t len, uint64_t ino, uint64_t pgoff, int prot,
+		       struct mf_vma **out)
+{
+	int err;
+
+	if (!ino || !dax->fs)
+		return -EINVAL;
+	/* a mapping keeps its file, as vm_file does: unlink frees it later */
+	err = fs_iget(dax->fs, ino);
+	if (err)
+		return err;
+	err = vma_insert(t, dax, id, start, len, ino, pgoff, prot, out);
+	if (err)
+		fs_iput(dax->fs, ino);
+	return err;
+}
+
 void mf_vma_remove(struct mf_vma *vma)
 {
+	struct fs_sb *fs = vma->ino ? vma->dax->fs : NULL;
+	uint64_t ino = vma->ino;
+
 	list_del(&vma->i_mmap);
 	list_del(&vma->task_node);
 	vma->dax->nr_mmap--;
 	vma->task->nr_vmas--;
 	free(vma);
+	/* the last reference to an unlinked file frees it: nothing of this
+	 * mapping may be asked to unmap it */
+	if (fs)
+		fs_iput(fs, ino);
 }

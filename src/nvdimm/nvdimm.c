@@ -100,7 +100,7 @@ static int load_ns(const struct nd_store_ns *row, void *arg)
 	struct nd_namespace *ns;
 	struct stat st;
 
-	if (row->mode != ND_MODE_DEVDAX || size_shift(row->align) < 12 ||
+	if ((row->mode != ND_MODE_DEVDAX && row->mode != ND_MODE_FSDAX) || size_shift(row->align) < 12 ||
 	    !row->size || row->size % row->align)
 		return -EUCLEAN;
 	ns = ns_alloc(region);
@@ -283,7 +283,7 @@ int nd_namespace_create(struct nd_region *region, const struct nd_create_args *a
 	uuid_t u;
 	int err;
 
-	if (a->mode != ND_MODE_DEVDAX)
+	if (a->mode != ND_MODE_DEVDAX && a->mode != ND_MODE_FSDAX)
 		return -EOPNOTSUPP;
 	if (!valid_align(a->align))
 		return -EINVAL;

@@ -24,6 +24,7 @@
 
 enum nd_mode {
 	ND_MODE_DEVDAX = 1,
+	ND_MODE_FSDAX = 2,		/* holds a file system (src/fs) */
 };
 
 struct nd_store;

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -177,6 +178,21 @@ static int report_consume(uintptr_t a, const struct map_view *v, struct mf_raise
 	return 1;
 }
 
+/* Did the faulting access ask for what the mapping allows?  A store to a
+ * read-only file mapping is the program's SIGSEGV. */
+static bool access_allowed(const struct map_view *v, void *uctx)
+{
+#if defined(__x86_64__)
+	const ucontext_t *uc = uctx;
+	bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+
+	return write ? (v->prot & PROT_WRITE) != 0 : (v->prot & PROT_READ) != 0;
+#else
+	(void)uctx;
+	return (v->prot & PROT_READ) != 0;
+#endif
+}
+
 void fault_handler(int sig, siginfo_t *si, void *uctx)
 {
 	int saved_errno = errno;
@@ -184,13 +200,19 @@ void fault_handler(int sig, siginfo_t *si, void *uctx)
 	struct mf_raise_msg raise;
 	struct map_view v;
 
-	if (si->si_code > 0 && map_lookup(a, &v) && fencetab_get(a)) {
+	/* a fenced page, or a page of a file mapping with no block mapped
+	 * (punched, truncated, past EOF) that the access may touch */
+	if (si->si_code > 0 && map_lookup(a, &v) &&
+	    (fencetab_get(a) || (v.file && access_allowed(&v, uctx)))) {
 		if (report_consume(a, &v, &raise)) {
 			fault_raise_sigbus(raise.code, raise.addr, raise.lsb, uctx);
 		} else {
 			/* cleared meanwhile: let the fence come down, then retry */
 			struct timespec ts = { 0, 1000000 };
 
+			/* a file's page may have been mapped in from its new block */
+			if (v.file)
+				fsdax_remap_seen();
 			nanosleep(&ts, NULL);
 		}
 		errno = saved_errno;

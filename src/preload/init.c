@@ -125,7 +125,7 @@ int shim_fd_move_high(int fd)
 bool shim_fd_internal(int fd)
 {
 	return fd >= 0 && (fd == shim.req.fd || fd == shim.ctl.fd || fd == shim.pagemap_fd ||
-			   fd == shim.uffd_fd);
+			   fd == shim.uffd_fd || fsdax_fd_internal(fd));
 }
 
 int shim_fd_relocate(int fd)

@@ -39,6 +39,8 @@ struct map_slot {
 	uint64_t ns_off;
 	uint64_t align;
 	int prot;
+	bool file;
+	uint64_t dev, ino;
 };
 
 static struct map_slot slots[MAP_SLOTS];
@@ -68,6 +70,9 @@ static void slot_view(const struct map_slot *s, struct map_view *v)
 	v->ns_off = s->ns_off;
 	v->align = s->align;
 	v->prot = s->prot;
+	v->file = s->file;
+	v->dev = s->dev;
+	v->ino = s->ino;
 }
 
 /* Read a consistent copy of slot i; false if it is free. */
@@ -173,6 +178,9 @@ static void slot_publish(struct map_slot *s, const struct map_view *v)
 	s->ns_off = v->ns_off;
 	s->align = v->align;
 	s->prot = v->prot;
+	s->file = v->file;
+	s->dev = v->dev;
+	s->ino = v->ino;
 	s->dontfork = false;
 	s->used = true;
 	slot_write_end(s);
@@ -207,7 +215,7 @@ static void slot_free(struct map_slot *s)
  * nothing else.  Without it (before Linux 6.7, or no userfaultfd), the
  * answer may count a neighbour of a touched page as mapped.
  */
-static void no_fault_around(uintptr_t start, size_t len)
+void no_fault_around(uintptr_t start, size_t len)
 {
 	struct uffdio_register reg = {
 		.range = { .start = start, .len = len },
@@ -226,9 +234,22 @@ static void no_fault_around(uintptr_t start, size_t len)
 			shim.uffd_fd = -2;
 			return;
 		}
-		shim.uffd_fd = shim_fd_move_high(fd);
+		/* the service thread reads it (no_fault_around_again) */
+		__atomic_store_n(&shim.uffd_fd, shim_fd_move_high(fd), __ATOMIC_RELEASE);
 	}
 	ioctl(shim.uffd_fd, UFFDIO_REGISTER, &reg);
+}
+
+void no_fault_around_again(uintptr_t start, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	int fd = __atomic_load_n(&shim.uffd_fd, __ATOMIC_ACQUIRE);
+
+	if (fd >= 0)
+		ioctl(fd, UFFDIO_REGISTER, &reg);
 }
 
 /* Fence what is already poisoned in a new mapping. */
@@ -293,6 +314,13 @@ static int map_register(const struct map_view *v)
 	if (r.r.error)
 		return r.r.error;
 	return r.nr_poisoned ? fence_existing(v) : 0;
+}
+
+/* A file mapping's pieces and a child's copies: its blocks are mapped
+ * already (no generation to check). */
+static int slot_register(const struct map_view *v)
+{
+	return v->file ? fsdax_register_call(v, UINT64_MAX) : map_register(v);
 }
 
 static void map_unregister(uint64_t id)
@@ -498,7 +526,7 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 				break;
 			slot_publish(ns, &piece[k]);
 			if (atomic_load(&shim.active))
-				map_register(&piece[k]);
+				slot_register(&piece[k]);
 		}
 		if (atomic_load(&shim.active))
 			map_unregister(v.id);
@@ -521,15 +549,121 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 	return false;
 }
 
+/*
+ * mmap(MAP_SHARED) of a file of an fsdax namespace: the file's blocks,
+ * mapped in place, as fsdax maps them; MAP_SYNC is accepted (the blocks
+ * are the media: nothing is left to write back).  1: not ours, the
+ * kernel maps it.
+ */
+static void *file_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off,
+		       const struct stat *st, bool *not_ours)
+{
+	int fl = real.fcntl(fd, F_GETFL), err = 0, tries;
+	uint64_t map_gen = 0, rlen = MF_ALIGN_UP((uint64_t)len, MF_PAGE_SIZE);
+	struct map_view v;
+	struct map_slot *s;
+	sigset_t old;
+	void *p;
+
+	*not_ours = false;
+	if (!len || off < 0 || (uint64_t)off % MF_PAGE_SIZE) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY ||
+	    ((prot & PROT_WRITE) && (fl & O_ACCMODE) != O_RDWR)) {
+		errno = EACCES;
+		return MAP_FAILED;
+	}
+	if (shim_activate()) {
+		*not_ours = true;
+		return MAP_FAILED;
+	}
+	shim_block(&old);
+	map_lock();
+	if (flags & MAP_FIXED) {
+		err = replace_dax_range((uintptr_t)addr, rlen);
+		if (err)
+			goto out_unlock;
+	}
+	s = slot_alloc();
+	if (!s) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+		p = real.mmap(addr, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			      (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)), -1, 0);
+	else
+		p = fsdax_place(rlen, (uint64_t)off);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		goto out_unlock;
+	}
+	v = (struct map_view){
+		.start = (uintptr_t)p, .len = rlen, .id = next_id++, .ns_off = (uint64_t)off,
+		.align = MF_PAGE_SIZE, .prot = prot, .file = true, .dev = st->st_dev,
+		.ino = st->st_ino,
+	};
+	pthread_mutex_lock(&shim.req_lock);
+	/* the blocks may move between the two calls (truncate): again */
+	for (tries = 0; tries < 8; tries++) {
+		err = fsdax_map_extents(v.start, v.ns_off, rlen, st, prot, &v, &map_gen);
+		/* PTE-mapped pages count one by one, as on a 4 KiB device */
+		if (!err)
+			no_fault_around(v.start, v.len);
+		if (!err) {
+			slot_publish(s, &v);
+			err = fsdax_register_call(&v, map_gen);
+			if (err) {
+				slot_free(s);
+				fencetab_del_range(v.start, v.len);
+			}
+		}
+		if (err != -EAGAIN)
+			break;
+		real.mmap(p, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	}
+	pthread_mutex_unlock(&shim.req_lock);
+	if (err) {
+		real.munmap(p, rlen);
+		if (err == -ENOENT) {
+			/* a FUSE file that is not memfail's */
+			*not_ours = true;
+			err = 0;
+		}
+	}
+out_unlock:
+	map_unlock();
+	shim_unblock(&old);
+	if (*not_ours)
+		return MAP_FAILED;
+	if (err) {
+		errno = -err;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
 PRELOAD_ENTRY void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	bool readable, writable;
 	struct dax_ns ns;
+	struct stat st;
 	void *p;
 
 	EARLY(real.mmap(addr, len, prot, flags, fd, off));
 	if (!(flags & MAP_ANONYMOUS) && dax_fd_get(fd, &ns, &readable, &writable))
 		return dax_mmap(addr, len, prot, flags, fd, off, &ns, readable, writable);
+	if (!(flags & MAP_ANONYMOUS) && ((flags & MAP_TYPE) == MAP_SHARED ||
+					 (flags & MAP_TYPE) == MAP_SHARED_VALIDATE) &&
+	    fsdax_candidate(fd, &st)) {
+		bool not_ours;
+
+		p = file_mmap(addr, len, prot, flags, fd, off, &st, &not_ours);
+		if (!not_ours)
+			return p;
+	}
 	if ((flags & MAP_FIXED) && overlaps_dax((uintptr_t)addr, len)) {
 		sigset_t old;
 		int err;
@@ -652,7 +786,7 @@ void maps_after_fork(void)
 		if (v.align == 4096)
 			no_fault_around(v.start, v.len);
 		/* the child's own mapping now: same id, new process */
-		if (map_register(&v))
+		if (slot_register(&v))
 			continue;
 	}
 	map_unlock();

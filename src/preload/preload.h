@@ -171,10 +171,43 @@ struct map_view {
 	uint64_t ns_off;
 	uint64_t align;
 	int prot;
+	/* fsdax: a mapping of a file (ns_off is then the file offset) */
+	bool file;
+	uint64_t dev, ino;
 };
 
 /* Lock-free: safe in a signal handler. */
 bool map_lookup(uintptr_t addr, struct map_view *out);
+
+/* ---- fsdax files (fsdax.c) ---- */
+struct stat;
+struct mf_fs_map_reply;
+/* A regular file on a FUSE mount: maybe an fsdax namespace's. */
+bool fsdax_candidate(int fd, struct stat *st);
+int fsdax_map_call(const struct stat *st, uint64_t off, uint64_t len, int prot,
+		   struct mf_fs_map_reply *r, int *fd);
+int fsdax_register_call(const struct map_view *v, uint64_t map_gen);
+/* Room for a file mapping of len bytes from file offset off (PROT_NONE). */
+void *fsdax_place(size_t len, uint64_t off);
+/* Map the file's extents over [off, off + len) at start; fills in v's
+ * namespace and the generation to register with. */
+int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct stat *st,
+		      int prot, struct map_view *v, uint64_t *map_gen);
+/* The namespace's data descriptor we keep (-1: none); _keep_fd keeps fd
+ * (or closes it for the one we have) and returns the one to use. */
+int fsdax_data_fd(uint32_t ns_id, uint64_t gen);
+int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd);
+bool fsdax_fd_internal(int fd);
+/* Service thread: map [a, a + len) of file mapping v from ns_off. */
+int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_off);
+/* Turn the kernel's fault-around off for a range (mmap.c): only pages
+ * touched are in the page tables. */
+void no_fault_around(uintptr_t start, size_t len);
+/* The same for a range mapped anew, from the service thread: only if the
+ * userfaultfd exists already. */
+void no_fault_around_again(uintptr_t start, size_t len);
+/* The faulting thread: what the service thread remapped is mapped. */
+void fsdax_remap_seen(void);
 bool map_lookup_id(uint64_t id, struct map_view *out);
 /* Next mapping starting at or after addr (for madvise). */
 bool map_next(uintptr_t addr, struct map_view *out);

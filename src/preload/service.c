@@ -119,9 +119,12 @@ static void do_shootdown(const struct mf_ctl_shootdown *m, size_t len)
 		l = e->page_len;
 		/* what is mapped is looked at before anything is taken away */
 		if ((e->ops & MF_SD_QUERY) && clip(&v, &a, &l)) {
-			uint64_t unit = MF_ALIGN_DOWN(a, v.align);
+			uint64_t size = v.align, unit;
 
-			res->present = units_kept(unit) || range_present(unit, v.align);
+			if (v.file && e->unit_shift >= MF_PAGE_SHIFT && e->unit_shift <= 30)
+				size = 1ULL << e->unit_shift;
+			unit = MF_ALIGN_DOWN(a, size);
+			res->present = units_kept(unit) || range_present(unit, size);
 		}
 		a = e->page_addr;
 		l = e->page_len;
@@ -131,6 +134,10 @@ static void do_shootdown(const struct mf_ctl_shootdown *m, size_t len)
 		}
 		if ((e->ops & MF_SD_UNFENCE) && clip(&v, &a, &l))
 			res->error = unfence_pages(a, l, v.prot);
+		a = e->unit_addr;
+		l = e->unit_len;
+		if ((e->ops & MF_SD_REMAP) && v.file && clip(&v, &a, &l))
+			res->error = fsdax_remap(&v, a, l, e->remap_off);
 		a = e->unit_addr;
 		l = e->unit_len;
 		if ((e->ops & MF_SD_ZAP) && clip(&v, &a, &l)) {

@@ -79,6 +79,13 @@ enum mf_msg_type {
 	MF_EVENT = 70,
 
 	/* 80-99: fsdax, files on a namespace (request and admin) */
+	/* admin */
+	MF_FS_MOUNT = 80,
+	MF_FS_UMOUNT,
+	MF_FS_MEDIA_ERRORS,
+	/* request (a mapping process) */
+	MF_FS_MAP = 90,
+	MF_FS_MAP_REGISTER,
 
 	/* 100-129: ordinary memory and the emulated /proc and /sys views */
 	/* request (a mapping process) */
@@ -434,6 +441,10 @@ struct mf_consume_reply {
 #define MF_SD_FENCE	(1u << 1)
 #define MF_SD_ZAP	(1u << 2)
 #define MF_SD_UNFENCE	(1u << 3)
+/* fsdax: map [unit_addr, unit_addr + unit_len) of the mapping to the
+ * namespace's data at remap_off (the file page has a new block), and lift
+ * the fences of that range */
+#define MF_SD_REMAP	(1u << 4)
 
 struct mf_sd_entry {
 	uint64_t map_id;
@@ -442,7 +453,11 @@ struct mf_sd_entry {
 	uint64_t unit_addr;
 	uint64_t unit_len;
 	uint32_t ops;
-	uint32_t pad;
+	/* MF_SD_QUERY of a file mapping: the size it maps the page at (a
+	 * PMD is in the page tables if any page of it is); 0: the mapping's
+	 * alignment */
+	uint32_t unit_shift;
+	uint64_t remap_off;	/* MF_SD_REMAP: namespace bytes */
 };
 
 struct mf_ctl_shootdown {
@@ -937,6 +952,111 @@ struct mf_mappers_reply {
 	uint32_t next_skip;		/* and its skip */
 	uint32_t pad;
 	struct mf_mapper m[];
+};
+
+/*
+ * ---- fsdax: files on a namespace ----
+ *
+ * The daemon serves each fsdax namespace's file system (src/fs) at a
+ * directory through FUSE.  MF_FS_MOUNT (admin, the namespace's admin)
+ * mounts it at `path` (an existing empty directory), MF_FS_UMOUNT
+ * unmounts it.  A mapping process maps a file of it in two steps:
+ * MF_FS_MAP (the file by the st_dev and st_ino of its descriptor) gives
+ * the file's extents over [offset, offset + len), its holes below EOF
+ * allocated, and the namespace's data file as the reply's descriptor;
+ * the process maps each extent of that file in place and registers the
+ * mapping with MF_FS_MAP_REGISTER, which fails with -EAGAIN if the
+ * file's blocks changed in between (map_gen), to be done again.
+ */
+#define MF_PATH_LEN		512
+#define MF_FS_MAP_MAX		128
+
+struct mf_fs_mount {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	char path[MF_PATH_LEN];
+};
+
+struct mf_fs_map {
+	struct mf_hdr hdr;
+	uint64_t dev;		/* st_dev of the file */
+	uint64_t ino;		/* st_ino */
+	uint64_t offset;	/* bytes, page aligned */
+	uint64_t len;
+	uint32_t prot;
+	uint32_t pad;
+};
+
+struct mf_fs_extent {
+	uint64_t foff;		/* file page */
+	uint64_t nsoff;		/* namespace page */
+	uint64_t len;		/* pages */
+};
+
+struct mf_fs_map_reply {
+	struct mf_reply r;
+	uint32_t ns_id;
+	uint32_t count;
+	uint64_t ns_gen;
+	uint64_t map_gen;	/* for MF_FS_MAP_REGISTER */
+	uint64_t size;		/* of the file, bytes */
+	uint32_t more;		/* more extents past the last one */
+	uint32_t pad;
+	struct mf_fs_extent e[MF_FS_MAP_MAX];
+};
+
+struct mf_fs_map_register {
+	struct mf_hdr hdr;
+	uint64_t map_id;
+	uint64_t ns_gen;
+	uint64_t map_gen;
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t offset;	/* in the file, bytes */
+	uint64_t len;
+	uint64_t addr;
+	uint32_t prot;
+	uint32_t ns_id;
+};
+
+/*
+ * MF_FS_MEDIA_ERRORS (admin, the namespace's admin): the byte ranges of
+ * each file that are bad, in (inode, offset) order, from after the cursor
+ * (ino 0: from the start), as PMDK's pmem2_badblock iteration gives them;
+ * and how many free pages are poisoned.
+ */
+struct mf_fs_media_errors_req {
+	struct mf_hdr hdr;
+	char name[MF_NAME_LEN];
+	uint64_t after_ino;
+	uint64_t after_page;
+};
+
+#define MF_FS_ERR_MAX		64
+
+struct mf_fs_error {
+	uint64_t ino;
+	uint64_t offset;	/* bytes */
+	uint64_t length;
+	char name[256];		/* "" once unlinked */
+};
+
+struct mf_fs_media_errors_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	uint64_t next_ino, next_page;	/* the cursor to go on from */
+	uint64_t free_poison_pages;
+	struct mf_fs_error e[];
+};
+
+#define MF_FS_POISON_MAX	256
+
+struct mf_fs_map_register_reply {
+	struct mf_reply r;
+	uint32_t count;		/* poisoned pages to fence now */
+	uint32_t pad;
+	uint64_t page[MF_FS_POISON_MAX];	/* offsets from the mapping's start, pages */
 };
 
 #endif /* MF_UAPI_PROTO_H */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +69,53 @@ static void namespace_lookup(void **state)
 	/* a size that is not a multiple of the alignment is refused */
 	assert_int_equal(memfail_namespace_create(ctx, &bad, &ns), -EINVAL);
 	assert_int_equal(memfail_namespace_get(ctx, "dax0.1", &ns), -ENODEV);
+}
+
+/* fsdax calls on a devdax namespace change nothing; on an fsdax one,
+ * the mount wants an absolute existing directory, and a fresh file
+ * system has no media errors. */
+static void fsdax_calls(void **state)
+{
+	struct memfail_namespace_args fa = { .size = 8u << 20, .mode = "fsdax" };
+	struct memfail_namespace_args xa = { .size = 8u << 20, .mode = "xfs" };
+	struct memfail_file_error *fe = NULL;
+	struct memfail_namespace ns;
+	uint64_t fp = 99;
+	size_t n = 9;
+
+	(void)state;
+	assert_int_equal(memfail_fs_mount(ctx, "dax0.0", "/tmp"), -EINVAL);
+	assert_int_equal(memfail_fs_media_errors(ctx, "dax0.0", &fe, &n, &fp), -EINVAL);
+	assert_null(fe);
+	assert_int_equal(memfail_namespace_create(ctx, &xa, &ns), -EOPNOTSUPP);
+	assert_int_equal(memfail_namespace_create(ctx, &fa, &ns), 0);
+	assert_string_equal(ns.mode, "fsdax");
+	assert_int_equal(memfail_fs_mount(ctx, ns.dev, "relative"), -EINVAL);
+	assert_int_equal(memfail_fs_mount(ctx, ns.dev, "/nonexistent/memfail"), -ENOENT);
+	assert_int_equal(memfail_fs_umount(ctx, ns.dev, NULL), -ENOENT);
+	/* shown somewhere: not twice there, nor inside it (the daemon would
+	 * wait for itself) */
+	{
+		struct memfail_namespace ns2;
+		char dir[200], sub[220];
+
+		snprintf(dir, sizeof(dir), "%s/mnt", d.dir);
+		snprintf(sub, sizeof(sub), "%s/x", dir);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		assert_int_equal(memfail_namespace_create(ctx, &fa, &ns2), 0);
+		assert_int_equal(memfail_fs_mount(ctx, ns.dev, dir), 0);
+		assert_int_equal(memfail_fs_mount(ctx, ns2.dev, dir), -EBUSY);
+		assert_int_equal(memfail_fs_mount(ctx, ns2.dev, sub), -EBUSY);
+		assert_int_equal(memfail_fs_umount(ctx, ns.dev, dir), 0);
+		assert_int_equal(memfail_fs_mount(ctx, ns2.dev, dir), 0);
+		assert_int_equal(memfail_namespace_destroy(ctx, ns2.dev), 0);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	assert_int_equal(memfail_fs_media_errors(ctx, ns.dev, &fe, &n, &fp), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(fp, 0);
+	free(fe);
+	assert_int_equal(memfail_namespace_destroy(ctx, ns.dev), 0);
 }
 
 static void inject_rejects_unknown_flags(void **state)
@@ -239,6 +287,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(namespace_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(fsdax_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_rejects_unknown_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_past_the_end_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_and_write_around_bad_sectors, setup, teardown),

@@ -36,6 +36,9 @@
  *   forkstress N                   fork N children while a thread opens and
  *                                  closes files, each child unmapping
  *                                  mapping 0 and exiting
+ *   fwrite PATH OFF LEN BYTE       write LEN bytes of BYTE (creating the file), fsync
+ *   fread PATH OFF LEN             one pread: ret, errno, the first byte
+ *   fpunch PATH OFF LEN            fallocate(PUNCH_HOLE | KEEP_SIZE)
  *   pid | sleep MS | exit CODE
  * and the ordinary-memory commands of mfactor-mem.c.
  */
@@ -44,6 +47,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -621,6 +625,53 @@ void do_command(char *line, char *out, size_t n)
 	} else if (!strcmp(argv[0], "raise") && argc >= 2) {
 		raise(atoi(argv[1]));
 		snprintf(out, n, "ok");
+	} else if (!strcmp(argv[0], "fwrite") && argc >= 5) {
+		/* fwrite PATH OFF LEN BYTE: write (creating), fsync, close */
+		static char buf[1 << 20];
+		off_t off = (off_t)strtoull(argv[2], NULL, 0);
+		size_t len = strtoull(argv[3], NULL, 0), done = 0;
+		int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
+		ssize_t w = 0;
+
+		memset(buf, (int)strtol(argv[4], NULL, 0), sizeof(buf));
+		while (fd >= 0 && done < len) {
+			size_t c = len - done < sizeof(buf) ? len - done : sizeof(buf);
+
+			w = pwrite(fd, buf, c, off + (off_t)done);
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+		if (fd < 0 || w < 0 || (done == len && fsync(fd)))
+			snprintf(out, n, "err errno=%d", errno);
+		else
+			snprintf(out, n, "ok written=%zu", done);
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(argv[0], "fread") && argc >= 4) {
+		/* fread PATH OFF LEN: pread once */
+		static char buf[1 << 20];
+		size_t len = strtoull(argv[3], NULL, 0);
+		int fd = open(argv[1], O_RDONLY);
+		ssize_t r = -1;
+
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		if (fd >= 0)
+			r = pread(fd, buf, len, (off_t)strtoull(argv[2], NULL, 0));
+		snprintf(out, n, "ok ret=%zd errno=%d first=%d", r, r < 0 ? errno : 0,
+			 r > 0 ? (unsigned char)buf[0] : -1);
+		if (fd >= 0)
+			close(fd);
+	} else if (!strcmp(argv[0], "fpunch") && argc >= 4) {
+		int fd = open(argv[1], O_RDWR), r = -1;
+
+		if (fd >= 0)
+			r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      (off_t)strtoull(argv[2], NULL, 0), (off_t)strtoull(argv[3], NULL, 0));
+		snprintf(out, n, r ? "err errno=%d" : "ok", errno);
+		if (fd >= 0)
+			close(fd);
 	} else if (!strcmp(argv[0], "mapmany") && argc >= 4) {
 		size_t len = strtoull(argv[2], NULL, 0);
 		off_t off = (off_t)strtoull(argv[3], NULL, 0);

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #define MAX_MAPS 16
-#define MAX_SIGS 64
+#define MAX_SIGS 2048
 #define MAX_ARGS 32
 
 struct mapping {

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/fsdax-map.c: mappings of fsdax files (MF_FS_MAP,
+ * MF_FS_MAP_REGISTER), touches of their fenced pages, and the files'
+ * media errors (MF_FS_MEDIA_ERRORS).
+ *
+ * A file mapping maps the file's blocks of the namespace's data in place,
+ * so that loads and stores go to the media as they do on fsdax.  Holes
+ * below EOF are allocated when the mapping is made (the write faults of
+ * a shared mapping, done at once).  A page that truncate or hole punch
+ * took away is fenced in every mapper; a touch of it comes here and
+ * finds a new block (mapped in, as a fault would), the end of the file
+ * (SIGBUS, BUS_ADRERR) or poison (memory_failure()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../fs/fs.h"
+#include "memfaild.h"
+
+#define MF_BUS_ADRERR	2
+
+static char reply_buf[MF_MSG_MAX];
+
+static struct fs_sb *sb_of(const struct nd_namespace *ns)
+{
+	return ns && ns_to_dax(ns) ? ns_to_dax(ns)->fs : NULL;
+}
+
+/* generic_permission() for the file's mode bits. */
+static bool may_access(const struct mf_cred *cr, const struct fs_stat *st, bool write)
+{
+	unsigned want = write ? 6 : 4, bits;
+
+	if (cr->uid == 0)
+		return true;
+	if (cr->uid == st->uid)
+		bits = (st->mode >> 6) & 7;
+	else if (cr->gid == st->gid)
+		bits = (st->mode >> 3) & 7;
+	else
+		bits = st->mode & 7;
+	return (bits & want) == want;
+}
+
+int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
+{
+	struct mf_fs_map_reply *r = (void *)reply_buf;
+	struct nd_namespace *ns = fsdax_ns_of_dev(c->d, m->dev);
+	struct fs_sb *sb = sb_of(ns);
+	struct fs_extent *e = NULL;
+	uint64_t first, n, end;
+	struct fs_stat st;
+	size_t nr = 0, i;
+	int err, fd;
+
+	if (!sb)
+		return -ENOENT;		/* not ours: the shim lets the kernel map it */
+	if (!m->len || m->offset % MF_PAGE_SIZE || m->len % MF_PAGE_SIZE ||
+	    m->offset > FS_MAX_BYTES || m->len > FS_MAX_BYTES)
+		return -EINVAL;
+	err = fs_getattr(sb, m->ino, &st);
+	if (err)
+		return err;
+	if (!S_ISREG(st.mode))
+		return -ENODEV;
+	if (!may_access(&c->cred, &st, (m->prot & PROT_WRITE) != 0))
+		return -EACCES;
+	first = m->offset >> MF_PAGE_SHIFT;
+	n = m->len >> MF_PAGE_SHIFT;
+	end = first + n;
+	err = fs_map_pages(sb, m->ino, first, n, &e, &nr);
+	if (err)
+		return err;
+	memset(r, 0, sizeof(*r));
+	r->ns_id = ns->id;
+	r->ns_gen = ns->gen;
+	r->map_gen = c->d->fs_map_gen;
+	r->size = st.size;
+	for (i = 0; i < nr && r->count < MF_FS_MAP_MAX; i++) {
+		uint64_t s = e[i].foff > first ? e[i].foff : first;
+		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;
+		struct mf_fs_extent *x = &r->e[r->count++];
+
+		x->foff = s;
+		x->nsoff = e[i].nsoff + (s - e[i].foff);
+		x->len = t - s;
+	}
+	r->more = nr > MF_FS_MAP_MAX;
+	free(e);
+	fd = open(ns->data_path, ((m->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	reply_init(&r->r, h, sizeof(*r), 0);
+	conn_send(c, r, sizeof(*r), fd);
+	close(fd);
+	return 0;
+}
+
+int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
+		       const struct mf_fs_map_register *m)
+{
+	struct mf_fs_map_register_reply *r = (void *)reply_buf;
+	struct nd_namespace *ns = nd_namespace_by_id(c->d->region, m->ns_id);
+	struct fs_sb *sb = sb_of(ns);
+	struct fs_extent *e = NULL;
+	uint64_t first = m->offset >> MF_PAGE_SHIFT;
+	size_t nr = 0, i;
+	int err;
+
+	if (!sb || ns->gen != m->ns_gen || fsdax_ns_of_dev(c->d, m->dev) != ns)
+		return -ENODEV;
+	if (!m->len || (m->offset | m->len | m->addr) % MF_PAGE_SIZE ||
+	    m->addr + m->len < m->addr || m->offset > FS_MAX_BYTES || m->len > FS_MAX_BYTES)
+		return -EINVAL;
+	/* the blocks moved since MF_FS_MAP: map again.  (UINT64_MAX: a piece
+	 * of a mapping already registered, or a child's copy of one, whose
+	 * pages truncate fenced as it did its parent's) */
+	if (m->map_gen != UINT64_MAX && m->map_gen != c->d->fs_map_gen)
+		return -EAGAIN;
+	err = mf_vma_insert_file(&c->proc->task, ns_to_dax(ns), m->map_id, m->addr, m->len,
+				 m->ino, first, (int)m->prot, NULL);
+	if (err)
+		return err;
+	/* what is poisoned already is fenced before the program sees it */
+	memset(r, 0, sizeof(*r));
+	if (!fs_extents_of(sb, m->ino, first, m->len >> MF_PAGE_SHIFT, &e, &nr)) {
+		for (i = 0; i < nr; i++) {
+			uint64_t p;
+
+			for (p = 0; p < e[i].len && r->count < MF_FS_POISON_MAX; p++) {
+				uint64_t idx = e[i].foff + p, nspage = e[i].nsoff + p;
+
+				if (idx < first || idx >= first + (m->len >> MF_PAGE_SHIFT))
+					continue;
+				if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) ||
+				    fs_page_bad(sb, m->ino, idx))
+					r->page[r->count++] = idx - first;
+			}
+		}
+		free(e);
+	}
+	reply_init(&r->r, h, sizeof(*r), 0);
+	conn_send(c, r, sizeof(*r), -1);
+	return 0;
+}
+
+/* The faulting process maps file page idx from its new block. */
+static int remap_page(struct mfd *d, struct mf_vma *vma, uint64_t idx, uint64_t nspage)
+{
+	struct mf_sd_work w = {
+		.vma = vma, .ops = MF_OP_REMAP,
+		.unit_addr = vma_address(vma, idx), .unit_len = MF_PAGE_SIZE,
+		.page_addr = vma_address(vma, idx), .page_len = MF_PAGE_SIZE,
+		.remap_off = nspage << MF_PAGE_SHIFT,
+	};
+	struct mf_shootdown sd = { .task = vma->task, .w = &w, .n = 1 };
+
+	d->mf.ops->shootdown(&d->mf, &sd, 1);
+	if (!sd.acked || w.error)
+		return w.error ? w.error : -ETIMEDOUT;
+	return 0;
+}
+
+int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,
+		  const struct mf_current *cur, struct mf_raise *raise)
+{
+	struct nd_namespace *ns = vma->dax->ns;
+	struct fs_sb *sb = sb_of(ns);
+	uint64_t idx = vma->pgoff + (offset >> MF_PAGE_SHIFT), nspage;
+	struct fs_extent *e = NULL;
+	struct fs_stat st;
+	size_t nr = 0;
+	int err;
+
+	if (!sb)
+		return -ENODEV;
+	err = fs_getattr(sb, vma->ino, &st);
+	if (err)
+		return err;
+	/* past the end of the file: an ordinary SIGBUS, as a truncated
+	 * mapping gives */
+	if (idx >= MF_ALIGN_UP(st.size, MF_PAGE_SIZE) >> MF_PAGE_SHIFT) {
+		raise->signo = SIGBUS;
+		raise->code = MF_BUS_ADRERR;
+		raise->addr = vma->start + offset;
+		raise->lsb = 0;
+		return 0;
+	}
+	/* a hole is filled as a write fault fills it (waits for the entry) */
+	err = fs_map_pages(sb, vma->ino, idx, 1, &e, &nr);
+	if (err == -ENOSPC || (!err && !nr)) {
+		/* no block for it: the fault's SIGBUS (VM_FAULT_SIGBUS) */
+		free(e);
+		raise->signo = SIGBUS;
+		raise->code = MF_BUS_ADRERR;
+		raise->addr = vma->start + offset;
+		return 0;
+	}
+	if (err)
+		return err;
+	nspage = e[0].nsoff + (idx - e[0].foff);
+	free(e);
+	if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) || fs_page_bad(sb, vma->ino, idx)) {
+		if (nd_page_bad(ns, nspage))
+			found_latent(c->d, ns, nspage * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE,
+				     MF_EVF_BY_ACCESS);
+		return memory_failure(&c->d->mf, nd_pfn_base(ns) + nspage, MF_ACTION_REQUIRED,
+				      cur, raise);
+	}
+	/* a good block: map it in, and the touch is tried again */
+	return remap_page(c->d, vma, idx, nspage);
+}
+
+/* ---- MF_FS_MEDIA_ERRORS: each file's bad ranges ---- */
+
+struct err_walk {
+	struct mf_fs_media_errors_reply *r;
+	uint64_t after_ino, after_page;
+	uint64_t last_ino, last_idx;
+	bool full;
+};
+
+static int err_walk_one(uint64_t ino, uint64_t idx, uint64_t nspage, void *arg)
+{
+	struct err_walk *w = arg;
+	struct mf_fs_error *e;
+
+	(void)nspage;
+	if (ino < w->after_ino || (ino == w->after_ino && idx <= w->after_page))
+		return 0;
+	e = w->r->count ? &w->r->e[w->r->count - 1] : NULL;
+	/* the next page of the same file extends its range */
+	if (e && w->last_ino == ino && w->last_idx + 1 == idx) {
+		e->length += MF_PAGE_SIZE;
+	} else {
+		if (w->r->count == MF_FS_ERR_MAX) {
+			w->full = true;
+			return 1;
+		}
+		e = &w->r->e[w->r->count++];
+		memset(e, 0, sizeof(*e));
+		e->ino = ino;
+		e->offset = idx << MF_PAGE_SHIFT;
+		e->length = MF_PAGE_SIZE;
+	}
+	w->last_ino = ino;
+	w->last_idx = idx;
+	return 0;
+}
+
+static int count_page(uint64_t nspage, void *arg)
+{
+	(void)nspage;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+void fsdax_media_errors(struct conn *c, const struct mf_hdr *h,
+			const struct mf_fs_media_errors_req *m)
+{
+	static char buf[MF_MSG_MAX];
+	struct mf_fs_media_errors_reply *r = (void *)buf;
+	struct nd_namespace *ns = ns_by_wire_name(c->d, m->name);
+	struct err_walk w = { .r = r, .after_ino = m->after_ino, .after_page = m->after_page };
+	struct fs_sb *sb = sb_of(ns);
+	uint32_t i;
+	int err;
+
+	if (!ns) {
+		send_error(c, h, -ENODEV);
+		return;
+	}
+	if (!sb) {
+		send_error(c, h, -EINVAL);	/* devdax: no files */
+		return;
+	}
+	/* file names and where they are bad: for whoever may manage it */
+	if (!cred_is_admin_of(c->d, &c->cred, ns)) {
+		send_error(c, h, -EPERM);
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	err = fs_for_each_media_error(sb, err_walk_one, &w);
+	if (err < 0) {
+		send_error(c, h, err);
+		return;
+	}
+	for (i = 0; i < r->count; i++)
+		fs_name_of(sb, r->e[i].ino, r->e[i].name, sizeof(r->e[i].name));
+	r->more = w.full;
+	r->next_ino = w.last_ino;
+	r->next_page = w.last_idx;
+	fs_for_each_free_poison(sb, count_page, &r->free_poison_pages);
+	reply_init(&r->r, h, sizeof(*r) + r->count * sizeof(r->e[0]), 0);
+	conn_send(c, r, r->r.hdr.len, -1);
+}

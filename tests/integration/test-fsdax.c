@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fsdax: files on a namespace, served by memfaild through FUSE, mapped
+ * in place by the shim.  The dax-poison flow Linux's own tests use on
+ * fsdax (LINUX-FACTS.md, Filesystem DAX): write and fsync a 4 MiB file,
+ * map it 2 MiB-aligned with MAP_SYNC, madvise(MADV_HWPOISON) one page
+ * (AR during the call, lsb 21, the exact page), pread of it fails with
+ * EIO, punch the hole, rewrite, fsync, and the mapping reads the new
+ * data with no fault.  Bystanders mapping the same file: early-kill gets
+ * AO (exact page, lsb 21), late gets nothing.  The files are there for
+ * every process (this test reads them without the shim) and outlive a
+ * kill -9 of the daemon.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define PAGE_OFF 0x102000	/* 1 MiB + 8 KiB into the file */
+
+struct fx {
+	struct tdaemon d;
+	struct actor p, early, late;
+	char mnt[160];
+	char file[200];
+};
+
+static struct fx fx;
+
+static int setup(void **state)
+{
+	memset(&fx, 0, sizeof(fx));
+	if (td_start(&fx.d, ""))
+		return -1;
+	snprintf(fx.mnt, sizeof(fx.mnt), "%s/mnt", fx.d.dir);
+	snprintf(fx.file, sizeof(fx.file), "%s/f", fx.mnt);
+	if (mkdir(fx.mnt, 0755))
+		return -1;
+	if (td_cli(&fx.d, NULL, 0, "create-namespace --size 64M --mode fsdax --mount %s", fx.mnt))
+		return -1;
+	*state = &fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	actor_kill(&f->p);
+	actor_kill(&f->early);
+	actor_kill(&f->late);
+	td_destroy(&f->d);
+	/* the daemon unmounts at exit; a killed one leaves it to us */
+	umount2(f->mnt, MNT_DETACH);
+	rmdir(f->mnt);
+	return 0;
+}
+
+/* An actor with the file mapped whole (MAP_SHARED_VALIDATE | MAP_SYNC). */
+static void mapper(struct actor *a, const char *name, size_t len)
+{
+	const char *r;
+
+	assert_int_equal(actor_start(a, &fx.d, name), 0);
+	assert_true(reply_has(actor_cmd(a, "open %s", fx.file), "ok"));
+	r = actor_cmd(a, "mmap %#zx 0 sync", len);
+	assert_true(reply_has(r, "ok"));
+	/* a PMD-sized file mapping sits on a 2 MiB boundary */
+	if (len >= (2u << 20))
+		assert_true(reply_int(r, "align", 0) >= 21);
+}
+
+static void write_file(size_t len, int byte)
+{
+	const char *r;
+
+	assert_int_equal(actor_start(&fx.p, &fx.d, "poisoner"), 0);
+	r = actor_cmd(&fx.p, "fwrite %s 0 %#zx %d", fx.file, len, byte);
+	assert_int_equal(reply_int(r, "written", -1), (long long)len);
+	actor_kill(&fx.p);
+}
+
+static void dax_poison_flow(void **state)
+{
+	struct stat st;
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	/* every process sees the file, without the shim */
+	assert_int_equal(stat(fx.file, &st), 0);
+	assert_int_equal(st.st_size, 4u << 20);
+	assert_int_equal(st.st_blocks, 8192);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0x41);
+	/* AR during madvise: lsb 21 (PMD-mapped file), the exact page */
+	r = actor_cmd(&fx.p, "madvise 0 %#x 4096 hwpoison", PAGE_OFF);
+	assert_int_equal(reply_int(r, "ret", -9), 0);
+	assert_int_equal(reply_int(r, "during", -1), 1);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_int_equal(td_log_count(&fx.d, "Sending SIGBUS to poisoner"), 1);
+	/* touching it again is a consumption */
+	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	/* the file's media error, as list --media-errors shows it */
+	{
+		char out[8192];
+
+		assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+		assert_non_null(strstr(out, "\"file\":\"f\""));
+		assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
+		assert_non_null(strstr(out, "\"length_bytes\":4096"));
+	}
+	/* read() of it: EIO; of its neighbour: the data */
+	r = actor_cmd(&fx.p, "fread %s %#x 4096", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	r = actor_cmd(&fx.p, "fread %s %#x 4096", fx.file, PAGE_OFF + 4096);
+	assert_int_equal(reply_int(r, "ret", -1), 4096);
+	assert_int_equal(reply_int(r, "first", -1), 0x41);
+	/* punch the hole, rewrite, fsync: the mapping reads the new block */
+	assert_true(reply_has(actor_cmd(&fx.p, "fpunch %s %#x 4096", fx.file, PAGE_OFF), "ok"));
+	r = actor_cmd(&fx.p, "fwrite %s %#x 4096 0x42", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "written", -1), 4096);
+	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+	assert_true(reply_has(r, "ok"));
+	assert_int_equal(reply_int(r, "value", -1), 0x42);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF + 4096), "value", -1), 0x41);
+	r = actor_cmd(&fx.p, "fread %s %#x 4096", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "first", -1), 0x42);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "signals"), "n", -1), 0);
+	/* the punched block's poison went to the free-space list */
+	{
+		char out[8192];
+
+		assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+		assert_null(strstr(out, "\"offset_bytes\""));
+		assert_non_null(strstr(out, "\"poisoned_free_pages\":1"));
+	}
+}
+
+static void bystanders_early_and_late(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.early, "early", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF), "ok"));
+	mapper(&fx.late, "late", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.late, "prctl set late"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.late, "touch 0 %#x", PAGE_OFF), "ok"));
+	mapper(&fx.p, "poisoner", 4u << 20);
+	r = actor_cmd(&fx.p, "madvise 0 %#x 4096 hwpoison", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	/* early-kill: AO at once, the exact page, lsb 21 */
+	r = actor_cmd(&fx.early, "wait-signal 3000");
+	assert_true(reply_has(r, "signal"));
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	/* late: nothing until it touches the page itself */
+	assert_string_equal(actor_cmd(&fx.late, "wait-signal 500"), "timeout");
+	r = actor_cmd(&fx.late, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(td_log_count(&fx.d, "Sending SIGBUS to early"), 1);
+	/* a recovery write gives every mapper the page back */
+	r = actor_cmd(&fx.p, "fwrite %s %#x 4096 0x43", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "written", -1), 4096);
+	assert_int_equal(reply_int(actor_cmd(&fx.late, "touch 0 %#x", PAGE_OFF), "value", -1), 0x43);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0x43);
+}
+
+/*
+ * A PMD-mapped file is in an early-kill bystander's page tables as a
+ * whole 2 MiB as soon as it touched any page of it: it gets the AO for a
+ * page it never touched.  A small file's pages are PTEs: touching the
+ * neighbour does not count.
+ */
+static void early_bystander_of_the_chunk(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.early, "early", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF + 0x10000), "ok"));
+	mapper(&fx.p, "poisoner", 4u << 20);
+	r = actor_cmd(&fx.p, "madvise 0 %#x 4096 hwpoison", PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	r = actor_cmd(&fx.early, "signals");
+	assert_int_equal(reply_int(r, "n", -1), 1);
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	/* the other chunk: touched elsewhere, not signalled */
+	r = actor_cmd(&fx.p, "madvise 0 0x302000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "signals"), "n", -1), 0);
+}
+
+static void early_bystander_of_a_small_file(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(64u << 10, 0x11);
+	mapper(&fx.early, "early", 64u << 10);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 0x4000"), "ok"));
+	mapper(&fx.p, "poisoner", 64u << 10);
+	r = actor_cmd(&fx.p, "madvise 0 0x3000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "signals"), "n", -1), 0);
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 0x5000"), "ok"));
+	r = actor_cmd(&fx.p, "madvise 0 0x5000 4096 hwpoison");
+	r = actor_cmd(&fx.early, "signals");
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+}
+
+/* A small file has 4 KiB blocks: its pages are PTE-mapped, lsb 12. */
+static void small_file_lsb12(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(64u << 10, 0x11);
+	mapper(&fx.p, "poisoner", 64u << 10);
+	r = actor_cmd(&fx.p, "madvise 0 0x3000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x3000);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+}
+
+/* A sparse file (ftruncate only): its blocks come a page at a time, as
+ * fault-time allocation gives them, and the page is PTE-mapped: lsb 12,
+ * the exact page (LINUX-FACTS.md). */
+static void sparse_file_lsb12(void **state)
+{
+	const char *r;
+	int fd;
+
+	(void)state;
+	fd = open(fx.file, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4u << 20), 0);
+	close(fd);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	assert_string_equal(actor_cmd(&fx.p, "store 0 %#x 9", PAGE_OFF), "ok");
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 9);
+	r = actor_cmd(&fx.p, "madvise 0 %#x 4096 hwpoison", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+}
+
+/* Truncate below a mapped page: a touch past the new EOF is an ordinary
+ * SIGBUS (BUS_ADRERR); below it, the data. */
+static void truncate_while_mapped(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.p, "mapper", 4u << 20);
+	assert_true(reply_has(actor_cmd(&fx.p, "touch 0 0x300000"), "ok"));
+	assert_int_equal(truncate(fx.file, 1u << 20), 0);
+	r = actor_cmd(&fx.p, "touch 0 0x300000");
+	assert_int_equal(reply_int(r, "code", -1), 2);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 0x1000"), "value", -1), 0x41);
+}
+
+/*
+ * An error injected into a file's block (the first file of a fresh
+ * namespace has its first chunk at the namespace's start, so file page
+ * 0x102 is sector 0x102 * 8): the file has a media error there, read()
+ * fails, a mapper's touch is a consumption; clear-errors rewrites the
+ * block with zeros and the file reads again.
+ */
+static void inject_and_clear_file_block(void **state)
+{
+	char out[8192];
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.p, "mapper", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0x41);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block %d --count 1",
+				(PAGE_OFF >> 12) * 8), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+	assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
+	r = actor_cmd(&fx.p, "fread %s %#x 512", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "clear-errors pmem0.0"), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+	assert_null(strstr(out, "\"offset_bytes\""));
+	r = actor_cmd(&fx.p, "fread %s %#x 512", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "ret", -1), 512);
+	assert_int_equal(reply_int(r, "first", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF + 512 * 8), "value", -1), 0x41);
+}
+
+/* A mapping cut in two stays in the rmap by its pieces (a piece that no
+ * longer covers a whole chunk maps it with PTEs); a child's copy of a
+ * mapping is its own mapper. */
+static void split_and_fork(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	assert_true(reply_has(actor_cmd(&fx.p, "munmap 0 0x200000 0x1000"), "ok"));
+	r = actor_cmd(&fx.p, "madvise 0 0x300000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x300000);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	/* the first piece still maps chunk 0 whole */
+	assert_true(reply_has(actor_cmd(&fx.p, "fork"), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "child touch 0 0x10000"), "value", -1), 0x41);
+	r = actor_cmd(&fx.p, "child madvise 0 0x10000 4096 hwpoison");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_true(reply_has(actor_cmd(&fx.p, "child exit 0"), "dead"));
+	/* the parent consumes it at its next touch */
+	r = actor_cmd(&fx.p, "touch 0 0x10000");
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), 0x10000);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+}
+
+static void files_outlive_kill9(void **state)
+{
+	struct dirent *e;
+	struct stat st;
+	char buf[16];
+	int fd, n = 0;
+	DIR *dir;
+
+	(void)state;
+	write_file(3u << 20, 0x5a);
+	td_kill9(&fx.d);
+	assert_int_equal(td_restart(&fx.d), 0);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "list"), 0);
+	{
+		char out[4096];
+
+		assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N"), 0);
+		assert_non_null(strstr(out, "fsdax"));
+	}
+	/* the restarted daemon shows them where they were */
+	assert_int_equal(stat(fx.file, &st), 0);
+	assert_int_equal(st.st_size, 3u << 20);
+	fd = open(fx.file, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, buf, sizeof(buf), (2u << 20) + 5), (ssize_t)sizeof(buf));
+	assert_int_equal(buf[0], 0x5a);
+	close(fd);
+	dir = opendir(fx.mnt);
+	assert_non_null(dir);
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	assert_int_equal(n, 1);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void put_page(int fd, uint64_t page, int byte)
+{
+	char buf[4096];
+
+	memset(buf, byte, sizeof(buf));
+	assert_int_equal(pwrite(fd, buf, sizeof(buf), (off_t)(page << 12)), 4096);
+}
+
+/*
+ * Rounds of truncate, hole punch and rewrite (by this process, through
+ * the mount, without the shim) racing the mappers' faults and
+ * memory_failure(): in each round exactly the processes that had the
+ * page mapped are signalled (the poisoner AR, the early-kill bystander AO
+ * only if it touched the page), a process mapping another file never,
+ * and every mapper reads what was last written (never a freed block's
+ * old data).  The metadata passes fs_check() at a remount after kill -9.
+ */
+static void stress_truncate_punch_poison(void **state)
+{
+	char other[220];
+	uint64_t seed = 0x5eed5eedULL;
+	int fd, round, touched = 0, signalled = 0;
+	struct actor o = { 0 };
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	snprintf(other, sizeof(other), "%s/other", fx.mnt);
+	mapper(&fx.p, "poisoner", 4u << 20);
+	mapper(&fx.early, "early", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_int_equal(actor_start(&o, &fx.d, "other"), 0);
+	assert_int_equal(reply_int(actor_cmd(&o, "fwrite %s 0 0x400000 7", other), "written", -1), 0x400000);
+	assert_true(reply_has(actor_cmd(&o, "open %s", other), "ok"));
+	assert_true(reply_has(actor_cmd(&o, "mmap 0x400000 0"), "ok"));
+	assert_true(reply_has(actor_cmd(&o, "prctl set early"), "ok"));
+	fd = open(fx.file, O_RDWR);
+	assert_true(fd >= 0);
+	for (round = 0; round < 300; round++) {
+		uint64_t page = rnd(&seed) % 1024;
+		unsigned op = (unsigned)(rnd(&seed) % 4);
+		bool touch = rnd(&seed) & 1;
+		int v = 1 + round % 250, w = 1 + (round + 100) % 250;
+
+		/* the whole other file's page is mapped by `other` */
+		if (round == 0)
+			assert_true(reply_has(actor_cmd(&o, "touch 0 %#llx", (unsigned long long)(page << 12)), "ok"));
+		switch (op) {
+		case 1:	/* punch the page */
+			assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						   (off_t)(page << 12), 4096), 0);
+			break;
+		case 2:	/* truncate below it, and back */
+			assert_int_equal(ftruncate(fd, (off_t)(page << 12)), 0);
+			assert_int_equal(ftruncate(fd, 4u << 20), 0);
+			break;
+		case 3:	/* punch its whole 2 MiB chunk */
+			assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						   (off_t)((page & ~511ULL) << 12), 2u << 20), 0);
+			break;
+		}
+		put_page(fd, page, v);
+		if (touch) {
+			r = actor_cmd(&fx.early, "touch 0 %#llx", (unsigned long long)(page << 12));
+			assert_int_equal(reply_int(r, "value", -1), v);
+			touched++;
+		}
+		r = actor_cmd(&fx.p, "madvise 0 %#llx 4096 hwpoison", (unsigned long long)(page << 12));
+		if (reply_int(r, "code", -1) != 4) {
+			char cmd[300];
+
+			snprintf(cmd, sizeof(cmd), "tail -c 2500 %s >&2", fx.d.log);
+			if (system(cmd)) {
+			}
+			{
+				char first[400];
+
+				snprintf(first, sizeof(first), "%s", r);
+				snprintf(cmd, sizeof(cmd), "grep -E 'Sig|Shd' /proc/%d/status /proc/%d/task/*/status >&2", fx.p.pid, fx.p.pid);
+				if (system(cmd)) {
+				}
+				fail_msg("round %d op %u page %#llx: %s; then: %s", round, op,
+					 (unsigned long long)page, first, actor_cmd(&fx.p, "signals"));
+			}
+		}
+		assert_int_equal(reply_int(r, "addr_off", -1), (long long)(page << 12));
+		assert_true(reply_int(r, "lsb", -1) == 12 || reply_int(r, "lsb", -1) == 21);
+		/* the AO is pending before the poisoner's madvise returns */
+		r = actor_cmd(&fx.early, "signals");
+		assert_int_equal(reply_int(r, "n", -1), touch ? 1 : 0);
+		if (touch) {
+			assert_int_equal(reply_int(r, "code", -1), 5);
+			assert_int_equal(reply_int(r, "addr_off", -1), (long long)(page << 12));
+			signalled++;
+		}
+		/* a recovery write: both read the new data */
+		put_page(fd, page, w);
+		assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#llx", (unsigned long long)(page << 12)), "value", -1), w);
+		assert_int_equal(reply_int(actor_cmd(&fx.early, "touch 0 %#llx", (unsigned long long)(page << 12)), "value", -1), w);
+		/* clearing signals nobody */
+		assert_int_equal(reply_int(actor_cmd(&fx.early, "signals"), "n", -1), 0);
+		/* the early mapper has the page now: a punch takes it out of its
+		 * page tables again for the rounds to come */
+		assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					   (off_t)(page << 12), 4096), 0);
+		put_page(fd, page, w);
+	}
+	close(fd);
+	assert_true(touched > 50 && signalled == touched);
+	assert_int_equal(reply_int(actor_cmd(&o, "signals"), "n", -1), 0);
+	actor_kill(&o);
+	/* the metadata is whole */
+	actor_kill(&fx.p);
+	actor_kill(&fx.early);
+	td_kill9(&fx.d);
+	assert_int_equal(td_restart(&fx.d), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(fx.file, &st), 0);
+		assert_int_equal(st.st_size, 4u << 20);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(dax_poison_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(bystanders_early_and_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(early_bystander_of_the_chunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(early_bystander_of_a_small_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(small_file_lsb12, setup, teardown),
+		cmocka_unit_test_setup_teardown(sparse_file_lsb12, setup, teardown),
+		cmocka_unit_test_setup_teardown(truncate_while_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(inject_and_clear_file_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(split_and_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
