@@ -331,6 +331,7 @@ ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_
  * registers every mapping it inherited: it is in the rmap like any mapper.
  */
 static sigset_t fork_mask;
+static bool fork_was_active;
 
 /*
  * The shim's lock order: shim.lock, maps, the files' poison list,
@@ -359,10 +360,15 @@ static void before_fork(void)
 	files_lock();
 	vfs_lock_all();
 	signals_lock();
+	fork_was_active = atomic_load(&shim.active);
 }
 
 static void after_fork_parent(void)
 {
+	/* the child is not registered: a page shared copy-on-write with it
+	 * is poisoned here alone unless it registers on its own */
+	if (!fork_was_active)
+		shim.relatives_unknown = true;
 	signals_unlock();
 	vfs_unlock_all();
 	files_unlock();
@@ -398,6 +404,8 @@ static void after_fork_child(void)
 	shim.pid = getpid();
 	threads_changed();
 	atomic_store(&shim.active, false);
+	if (!was_active)
+		shim.relatives_unknown = true;
 	if (was_active) {
 		/* these are the parent's connections: close our copies; and
 		 * /proc/self/pagemap opened by the parent reads the parent */
@@ -430,6 +438,7 @@ __attribute__((constructor)) static void preload_init(void)
 {
 	real_init();
 	shim.pid = getpid();
+	cow_family_init();
 	if (mf_default_socket(shim.sock_path, sizeof(shim.sock_path)))
 		shim.sock_path[0] = '\0';
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
