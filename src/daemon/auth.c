@@ -16,6 +16,8 @@
  *    process that maps that part of the file may name it;
  *  - daemon-wide settings: root or the user the daemon runs as.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +140,32 @@ bool proc_maps_file(pid_t pid, uint64_t dev, uint64_t ino, uint64_t off, struct 
 	}
 	fclose(f);
 	return found;
+}
+
+int proc_fd_file(pid_t pid, int fd, struct stat *st, bool *writable)
+{
+	char path[64], line[128];
+	unsigned long flags = 0;
+	bool got = false;
+	FILE *f;
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	if (stat(path, st))
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %lo", &flags) == 1) {
+			got = true;
+			break;
+		}
+	fclose(f);
+	if (!got)
+		return -EIO;
+	*writable = (flags & O_ACCMODE) != O_RDONLY;
+	return 0;
 }

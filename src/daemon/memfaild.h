@@ -243,5 +243,9 @@ struct file_window {
 /* Does process pid map offset off of file (dev, ino)?  (true when its
  * maps cannot be read.)  The mapping's window goes to *w if found. */
 bool proc_maps_file(pid_t pid, uint64_t dev, uint64_t ino, uint64_t off, struct file_window *w);
+struct stat;
+/* Process pid's descriptor fd, as /proc shows it: the file it is open on
+ * (*st) and whether for writing.  0 or -errno. */
+int proc_fd_file(pid_t pid, int fd, struct stat *st, bool *writable);
 
 #endif /* MF_DAEMON_H */

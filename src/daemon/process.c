@@ -269,6 +269,7 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 	case MF_RAM_MADVISE:
 	case MF_RAM_TOUCH:
 	case MF_RAM_PFNS:
+	case MF_RAM_TRUNCATE:
 	case MF_RAM_FILES:
 	case MF_RAM_KPAGEFLAGS:
 	case MF_PFN_WRITE:

@@ -361,6 +361,67 @@ static int ram_files(struct conn *c, const struct mf_hdr *h, const struct mf_ram
 	return 0;
 }
 
+/* The file's entry i leaves the list; the status page says the list
+ * changed. */
+static void ram_file_forget(struct mfd *d, size_t i)
+{
+	struct ram_files *fl = &d->files;
+
+	memmove(&fl->e[i], &fl->e[i + 1], (fl->n - i - 1) * sizeof(*fl->e));
+	fl->n--;
+	if (d->status)
+		__atomic_store_n(&d->status->file_gen, d->status->file_gen + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A shmem file lost [from, end): its poisoned pages there go with it.
+ * The caller must have the file open for writing, and a truncation must
+ * have happened (the size is at most `from`), or anyone could take
+ * poison off someone else's file.
+ */
+static int ram_truncate(struct conn *c, const struct mf_ram_truncate *m)
+{
+	struct ram_files *fl = &c->d->files;
+	struct stat st;
+	bool writable;
+	size_t i;
+	int err;
+
+	if (m->from % MF_PAGE_SIZE || m->end <= m->from)
+		return -EINVAL;
+	err = proc_fd_file(c->proc->task.pid, m->fd, &st, &writable);
+	if (err)
+		return err == -ENOENT ? -EBADF : err;
+	if ((uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino || !S_ISREG(st.st_mode))
+		return -EBADF;
+	if (!writable)
+		return -EBADF;
+	if (m->end == UINT64_MAX && (uint64_t)st.st_size > m->from)
+		return -EINVAL;
+	for (i = 0; i < fl->n;) {
+		const struct mf_ram_file_entry *e = &fl->e[i];
+		struct mf_ram_key key = { .a = e->dev, .b = e->ino, .c = e->off, .shared = 1 };
+		struct mf_frame *f;
+
+		if (e->what != MF_FILE_POISON || e->dev != m->dev || e->ino != m->ino ||
+		    e->off < m->from || e->off + (1ULL << e->shift) > m->end) {
+			i++;
+			continue;
+		}
+		f = mf_ram_find(&c->d->mf, &key);
+		/* a hugetlb page stays: its file keeps it poisoned */
+		if (f && f->kind != MF_RAM_SHMEM) {
+			i++;
+			continue;
+		}
+		if (f)
+			truncate_ram_page(&c->d->mf, f);
+		ram_file_forget(c->d, i);
+	}
+	ram_status_sync(c->d);
+	return 0;
+}
+
 static int ram_kpageflags(struct conn *c, const struct mf_hdr *h,
 			  const struct mf_ram_kpageflags *m)
 {
@@ -424,7 +485,7 @@ static int pfn_write(struct conn *c, const struct mf_pfn_write *m)
 		/* only online pages can be soft-offlined: not ZONE_DEVICE */
 		if (!mf_ram_pfn_valid(pfn))
 			return -EIO;
-		return soft_offline_ram(mf, pfn);
+		return soft_offline_ram(mf, pfn, c->proc ? &c->proc->task : NULL);
 	}
 	return -EINVAL;
 }
@@ -488,6 +549,13 @@ int ram_request(struct conn *c, const struct mf_hdr *h, const void *buf, size_t 
 		break;
 	case MF_RAM_PFNS:
 		err = ram_pfns(c, h, buf, len);
+		break;
+	case MF_RAM_TRUNCATE:
+		if (REQ(struct mf_ram_truncate, buf, len)) {
+			err = ram_truncate(c, buf);
+			send_error(c, h, err);
+			err = 0;
+		}
 		break;
 	default:
 		return ram_admin(c, h, buf, len);

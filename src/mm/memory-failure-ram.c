@@ -280,6 +280,27 @@ already:
 	return rc;
 }
 
+/*
+ * truncate_inode_pages() of a poisoned shmem page: the page leaves its
+ * file, and the range is zapped in every mapping of it, hwpoison entry
+ * and all (a touch faults on the file as it is now: past its end, or a
+ * new page).  The page itself stays poisoned: HardwareCorrupted keeps
+ * it, and nobody is signalled.
+ */
+int truncate_ram_page(struct mf_engine *mf, struct mf_frame *f)
+{
+	struct mf_ram_sd *sd;
+	unsigned n;
+	int rc;
+
+	if (!f->key.shared || f->kind != MF_RAM_SHMEM || !f->attached)
+		return -EINVAL;
+	rc = ram_shootdown(mf, f, MF_OP_UNFENCE, &sd, &n);
+	free(sd);
+	mf_ram_detach(mf, f);
+	return rc;
+}
+
 int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, int advice,
 		       const struct mf_current *cur, struct mf_raise *raise)
 {
@@ -292,7 +313,7 @@ int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, 
 	if (advice == MF_MADV_SOFT_OFFLINE) {
 		mf_printk(mf, 6, "Soft offlining pfn %#" PRIx64 " at process virtual address %#" PRIx64,
 			  pfn, addr);
-		return soft_offline_ram(mf, pfn);
+		return soft_offline_ram(mf, pfn, cur ? cur->task : NULL);
 	}
 	mf_printk(mf, 6, "Injecting memory failure for pfn %#" PRIx64 " at process virtual address %#" PRIx64,
 		  pfn, addr);
@@ -302,9 +323,12 @@ int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, 
 	return memory_failure_ram(mf, pfn, flags, cur, addr, raise);
 }
 
-int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
+int soft_offline_ram(struct mf_engine *mf, uint64_t pfn, struct mf_task *t)
 {
-	struct mf_frame *f;
+	struct mf_frame *f, *moved;
+	struct mf_ram_key key;
+	unsigned kind, shift, state;
+	bool attached;
 
 	if (!mf_ram_pfn_valid(pfn))
 		return -ENXIO;
@@ -314,7 +338,10 @@ int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
 	}
 	f = mf_ram_lookup(mf, pfn);
 	if (f && mf_frame_poisoned_at(f, pfn)) {
-		mf_printk(mf, 6, "Soft offline: %#" PRIx64 ": page already poisoned", pfn);
+		if (mf->profile->soft_offline_func_prefix)
+			mf_printk(mf, 6, "soft_offline_page: %#" PRIx64 " page already poisoned", pfn);
+		else
+			mf_printk(mf, 6, "Soft offline: %#" PRIx64 ": page already poisoned", pfn);
 		return 0;
 	}
 	if (!f)
@@ -326,9 +353,24 @@ int soft_offline_ram(struct mf_engine *mf, uint64_t pfn)
 	 * page is shown); the old one is poisoned, counted in
 	 * HardwareCorrupted but not in the memory_failure counters.
 	 */
+	key = f->key;
+	kind = f->kind;
+	shift = f->shift;
+	state = f->state;
+	attached = f->attached;
 	mf_frame_set_poison(f, pfn);
 	mf->poisoned_pages++;
 	mf_ram_detach(mf, f);
+	/*
+	 * The migration target is allocated as the page moves: a pfn given
+	 * back meanwhile (the old one, unpoisoned) must not become it.  Made
+	 * now when it can be shown to a task that frees it at exit (the
+	 * owner of a private page, a mapper of a shared one); else when the
+	 * page is next shown.
+	 */
+	if (attached && t && (key.shared || key.a == t->id) &&
+	    !mf_ram_frame(mf, &key, kind, shift, t, &moved))
+		moved->state = state;
 	return 0;
 }
 

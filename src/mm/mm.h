@@ -86,6 +86,10 @@ struct mf_profile {
 	/* before 6.4 unpoison_memory() printed "Unpoison: Software-unpoisoned
 	 * page %#lx"; since, "Unpoison: %#lx: software-unpoisoned page" */
 	bool unpoison_pfn_last;
+	/* before 6.11 soft_offline_page() said "soft_offline_page: %#lx page
+	 * already poisoned"; since, "Soft offline: %#lx: page already
+	 * poisoned" (observed on 6.1 and 6.12) */
+	bool soft_offline_func_prefix;
 	/* fsdax: a fault on a page the driver lists as bad gives BUS_ADRERR
 	 * (6.1) rather than BUS_MCEERR_AR with the page's size (6.12) */
 	bool fsdax_badblock_adrerr;
@@ -368,6 +372,10 @@ int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned ki
 		 unsigned shift, struct mf_task *t, struct mf_frame **out);
 /* The frame at pfn (a hugetlb page's for any of its pfns), or NULL. */
 struct mf_frame *mf_ram_lookup(struct mf_engine *mf, uint64_t pfn);
+/* The frame a key names now, if any (nothing is made). */
+struct mf_frame *mf_ram_find(struct mf_engine *mf, const struct mf_ram_key *key);
+/* A poisoned shmem page truncated or punched out of its file. */
+int truncate_ram_page(struct mf_engine *mf, struct mf_frame *f);
 bool mf_ram_pfn_valid(uint64_t pfn);
 /* The frame leaves its key: the page moved (soft offline) or was dropped. */
 void mf_ram_detach(struct mf_engine *mf, struct mf_frame *f);
@@ -397,8 +405,9 @@ int memory_failure_ram(struct mf_engine *mf, uint64_t pfn, unsigned flags,
  */
 int madvise_inject_ram(struct mf_engine *mf, struct mf_frame *f, uint64_t addr, int advice,
 		       const struct mf_current *cur, struct mf_raise *raise);
-/* soft_offline_page(): the page's content moves to a new frame. */
-int soft_offline_ram(struct mf_engine *mf, uint64_t pfn);
+/* soft_offline_page(): the page's content moves to a new frame, made
+ * at once if t (NULL: unknown) may be shown it. */
+int soft_offline_ram(struct mf_engine *mf, uint64_t pfn, struct mf_task *t);
 /* unpoison_memory() (debugfs unpoison-pfn). */
 int unpoison_memory(struct mf_engine *mf, uint64_t pfn);
 /*

@@ -31,6 +31,7 @@ static const struct mf_profile profiles[] = {
 		.kill_verb = "Sending SIGBUS to",
 		.hwpoison_swp_type = 26,
 		.unpoison_pfn_last = true,
+		.soft_offline_func_prefix = true,
 		.fsdax_badblock_adrerr = true,
 	},
 	{

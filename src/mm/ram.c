@@ -250,6 +250,13 @@ static int frame_show(struct mf_frame *f, struct mf_task *t)
 	return 0;
 }
 
+struct mf_frame *mf_ram_find(struct mf_engine *mf, const struct mf_ram_key *key)
+{
+	struct mf_ram *r = mf->ram;
+
+	return r ? find_key(r, key) : NULL;
+}
+
 int mf_ram_frame(struct mf_engine *mf, const struct mf_ram_key *key, unsigned kind,
 		 unsigned shift, struct mf_task *t, struct mf_frame **out)
 {

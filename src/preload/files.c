@@ -522,8 +522,36 @@ PRELOAD_ENTRY ssize_t copy_file_range(int in, off_t *inoff, int out, off_t *outo
 
 PRELOAD_ENTRY int ftruncate(int fd, off_t len)
 {
+	int ret;
+
 	NO_RW(fd, real.ftruncate(fd, len));
-	return real.ftruncate(fd, len);
+	ret = real.ftruncate(fd, len);
+	if (!ret && len >= 0)
+		ram_file_cut(fd, MF_ALIGN_UP((uint64_t)len, MF_PAGE_SIZE), UINT64_MAX);
+	return ret;
+}
+
+/* truncate() by path: the file is looked at through a descriptor of our
+ * own, for memfaild to check, only when some file has poison */
+PRELOAD_ENTRY int truncate(const char *path, off_t len)
+{
+	int ret, fd;
+
+	EARLY(real.truncate(path, len));
+	ret = real.truncate(path, len);
+	if (ret || len < 0 || !ram_file_gen())
+		return ret;
+	fd = real.open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0) {
+		ram_file_cut(fd, MF_ALIGN_UP((uint64_t)len, MF_PAGE_SIZE), UINT64_MAX);
+		real.close(fd);
+	}
+	return ret;
+}
+
+PRELOAD_ENTRY int truncate64(const char *path, off_t len)
+{
+	return truncate(path, len);
 }
 
 PRELOAD_ENTRY int ftruncate64(int fd, off_t len)
@@ -533,13 +561,19 @@ PRELOAD_ENTRY int ftruncate64(int fd, off_t len)
 
 PRELOAD_ENTRY int fallocate(int fd, int mode, off_t off, off_t len)
 {
+	int ret;
+
 	EARLY(real.fallocate(fd, mode, off, len));
 	/* vfs_fallocate() on a character device */
 	if (dax_fd_get(fd, NULL, NULL, NULL)) {
 		errno = ENODEV;
 		return -1;
 	}
-	return real.fallocate(fd, mode, off, len);
+	ret = real.fallocate(fd, mode, off, len);
+	if (!ret && (mode & FALLOC_FL_PUNCH_HOLE) && off >= 0 && len > 0)
+		ram_file_cut(fd, MF_ALIGN_UP((uint64_t)off, MF_PAGE_SIZE),
+			     MF_ALIGN_DOWN((uint64_t)off + (uint64_t)len, MF_PAGE_SIZE));
+	return ret;
 }
 
 PRELOAD_ENTRY int fallocate64(int fd, int mode, off_t off, off_t len)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,7 @@ void real_init(void)
 	LOAD(splice);
 	LOAD(copy_file_range);
 	LOAD(ftruncate);
+	LOAD(truncate);
 	LOAD(fallocate);
 	LOAD(signalfd);
 	LOAD(fsync);
@@ -329,9 +331,15 @@ ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_
  * fences) but not the threads or the daemon's knowledge of it.  Before
  * fork() returns in the child, it registers as a process of its own and
  * registers every mapping it inherited: it is in the rmap like any mapper.
+ * Nor does fork() return in the parent before that: on Linux the child
+ * maps what the parent maps as soon as it exists, so a page the parent
+ * poisons right after fork() must be fenced in the child too (the child
+ * closes its end of fork_sync once registered; the parent waits for that).
  */
 static sigset_t fork_mask;
 static bool fork_was_active;
+static int fork_sync[2] = { -1, -1 };
+#define FORK_SYNC_MS	5000
 
 /*
  * The shim's lock order: shim.lock, maps, the files' poison list,
@@ -347,6 +355,9 @@ static void before_fork(void)
 {
 	shim_block(&fork_mask);
 	pthread_mutex_lock(&shim.lock);
+	/* under shim.lock: one fork() at a time uses fork_sync */
+	if (atomic_load(&shim.active) && syscall(SYS_pipe2, fork_sync, O_CLOEXEC))
+		fork_sync[0] = fork_sync[1] = -1;
 	map_lock();
 	ramfiles_lock();
 	pthread_mutex_lock(&shim.req_lock);
@@ -361,6 +372,23 @@ static void before_fork(void)
 	vfs_lock_all();
 	signals_lock();
 	fork_was_active = atomic_load(&shim.active);
+}
+
+/* The child is registered (or gave up, or fork() failed): its end is
+ * closed.  Caller holds shim.lock. */
+static void fork_sync_wait(void)
+{
+	struct pollfd p = { .fd = fork_sync[0], .events = POLLIN };
+	char c;
+
+	if (fork_sync[0] < 0)
+		return;
+	real.close(fork_sync[1]);
+	while ((poll(&p, 1, FORK_SYNC_MS) < 0 && errno == EINTR) ||
+	       (p.revents & POLLIN && read(fork_sync[0], &c, 1) > 0))
+		;
+	real.close(fork_sync[0]);
+	fork_sync[0] = fork_sync[1] = -1;
 }
 
 static void after_fork_parent(void)
@@ -380,6 +408,7 @@ static void after_fork_parent(void)
 	pthread_mutex_unlock(&shim.req_lock);
 	ramfiles_unlock();
 	map_unlock();
+	fork_sync_wait();
 	pthread_mutex_unlock(&shim.lock);
 	shim_unblock(&fork_mask);
 }
@@ -431,6 +460,12 @@ static void after_fork_child(void)
 	}
 	/* our poisoned pages are the parent's: the child is a mapper too */
 	ram_after_fork();
+	/* the parent may go on */
+	if (fork_sync[0] >= 0) {
+		real.close(fork_sync[0]);
+		real.close(fork_sync[1]);
+		fork_sync[0] = fork_sync[1] = -1;
+	}
 	shim_unblock(&fork_mask);
 }
 

@@ -172,6 +172,30 @@ void ram_forget_range(uintptr_t start, size_t len)
 	shim_unblock(&old);
 }
 
+/*
+ * The poison of the page at addr is gone from this mapping (its file
+ * lost the page): lift the fence and forget the record.  From the
+ * service thread, which runs with every signal blocked.
+ */
+static void ram_unfence(uintptr_t addr, const struct vma_info *v)
+{
+	int prot = (v->readable ? PROT_READ : 0) | (v->writable ? PROT_WRITE : 0);
+	size_t i;
+
+	pthread_mutex_lock(&ram_lock);
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		struct ram_poison p = slots[i].p;
+
+		if (!slots[i].used || p.addr != addr)
+			continue;
+		slot_set(&slots[i], NULL, false);
+		unfence_range((void *)addr, 1ULL << p.shift, p.how, prot);
+		break;
+	}
+	pthread_mutex_unlock(&ram_lock);
+	pfn_cache_forget(addr, MF_PAGE_SIZE);
+}
+
 /* After fork: the child has the parent's table; its fences came along
  * for private memory, not always for shared file mappings: put them up
  * again (a guard already there is kept). */
@@ -179,9 +203,20 @@ void ram_after_fork(void)
 {
 	size_t i;
 
-	for (i = 0; i < atomic_load(&slots_hw); i++)
-		if (slots[i].used && slots[i].p.how == FENCE_GUARD)
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		if (!slots[i].used)
+			continue;
+		/* fork() copies no page table of a shared mapping (vma_needs_copy()):
+		 * the parent's hwpoison entries of shared pages are not the child's */
+		if (slots[i].p.shared && !slots[i].p.unmapped) {
+			struct ram_poison q = slots[i].p;
+
+			q.unmapped = 1;
+			slot_set(&slots[i], &q, true);
+		}
+		if (slots[i].p.how == FENCE_GUARD)
 			fence_range((void *)(uintptr_t)slots[i].p.addr, 1ULL << slots[i].p.shift);
+	}
 }
 
 /* ---- madvise() ---- */
@@ -331,6 +366,8 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 			.addr = ua, .shift = m->page.shift, .pfn = m->pfn, .kind = m->page.kind,
 			.how = FENCE_GUARD,
 			.shared = m->page.shared,
+			/* try_to_unmap() finds no pte of a page never faulted here */
+			.unmapped = m->page.shared && !range_present(ua, unit),
 		};
 
 		err = ram_fence(&p);
@@ -339,6 +376,8 @@ static int ctl_one(const struct vma_info *v, uint64_t addr, void *arg)
 	}
 	if (m->ops & MF_SD_ZAP)
 		zap_range((void *)(uintptr_t)ua, unit);
+	if ((m->ops & MF_SD_UNFENCE) && v)
+		ram_unfence(ua, v);
 	if (report)
 		r->count++;
 	return 0;
@@ -467,6 +506,7 @@ void ram_fence_file_page(uintptr_t addr, const struct mf_ram_file_entry *e)
 	p.pfn = r->pfn[0] - ((addr - p.addr) >> MF_PAGE_SHIFT);
 	p.kind = req.page.kind;
 	p.shared = 1;
+	p.unmapped = 1;		/* a new mapping has no pte of it */
 	p.how = FENCE_GUARD;
 	ram_fence(&p);
 }

@@ -399,6 +399,33 @@ static void holes_mark_soft_dirty(const struct holes *h, uint64_t first_vpn, uin
 	free(vl.v);
 }
 
+#define KPF_ANON	12
+
+/*
+ * pagemap_pte_to_pme(): a hwpoison entry's page that is not PageAnon
+ * shows PM_FILE.  A private page is anonymous while it is poisoned;
+ * once unpoisoned it went back to the allocator and is not (observed on
+ * 6.12 and 6.1), which only memfaild's frame knows.
+ */
+static bool poisoned_frame_is_anon(uint64_t pfn)
+{
+	struct mf_ram_kpageflags_reply *r;
+	struct mf_ram_kpageflags m;
+	char buf[sizeof(*r) + sizeof(uint64_t)];
+	bool anon = true;	/* if memfaild cannot say: as it was poisoned */
+	ssize_t len;
+
+	r = (void *)buf;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_RAM_KPAGEFLAGS;
+	m.first = pfn;
+	m.count = 1;
+	len = shim_call(&m, sizeof(m), r, sizeof(buf), NULL);
+	if (len == (ssize_t)sizeof(buf) && !r->r.error && r->count == 1)
+		anon = (r->flags[0] >> KPF_ANON) & 1;
+	return anon;
+}
+
 void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 {
 	struct holes holes = { 0 };
@@ -422,11 +449,13 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 			if (ram_poison_lookup(a, &p)) {
 				if (pass)
 					continue;
-				if (p.shift != MF_PAGE_SHIFT) {
-					e[i] = PM_SOFT_DIRTY;	/* a hugetlb page: gone */
+				/* a hugetlb page: gone; a page without a pte: none */
+				if (p.shift != MF_PAGE_SHIFT || p.unmapped) {
+					e[i] = PM_SOFT_DIRTY;
 					continue;
 				}
-				e[i] = PM_SWAP | PM_SOFT_DIRTY | (p.shared ? PM_FILE : 0) |
+				e[i] = PM_SWAP | PM_SOFT_DIRTY |
+				       (p.shared || !poisoned_frame_is_anon(p.pfn) ? PM_FILE : 0) |
 				       ((p.pfn & (PM_PFN_MASK >> PM_SWP_TYPE_BITS)) << PM_SWP_TYPE_BITS) |
 				       swp_type;
 				continue;

@@ -89,6 +89,7 @@ struct real_fns {
 	ssize_t (*splice)(int, off_t *, int, off_t *, size_t, unsigned);
 	ssize_t (*copy_file_range)(int, off_t *, int, off_t *, size_t, unsigned);
 	int (*ftruncate)(int, off_t);
+	int (*truncate)(const char *, off_t);
 	int (*fallocate)(int, int, off_t, off_t);
 	int (*signalfd)(int, const sigset_t *, int);
 	int (*fsync)(int);
@@ -302,6 +303,10 @@ struct ram_poison {
 	uint32_t kind;			/* MF_RAM_*_PAGE */
 	uint32_t shared;
 	int how;			/* FENCE_GUARD, FENCE_MPROTECT */
+	/* not in our page tables when it was poisoned (a shared page never
+	 * faulted here, a new mapping or fork()'s copy of a shared mapping):
+	 * the kernel put no hwpoison entry there, pagemap shows a hole */
+	uint32_t unmapped;
 };
 
 /* madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) of ordinary memory. */
@@ -358,6 +363,8 @@ void ram_fd_dup(int oldfd, int newfd);
 /* closed behind our back (fclose()): forget what read() knew of it */
 void ram_fd_closed(int fd);
 void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off);
+/* [from, end) was cut out of fd's file (ftruncate(), a punched hole) */
+void ram_file_cut(int fd, uint64_t from, uint64_t end);
 void ramfiles_lock(void);
 void ramfiles_unlock(void);
 void ramfiles_after_fork(void);

@@ -507,6 +507,42 @@ void ram_file_mapped(uintptr_t addr, size_t len, int fd, off_t off)
 	list_unlock(&own, &old);
 }
 
+/*
+ * [from, end) was cut out of fd's file: a shmem file's poisoned pages
+ * there go with it (truncate_inode_pages()), and memfaild lifts their
+ * fences in every mapping.  Asked only when the list has one there.
+ */
+void ram_file_cut(int fd, uint64_t from, uint64_t end)
+{
+	struct mf_ram_truncate m;
+	struct mf_client own;
+	struct mf_reply r;
+	struct stat st;
+	bool any = false;
+	sigset_t old;
+	size_t i;
+
+	if (from >= end || !ram_file_gen() || !fd_file(fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	list_lock(&own, &old);
+	for (i = 0; i < nr_list && !any; i++)
+		any = list[i].what == MF_FILE_POISON && list[i].dev == st.st_dev &&
+		      list[i].ino == st.st_ino && list[i].off >= from &&
+		      list[i].off + (1ULL << list[i].shift) <= end;
+	list_unlock(&own, &old);
+	if (!any)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_RAM_TRUNCATE;
+	m.dev = st.st_dev;
+	m.ino = st.st_ino;
+	m.from = from;
+	m.end = end;
+	m.fd = fd;
+	if (shim_call(&m, sizeof(m), &r, sizeof(r), NULL) < 0 || r.error)
+		shim_warn_once(5, "a shmem file's poisoned page was truncated away, but memfaild could not be told: its mappings still fault on it");
+}
+
 /* After fork: the same files, and the same errors seen. */
 void ramfiles_after_fork(void)
 {

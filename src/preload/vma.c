@@ -166,6 +166,11 @@ static bool starts(const char *s, const char *p)
 	return !strncmp(s, p, strlen(p));
 }
 
+static bool is_sysv(const struct vma_info *v)
+{
+	return v->shared && starts(v->path, "/SYSV");
+}
+
 /* shmem: shared anonymous, SysV shm, memfd, and anything on tmpfs */
 static void classify_vma(struct vma_info *v)
 {
@@ -175,12 +180,12 @@ static void classify_vma(struct vma_info *v)
 		v->hugetlb = true;
 		return;
 	}
-	if (!v->ino) {
+	/* (a SysV segment's inode is its id, and the first id is 0) */
+	if (!v->ino && !is_sysv(v)) {
 		v->fs = VMA_FS_ANON;
 		return;
 	}
-	if (starts(v->path, "/dev/zero") || starts(v->path, "/SYSV") ||
-	    starts(v->path, "/memfd:")) {
+	if (starts(v->path, "/dev/zero") || is_sysv(v) || starts(v->path, "/memfd:")) {
 		v->fs = VMA_FS_SHMEM;
 		return;
 	}
@@ -276,7 +281,8 @@ int vma_for_each_file(dev_t dev, uint64_t ino, uint64_t off,
 	while (!ret && (line = lines_next(l))) {
 		struct vma_info v;
 
-		if (!parse_maps_line(line, &v) || v.dev != dev || v.ino != ino || !v.ino)
+		if (!parse_maps_line(line, &v) || v.dev != dev || v.ino != ino ||
+		    (!v.ino && !is_sysv(&v)))
 			continue;
 		if (off < v.pgoff || off - v.pgoff >= v.end - v.start)
 			continue;

@@ -86,6 +86,7 @@ enum mf_msg_type {
 	MF_RAM_TOUCH,
 	MF_RAM_PFNS,
 	MF_RAM_FILES,
+	MF_RAM_TRUNCATE,
 	/* request or admin */
 	MF_RAM_KPAGEFLAGS = 110,
 	MF_PFN_WRITE,
@@ -599,6 +600,23 @@ struct mf_ram_files_reply {
 	uint32_t count;
 	uint32_t more;
 	struct mf_ram_file_entry e[];
+};
+
+/*
+ * MF_RAM_TRUNCATE: the caller cut [from, end) out of a shmem file
+ * (ftruncate() below it: end UINT64_MAX; fallocate(PUNCH_HOLE)): its
+ * poisoned pages there leave the file with the rest (Linux's
+ * truncate_inode_pages()), and every mapping of them loses its hwpoison
+ * entry.  fd is the caller's descriptor of the file, open for writing;
+ * the daemon checks it and, for a truncation, the file's size.  A plain
+ * reply.
+ */
+struct mf_ram_truncate {
+	struct mf_hdr hdr;
+	uint64_t dev, ino;
+	uint64_t from, end;
+	int32_t fd;
+	uint32_t pad;
 };
 
 /* MF_RAM_KPAGEFLAGS: /proc/kpageflags of pfns [first, first + count). */

@@ -1,13 +1,13 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
 #
-# tests/conformance/normalize-ord.pl: one mford run (its transcript, its
+# tests/conformance/normalize-ord.pl: one mford or mfmemcases run (its transcript, its
 # status and the kernel's or memfaild's log lines) in the form kept in
 # tests/golden/PROFILE/NAME.txt.
 #
 #   normalize-ord.pl oracle RAW OUTDIR
 #       split the oracle's extra-programs output into OUTDIR/NAME.txt, one
-#       per "mford run NAME" invocation
+#       per "mford run NAME" or "mfmemcases run NAME" invocation
 #   normalize-ord.pl memfail TRANSCRIPT LOGFILE RC
 #       one run under `memfail run --log-file LOGFILE`; prints it
 #
@@ -21,7 +21,7 @@ no warnings "portable";
 
 sub keep_log {
 	my ($l) = @_;
-	return $l =~ /^(Injecting memory failure|Memory failure: |MCE: Killing|Soft offlin|Unpoison: |Kernel panic)/;
+	return $l =~ /^(Injecting memory failure|Memory failure: |MCE: Killing|Soft offlin|soft_offline_page: |Unpoison: |Kernel panic)/;
 }
 
 sub normalize {
@@ -45,6 +45,7 @@ sub normalize {
 		next unless keep_log($l);
 		$l =~ s/(pfn )(0x[0-9a-f]+)/$1 . $p->($2)/ge;
 		$l =~ s/^(Memory failure: |Unpoison: |Soft offline: )(0x[0-9a-f]+):/$1 . $p->($2) . ":"/e;
+		$l =~ s/(Memory failure on page )([0-9a-f]+)/$1 . $p->("0x$2")/e;
 		$l =~ s/(virtual address )0x[0-9a-f]+/${1}ADDR/g;
 		$l =~ s/(fault at )[0-9a-f]+/${1}ADDR/g;
 		# any other pfn this run showed (the old "Unpoison: ... page 0x..")
@@ -74,8 +75,15 @@ if ($mode eq 'memfail' && @ARGV == 3) {
 	my ($raw, $outdir) = @ARGV;
 	my ($name, $status, @tr, @log);
 	my $n = 0;
+	my $write = sub {
+		open(my $fh, '>', "$outdir/$name.txt") or die "$outdir/$name.txt: $!\n";
+		print $fh normalize(\@tr, \@log, $status);
+		close($fh);
+		$n++;
+		undef $name;
+	};
 	for my $l (slurp($raw)) {
-		if ($l =~ /^--- BEGIN \d+: .*\bmford run (\S+)/) {
+		if ($l =~ /^--- BEGIN \d+: .*\b(?:mford|mfmemcases) run (\S+)/) {
 			($name, $status) = ($1, "unknown");
 			@tr = ();
 			@log = ();
@@ -86,15 +94,22 @@ if ($mode eq 'memfail' && @ARGV == 3) {
 		} elsif ($l =~ /^--- kmsg: (.*)$/) {
 			push @log, $1;
 		} elsif ($l =~ /^--- END /) {
-			open(my $fh, '>', "$outdir/$name.txt") or die "$outdir/$name.txt: $!\n";
-			print $fh normalize(\@tr, \@log, $status);
-			close($fh);
-			$n++;
-			undef $name;
+			$write->();
+		} elsif ($l =~ /^\[\s*\d+\.\d+\] (.*)$/) {
+			# the console's own kernel lines: only a panic's get there
+			# (the guest runs dmesg -n 1), and nothing after it
+			my $k = $1;
+			if ($k =~ /^Kernel panic/) {
+				$k =~ s/^(Kernel panic - not syncing: .*?) *$/$1/;
+				push @log, $k;
+				$status = "kernel panic";
+			}
 		} elsif ($l !~ /^--- /) {
 			push @tr, $l;
 		}
 	}
+	# a panic ends the guest's output without an END
+	$write->() if defined $name && $status eq "kernel panic";
 	print STDERR "normalize-ord.pl: wrote $n scenario(s) to $outdir\n";
 	exit($n ? 0 : 1);
 } else {

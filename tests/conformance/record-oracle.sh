@@ -6,11 +6,17 @@
 # ORACLE_KERNEL_META=linux-image-amd64; emulated NVDIMM, /dev/dax0.0 align
 # 2M and /dev/dax0.1 align 4K, 256M each; ext4 on a ramdisk and a tmpfs
 # directory for page cache), run `mfscenario run NAME` (device DAX) and
-# `mford run NAME` (ordinary memory) in it once per scenario, under the
-# vm.memory_failure_early_kill each scenario is meant for, and write
+# `mford run NAME` and `mfmemcases run NAME` (ordinary memory) in it once
+# per scenario, under the vm.memory_failure_early_kill each scenario is
+# meant for, and write
 #
 #   tests/golden/linux-V/oracle-raw.txt   what the guest printed
 #   tests/golden/linux-V/NAME.txt         normalized (normalize.pl, normalize-ord.pl)
+#
+# With RECORD_PROGRAMS="mfmemcases" (a subset of "mfscenario mford
+# mfmemcases") only those programs' scenarios run, and the guest's output
+# goes to oracle-raw-PROGRAM.txt when it is one program: the other
+# programs' golden files and raw record stay as they were.
 #
 # where V is the kernel's major.minor (6.12 or 6.1).
 # Needs root, Debian 12 and its apt mirror (see the oracle's README).
@@ -19,6 +25,7 @@
 #   ORACLE_WORK  its build dir (default: a fresh temporary one; the kernel
 #                packages are reused from /tmp/oracle-work/debs when present)
 #   ORACLE_KERNEL_META  the kernel package (the oracle's default: 6.12)
+#   RECORD_PROGRAMS     the scenario programs to run (default: all three)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,20 +39,33 @@ trap 'rm -rf "$tmp"' EXIT
 # ORACLE_EXTRA_DIR must hold nothing but the programs to build
 mkdir -p "$tmp/src"
 cp "$here/mfscenario.c" "$tmp/src/"
-# mford is mfactor's code and its own: one file for the guest's gcc
-{
-	printf '#define _GNU_SOURCE\n#define MFACTOR_NO_MAIN\n'
-	cat "$top/tests/progs/mfactor.h"
-	for f in "$top/tests/progs/mfactor.c" "$top/tests/progs/mfactor-mem.c" "$here/mford.c"; do
-		grep -v '#include "\(\.\./progs/\)\?mfactor.h"' "$f"
-	done
-} > "$tmp/src/mford.c"
+programs=${RECORD_PROGRAMS:-mfscenario mford mfmemcases}
+# mford and mfmemcases are mfactor's code, ordscript's and their own: one
+# file each for the guest's gcc
+for p in mford mfmemcases; do
+	{
+		printf '#define _GNU_SOURCE\n#define MFACTOR_NO_MAIN\n'
+		cat "$top/tests/progs/mfactor.h" "$here/ordscript.h"
+		for f in "$top/tests/progs/mfactor.c" "$top/tests/progs/mfactor-mem.c" \
+			 "$here/ordscript.c" "$here/$p.c"; do
+			grep -v '#include "\(\(\.\./progs/\)\?mfactor\|ordscript\)\.h"' "$f"
+		done
+	} > "$tmp/src/$p.c"
+done
 
 # the scenario lists, from host builds of the same sources
 gcc -O2 -o "$tmp/mfscenario-host" "$here/mfscenario.c"
-gcc -O2 -o "$tmp/mford-host" "$tmp/src/mford.c"
+for p in mford mfmemcases; do
+	gcc -O2 -pthread -o "$tmp/$p-host" "$tmp/src/$p.c"
+done
 scenarios() {	# PROGRAM EARLY_KILL
-	"$tmp/$1-host" list -v | awk -v ek="early_kill=$2" '$2 == ek { print $1 }'
+	case " $programs " in *" $1 "*) ;; *) return 0 ;; esac
+	"$tmp/$1-host" list -v | awk -v ek="early_kill=$2" '$2 == ek && $3 != "needs=panic" { print $1 }'
+}
+# the scenarios that panic the kernel: one boot each, after the others
+panics() {	# PROGRAM
+	case " $programs " in *" $1 "*) ;; *) return 0 ;; esac
+	"$tmp/$1-host" list -v | awk '$3 == "needs=panic" { print $1 }'
 }
 
 # one invocation per scenario; the sysctl is set by the guest's busybox,
@@ -58,8 +78,10 @@ for ek in 0 1; do
 	for n in $(scenarios mfscenario $ek); do
 		extra+="; $dev MFSCENARIO_EARLY_KILL=$ek mfscenario run $n"
 	done
-	for n in $(scenarios mford $ek); do
-		extra+="; $dirs MFORD_EARLY_KILL=$ek mford run $n"
+	for p in mford mfmemcases; do
+		for n in $(scenarios $p $ek); do
+			extra+="; $dirs MFORD_EARLY_KILL=$ek $p run $n"
+		done
 	done
 done
 extra+="; sysctl -w vm.memory_failure_early_kill=0"
@@ -75,8 +97,20 @@ fi
 ORACLE_WORK="$work" ORACLE_RESULTS="$tmp/results" ORACLE_NVDIMM_IMG="$tmp/nvdimm.img" \
 ORACLE_EXTRA="$extra" ORACLE_EXTRA_DIR="$tmp/src" \
 	bash "$oracle/run.sh"
-
 raw=$(ls "$tmp"/results/probes-linux-*.txt | head -1)
+
+# each panic its own boot; its output goes after the others'
+for p in mford mfmemcases; do
+	for n in $(panics $p); do
+		mkdir -p "$tmp/results-$n"
+		ORACLE_WORK="$work" ORACLE_RESULTS="$tmp/results-$n" ORACLE_NVDIMM_IMG="$tmp/nvdimm.img" \
+		ORACLE_EXTRA="sysctl -w vm.memory_failure_early_kill=0; $dirs MFORD_EARLY_KILL=0 $p run $n" \
+		ORACLE_EXTRA_DIR="$tmp/src" ORACLE_QEMU_TIMEOUT=300 \
+			bash "$oracle/run.sh" || true
+		cat "$tmp/results-$n"/probes-linux-*.txt >> "$raw"
+	done
+done
+
 case "$raw" in
 *probes-linux-6.12.*) ver=6.12 ;;
 *probes-linux-6.1.*) ver=6.1 ;;
@@ -87,6 +121,14 @@ mkdir -p "$golden"
 # the devices must be the ones the scenarios name
 grep -q 'ORACLE_DAX2M=/dev/dax0.0 ORACLE_DAX4K=/dev/dax0.1' "$raw" ||
 	{ echo "record-oracle.sh: the guest's dax devices are not dax0.0 (2M), dax0.1 (4K)" >&2; exit 1; }
-cp "$raw" "$golden/oracle-raw.txt"
-"$here/normalize.pl" oracle "$golden/oracle-raw.txt" "$golden"
-"$here/normalize-ord.pl" oracle "$golden/oracle-raw.txt" "$golden"
+case "$programs" in
+*" "*) rawname=oracle-raw.txt ;;
+*) rawname=oracle-raw-$programs.txt ;;
+esac
+cp "$raw" "$golden/$rawname"
+case " $programs " in *" mfscenario "*)
+	"$here/normalize.pl" oracle "$golden/$rawname" "$golden" ;;
+esac
+case " $programs " in *" mford "*|*" mfmemcases "*)
+	"$here/normalize-ord.pl" oracle "$golden/$rawname" "$golden" ;;
+esac

@@ -36,6 +36,17 @@
  *   segvhandler              a SIGSEGV handler of the program's own
  *   nullsegv                 load from address 0 (the program's own fault)
  *   altstack                 SIGBUS handled on a sigaltstack
+ *   prctlraw OPT A2 A3 A4 A5 prctl() with these arguments as given
+ *   mprotect IDX OFF LEN none|r|rw
+ *   ftruncate IDX LEN        of the mapping's file
+ *   punch IDX OFF LEN        fallocate(PUNCH_HOLE|KEEP_SIZE) of it
+ *   truncate PATH LEN        truncate() by path
+ *   execserve                exec() this program again, serving the same
+ *                            pipes (a forked child) or stdin/stdout
+ *   sigwho                   which thread got the last SIGBUS: main|thread
+ *   unshare-ipc              a SysV IPC namespace of our own (ids from 0)
+ *   thread-madvise IDX OFF LEN ADVICE   madvise from a new thread: who got
+ *                            the SIGBUS of the call (thread, main, none)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -44,6 +55,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -52,6 +64,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -206,6 +219,21 @@ static void *touch_thread(void *arg)
 
 	t->tid = gettid_();
 	access_byte(t->p, 0, 0, t->out, sizeof(t->out));
+	return NULL;
+}
+
+struct madvise_arg {
+	char cmd[160];
+	pid_t tid;
+	char out[512];
+};
+
+static void *madvise_thread(void *arg)
+{
+	struct madvise_arg *t = arg;
+
+	t->tid = gettid_();
+	do_command(t->cmd, t->out, sizeof(t->out));
 	return NULL;
 }
 
@@ -525,6 +553,107 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 		snprintf(out, n, "ok status=%d exited=%d code=%d signal=%d", status,
 			 WIFEXITED(status), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "prctlraw") && argc >= 6) {
+		int r = prctl(atoi(argv[1]), strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
+			      strtoul(argv[4], NULL, 0), strtoul(argv[5], NULL, 0));
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "mprotect") && argc >= 5) {
+		int prot = !strcmp(argv[4], "none") ? PROT_NONE : !strcmp(argv[4], "r") ? PROT_READ :
+			   PROT_READ | PROT_WRITE;
+		int r;
+
+		m = get_map(argv[1]);
+		if (!m) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		r = mprotect(m->addr + strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), prot);
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "ftruncate") && argc >= 3) {
+		int r;
+
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		r = ftruncate(m->fd, (off_t)strtoull(argv[2], NULL, 0));
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "truncate") && argc >= 3) {
+		int r = truncate(argv[1], (off_t)strtoull(argv[2], NULL, 0));
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "punch") && argc >= 4) {
+		int r;
+
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		r = fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)strtoull(argv[2], NULL, 0), (off_t)strtoull(argv[3], NULL, 0));
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "execserve")) {
+		char *args[] = { (char *)"mfactor", (char *)"serve", NULL };
+		static const char ok[] = "ok exec\n";
+
+		/* the new image answers on the same descriptors */
+		if ((serve_in_fd != 0 && dup2(serve_in_fd, 0) < 0) ||
+		    (serve_out_fd != 1 && dup2(serve_out_fd, 1) < 0)) {
+			snprintf(out, n, "err errno=%d", errno);
+			return 1;
+		}
+		fflush(stdout);
+		if (write(1, ok, sizeof(ok) - 1) < 0) {
+			snprintf(out, n, "err errno=%d", errno);
+			return 1;
+		}
+		execve("/proc/self/exe", args, environ);
+		snprintf(out, n, "err errno=%d", errno);
+		return 1;
+	}
+	if (!strcmp(argv[0], "thread-madvise") && argc >= 5) {
+		struct madvise_arg t = { .tid = 0 };
+		int before = sigs_seen();
+		const char *by = "none";
+		pthread_t th;
+
+		snprintf(t.cmd, sizeof(t.cmd), "madvise %s %s %s %s", argv[1], argv[2], argv[3], argv[4]);
+		pthread_create(&th, NULL, madvise_thread, &t);
+		pthread_join(th, NULL);
+		if (sigs_seen() > before)
+			by = sigs[before].tid == t.tid ? "thread" : "main";
+		snprintf(out, n, "%s by=%s", t.out, by);
+		return 1;
+	}
+	if (!strcmp(argv[0], "unshare-ipc")) {
+		int r = unshare(CLONE_NEWIPC);
+
+		snprintf(out, n, "ok ret=%d errno=%d", r, r < 0 ? errno : 0);
+		return 1;
+	}
+	if (!strcmp(argv[0], "sigwho")) {
+		int i = sigs_seen();
+
+		if (!i)
+			snprintf(out, n, "ok n=0");
+		else
+			snprintf(out, n, "ok n=%d who=%s code=%d", i,
+				 sigs[i - 1].tid == getpid() ? "main" : "thread", sigs[i - 1].code);
 		return 1;
 	}
 	if (!strcmp(argv[0], "segvhandler")) {

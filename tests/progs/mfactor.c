@@ -26,7 +26,7 @@
  *   wait-signal MS                 block in read() until one arrives
  *   rcvwait MS                     block in a socket read with an MS timeout;
  *                                  errno says whether a signal cut it short
- *   thread prctl early|late        a thread that sets its policy and sleeps
+ *   thread prctl early|late|default   a thread that sets its policy and sleeps
  *   pagemap IDX OFF                is the page present in our page tables
  *   fork                           a child actor; "child CMD" talks to it
  *   setuid UID                     setresuid(UID, UID, UID)
@@ -185,11 +185,13 @@ static int parse_advice(const char *s)
 	return atoi(s);
 }
 
+/* arg: 0 late, 1 early, 2 default (PF_MCE_PROCESS cleared) */
 static void *thread_main(void *arg)
 {
 	long which = (long)arg;
 
-	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, which ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE, 0, 0);
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, which == 2 ? PR_MCE_KILL_DEFAULT :
+	      which ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE, 0, 0);
 	for (;;)
 		pause();
 	return NULL;
@@ -302,7 +304,10 @@ static void relay_child(const char *cmd, char *out, size_t n)
 	snprintf(out, n, "%s", buf);
 }
 
-static void serve(FILE *in, FILE *outf)
+/* the descriptors a forked actor serves on (execserve keeps them) */
+int serve_in_fd = 0, serve_out_fd = 1;
+
+void actor_serve(FILE *in, FILE *outf)
 {
 	char line[1024], out[2048];
 
@@ -345,7 +350,9 @@ static void do_fork(char *out, size_t n)
 		close(from[0]);
 		__atomic_store_n(&nr_sigs, 0, __ATOMIC_RELEASE);
 		reported_sigs = 0;
-		serve(in, o);
+		serve_in_fd = to[0];
+		serve_out_fd = from[1];
+		actor_serve(in, o);
 		_exit(0);
 	}
 	close(to[0]);
@@ -575,9 +582,9 @@ void do_command(char *line, char *out, size_t n)
 		snprintf(out, n, "ok errno=%d", e);
 	} else if (!strcmp(argv[0], "thread") && argc >= 3) {
 		pthread_t t;
-		long early = !strcmp(argv[2], "early");
+		long which = !strcmp(argv[2], "early") ? 1 : !strcmp(argv[2], "default") ? 2 : 0;
 
-		pthread_create(&t, NULL, thread_main, (void *)early);
+		pthread_create(&t, NULL, thread_main, (void *)which);
 		usleep(20000);
 		snprintf(out, n, "ok");
 	} else if (!strcmp(argv[0], "pagemap") && argc >= 3) {
@@ -654,7 +661,7 @@ void actor_init(const char *name)
 int main(int argc, char **argv)
 {
 	actor_init(argc > 1 ? argv[1] : NULL);
-	serve(stdin, stdout);
+	actor_serve(stdin, stdout);
 	return 0;
 }
 #endif

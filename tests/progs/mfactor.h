@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,6 +47,10 @@ void access_byte(char *p, int store, int byte, char *out, size_t n);
 void do_command(char *line, char *out, size_t n);
 /* What main() does before serving: name, handlers, wake pipe. */
 void actor_init(const char *name);
+/* Answer command lines from in on outf until end of file. */
+void actor_serve(FILE *in, FILE *outf);
+/* What this actor serves on: 0 and 1, or a forked child's pipes. */
+extern int serve_in_fd, serve_out_fd;
 
 /* The ordinary-memory commands; false if argv[0] is not one. */
 int mem_command(int argc, char **argv, char *out, size_t n);

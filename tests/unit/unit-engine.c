@@ -607,7 +607,7 @@ static void gigantic_page_records_the_page_hit(void **state)
 	assert_true(mf_kpageflags(&w.mf, hit) & (1ULL << 19));
 	assert_false(mf_kpageflags(&w.mf, hit + 1) & (1ULL << 19));
 	/* soft offline of the page hit: already poisoned, nothing done */
-	assert_int_equal(soft_offline_ram(&w.mf, hit), 0);
+	assert_int_equal(soft_offline_ram(&w.mf, hit, NULL), 0);
 	assert_int_equal(logged("page already poisoned"), 1);
 	assert_int_equal(mf_frame_clear_poison(f), 1);
 	assert_false(mf_frame_poisoned_at(f, hit));
