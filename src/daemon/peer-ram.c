@@ -80,6 +80,13 @@ static void fill_sd(struct mf_ram_sd *s, const struct ram_pending *pd)
 	memcpy(s->main_comm, pd->r.main_comm, MF_COMM_MAX);
 }
 
+static int pending_by_age(const void *a, const void *b)
+{
+	const struct ram_pending *x = a, *y = b;
+
+	return (x->rq.p->order > y->rq.p->order) - (x->rq.p->order < y->rq.p->order);
+}
+
 /* Is p a relative that may share frame f copy-on-write, to be probed? */
 static bool cow_probe_to(const struct mf_frame *f, unsigned ops, const struct proc *p)
 {
@@ -172,6 +179,9 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 				   take_reply);
 	}
 
+	/* kill_procs() goes through them in the kernel's task-list order,
+	 * oldest first, whoever was asked first */
+	qsort(pd, npd, sizeof(*pd), pending_by_age);
 	sd = calloc(npd ? npd : 1, sizeof(*sd));
 	if (!sd) {
 		err = -ENOMEM;
