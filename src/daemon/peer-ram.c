@@ -10,6 +10,14 @@
  * A process that does not answer in time is killed if it maps the file
  * (the kernel kills what it cannot unmap), which the daemon can tell
  * from /proc/PID/maps; one that does not map it is left alone.
+ *
+ * A private page its owner saw shared copy-on-write since fork() is one
+ * page of the real kernel in several processes: the owner's relatives of
+ * the same user are asked too (a cow probe), and each fences its page at
+ * that address only if it is still the same page: of the same fork
+ * lineage, not exclusive, same real pfn when both are known, same
+ * content.  One that does not answer a probe is not killed: it may not
+ * have the page at all.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +34,7 @@ struct ram_pending {
 	struct peer_req rq;
 	bool answered;
 	bool unsent;			/* the send failed: it cannot have answered */
+	bool probe;			/* a relative asked about its copy-on-write page */
 	struct mf_ctl_ram_reply r;
 };
 
@@ -71,6 +80,20 @@ static void fill_sd(struct mf_ram_sd *s, const struct ram_pending *pd)
 	memcpy(s->main_comm, pd->r.main_comm, MF_COMM_MAX);
 }
 
+static int pending_by_age(const void *a, const void *b)
+{
+	const struct ram_pending *x = a, *y = b;
+
+	return (x->rq.p->order > y->rq.p->order) - (x->rq.p->order < y->rq.p->order);
+}
+
+/* Is p a relative that may share frame f copy-on-write, to be probed? */
+static bool cow_probe_to(const struct mf_frame *f, unsigned ops, const struct proc *p)
+{
+	return !f->key.shared && f->kind == MF_RAM_ANON && f->cow.family &&
+	       (ops & MF_OP_FENCE) && p->task.id != f->key.a && p->task.uid == f->uid;
+}
+
 int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned ops,
 		       struct mf_ram_sd **out, unsigned *nout)
 {
@@ -80,7 +103,7 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 	struct mf_ram_sd *sd = NULL;
 	struct mf_ctl_ram m;
 	struct proc *p;
-	unsigned npd = 0, i, nsd = 0;
+	unsigned npd = 0, i, nsd = 0, pass;
 	int err = 0;
 
 	*out = NULL;
@@ -122,27 +145,43 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 		m.gen = ram_file_event(d, f, m.file);
 	}
 
-	/* send everything first: the processes work in parallel */
+	/*
+	 * Send everything first: the processes work in parallel.  Relatives
+	 * probed about a copy-on-write page go first: once the owner has
+	 * unmapped its copy, theirs no longer looks shared.
+	 */
 	npd = 0;
-	list_for_each_entry(p, &d->procs, node) {
-		struct ram_pending *x;
+	for (pass = 0; pass < 2; pass++) {
+		unsigned first = npd;
 
-		if (p->exited || !p->ctl)
-			continue;
-		if (!f->key.shared && p->task.id != f->key.a)
-			continue;
-		x = &pd[npd];
-		rq[npd++] = &x->rq;
-		x->rq.p = p;
-		x->rq.seq = m.hdr.seq = ++d->next_seq;
-		/* one that cannot take requests has not unmapped anything:
-		 * killed, not taken for gone (its connection is closed now) */
-		if (conn_send(p->ctl, &m, sizeof(m), -1) < 0)
-			x->rq.done = x->unsent = true;
+		list_for_each_entry(p, &d->procs, node) {
+			bool probe = cow_probe_to(f, ops, p);
+			struct ram_pending *x;
+
+			if (p->exited || !p->ctl || probe != !pass)
+				continue;
+			if (!f->key.shared && p->task.id != f->key.a && !probe)
+				continue;
+			x = &pd[npd];
+			rq[npd++] = &x->rq;
+			x->rq.p = p;
+			x->rq.seq = m.hdr.seq = ++d->next_seq;
+			x->probe = probe;
+			m.cow = probe ? f->cow : (struct mf_ram_cow){ 0 };
+			/* one that cannot take requests has not unmapped anything:
+			 * killed, not taken for gone (its connection is closed now) */
+			if (conn_send(p->ctl, &m, sizeof(m), -1) < 0)
+				x->rq.done = x->unsent = true;
+		}
+		if (npd > first)
+			peer_await(rq + first, npd - first,
+				   now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL,
+				   take_reply);
 	}
-	peer_await(rq, npd, now_monotonic_ns() + (uint64_t)mf->unmap_timeout_ms * 1000000ULL,
-		   take_reply);
 
+	/* kill_procs() goes through them in the kernel's task-list order,
+	 * oldest first, whoever was asked first */
+	qsort(pd, npd, sizeof(*pd), pending_by_age);
 	sd = calloc(npd ? npd : 1, sizeof(*sd));
 	if (!sd) {
 		err = -ENOMEM;
@@ -157,6 +196,8 @@ int peer_ram_shootdown(struct mf_engine *mf, const struct mf_frame *f, unsigned 
 		if (pd[i].answered) {
 			if (!pd[i].r.count && !pd[i].r.fence_error)
 				continue;
+		} else if (pd[i].probe) {
+			continue;	/* it may not share the page: left alone */
 		} else if (f->key.shared &&
 			   !proc_maps_file(q->task.pid, f->key.a, f->key.b, f->key.c, NULL)) {
 			continue;	/* silent, but it has nothing of the file */

@@ -245,6 +245,14 @@ static int ram_madvise(struct conn *c, const struct mf_hdr *h, const struct mf_r
 	err = page_frame(c, &m->page, &f, &sub, &(struct file_window){ 0 });
 	if (err)
 		return err;
+	/*
+	 * A private page its owner sees shared copy-on-write: the relatives
+	 * that still have it are asked too (peer-ram.c).  What it was like
+	 * when it was poisoned stays with the frame.
+	 */
+	if (!f->hwpoison && !f->key.shared)
+		f->cow = m->advice == MF_MADV_HWPOISON && f->kind == MF_RAM_ANON && m->cow.hash ?
+			 m->cow : (struct mf_ram_cow){ 0 };
 	current_of(c, m->tid, m->comm, &cur);
 	reply_init(&r.r, h, sizeof(r), 0);
 	r.pfn = f->pfn + sub;

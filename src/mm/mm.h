@@ -349,6 +349,9 @@ struct mf_frame {
 	unsigned users;			/* shared: live tasks that were shown its pfn */
 	uid_t uid;			/* whose memory it is */
 	pid_t pid;			/* the process that named it */
+	/* private: as its owner saw it when it poisoned it, shared
+	 * copy-on-write with relatives (family 0: not) */
+	struct mf_ram_cow cow;
 	struct mf_frame *key_next;	/* in its key's hash chain (ram.c) */
 };
 

@@ -337,6 +337,7 @@ ssize_t shim_call(void *req, size_t len, void *reply, size_t reply_max, int *fd_
  * closes its end of fork_sync once registered; the parent waits for that).
  */
 static sigset_t fork_mask;
+static bool fork_was_active;
 static int fork_sync[2] = { -1, -1 };
 #define FORK_SYNC_MS	5000
 
@@ -370,6 +371,7 @@ static void before_fork(void)
 	files_lock();
 	vfs_lock_all();
 	signals_lock();
+	fork_was_active = atomic_load(&shim.active);
 }
 
 /* The child is registered (or gave up, or fork() failed): its end is
@@ -391,6 +393,10 @@ static void fork_sync_wait(void)
 
 static void after_fork_parent(void)
 {
+	/* the child is not registered: a page shared copy-on-write with it
+	 * is poisoned here alone unless it registers on its own */
+	if (!fork_was_active)
+		shim.relatives_unknown = true;
 	signals_unlock();
 	vfs_unlock_all();
 	files_unlock();
@@ -427,6 +433,8 @@ static void after_fork_child(void)
 	shim.pid = getpid();
 	threads_changed();
 	atomic_store(&shim.active, false);
+	if (!was_active)
+		shim.relatives_unknown = true;
 	if (was_active) {
 		/* these are the parent's connections: close our copies; and
 		 * /proc/self/pagemap opened by the parent reads the parent */
@@ -465,6 +473,7 @@ __attribute__((constructor)) static void preload_init(void)
 {
 	real_init();
 	shim.pid = getpid();
+	cow_family_init();
 	if (mf_default_socket(shim.sock_path, sizeof(shim.sock_path)))
 		shim.sock_path[0] = '\0';
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);

@@ -277,12 +277,9 @@ static int madvise_page(uintptr_t addr, int advice, struct vma_info *v_cached,
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = MF_RAM_MADVISE;
 	vma_page(&v, addr, &m.page);
-	/* PM_MMAP_EXCLUSIVE clear: copy-on-write shared with a relative */
-	if (m.page.kind == MF_RAM_ANON_PAGE && !v.hugetlb &&
-	    (pagemap_entry(addr) & (1ULL << 63)) && !(pagemap_entry(addr) & (1ULL << 56)))
-		shim_warn_once(4, "madvise(%s) at %#lx: the page is shared copy-on-write with another process since fork(); Linux would unmap it there too, memfail only here",
-			       advice == MADV_HWPOISON ? "MADV_HWPOISON" : "MADV_SOFT_OFFLINE",
-			       (unsigned long)addr);
+	/* shared copy-on-write with relatives: memfaild asks them (cow.c) */
+	if (m.page.kind == MF_RAM_ANON_PAGE && !v.hugetlb)
+		cow_note_page(addr, advice, &m.cow);
 	if (v.hugetlb)
 		*step = 1ULL << v.page_shift;
 	else if (m.page.kind == MF_RAM_ANON_PAGE && thp_mapped(addr))
@@ -396,6 +393,12 @@ void ram_ctl(const struct mf_ctl_ram *m)
 		r.r.error = -EINVAL;
 	} else if (m->page.shared) {
 		vma_for_each_file((dev_t)m->page.dev, m->page.ino, m->page.off, ctl_one, &w);
+	} else if (m->cow.family) {
+		struct vma_info v;
+
+		/* another process's private page: ours too if still shared */
+		if (cow_same_page(m, &v))
+			ctl_one(&v, m->page.addr, &w);
 	} else {
 		struct vma_info v;
 

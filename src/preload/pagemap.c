@@ -227,10 +227,12 @@ void mmap_notes_unlock(void)
 	pthread_mutex_unlock(&note_lock);
 }
 
-/* In a child after fork: the lock was ours, the other threads are gone. */
+/* In a child after fork: the lock is the forking thread's, which we are
+ * (released, not made anew: a thread sanitizer would still see it held);
+ * the other threads are gone. */
 void mmap_notes_after_fork(void)
 {
-	pthread_mutex_init(&note_lock, NULL);
+	pthread_mutex_unlock(&note_lock);
 }
 
 /* ---- transparent huge pages ---- */

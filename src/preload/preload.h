@@ -121,6 +121,8 @@ struct shim {
 	int pagemap_fd;
 	int uffd_fd;			/* -1 not yet, -2 unavailable */
 	bool no_daemon;			/* activation failed: do not retry for mmap() */
+	uint64_t family;		/* the fork lineage (cow.c): fork() copies it */
+	atomic_bool relatives_unknown;	/* a fork() of the lineage registered no child */
 };
 extern struct shim shim;
 
@@ -317,6 +319,14 @@ struct mf_pm_scan_arg {
 uint64_t pagemap_entry(uintptr_t addr);
 /* Is addr in a transparent huge page now? */
 bool thp_mapped(uintptr_t addr);
+
+/* ---- private pages shared copy-on-write since fork() (cow.c) ---- */
+void cow_family_init(void);
+/* The poisoner's view of its page: c->family 0 if not shared. */
+void cow_note_page(uintptr_t addr, int advice, struct mf_ram_cow *c);
+/* A relative's: is its page at m->page.addr the one m names? */
+struct vma_info;
+bool cow_same_page(const struct mf_ctl_ram *m, struct vma_info *v);
 
 /* ---- ordinary memory: poison (memory.c) ---- */
 struct ram_poison {

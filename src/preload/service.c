@@ -281,8 +281,10 @@ int service_start(void)
 	return -err;
 }
 
-/* In a child after fork: the lock was ours, the thread is not there. */
+/* In a child after fork: the lock is the forking thread's, which we are
+ * (released, not made anew: a thread sanitizer would still see it held);
+ * the service thread is not there. */
 void service_after_fork(void)
 {
-	pthread_mutex_init(&svc_busy, NULL);
+	pthread_mutex_unlock(&svc_busy);
 }

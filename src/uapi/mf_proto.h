@@ -532,6 +532,18 @@ struct mf_ram_page {
 	uint64_t off;		/* of the 4 KiB page in the file */
 };
 
+/*
+ * A private page the real kernel shares copy-on-write since fork()
+ * (PM_MMAP_EXCLUSIVE clear): what a relative checks its own page at the
+ * same address against before it takes it for the same page.  family 0:
+ * not shared.
+ */
+struct mf_ram_cow {
+	uint64_t family;	/* the fork lineage: made at exec, inherited by fork() */
+	uint64_t hash;		/* of the page's content, never 0 (an all-zero page) */
+	uint64_t real_pfn;	/* the real kernel's pfn; 0: its pagemap hides it */
+};
+
 /* MF_RAM_MADVISE: MADV_HWPOISON / MADV_SOFT_OFFLINE of one page. */
 struct mf_ram_madvise {
 	struct mf_hdr hdr;
@@ -539,6 +551,7 @@ struct mf_ram_madvise {
 	uint32_t advice;
 	int32_t tid;
 	char comm[MF_COMM_LEN];
+	struct mf_ram_cow cow;
 };
 
 #define MF_RAM_MOVED	(1u << 0)	/* the page has a new frame now (forget its pfn) */
@@ -699,7 +712,10 @@ struct mf_kmsg_write {
  * the page tables (MF_SD_ZAP, a clean page-cache page).  A shared page is
  * looked for by its file; a private one is at page.addr.  `file` also
  * tells every process that the file has a poisoned page or lost one
- * (MF_FILE_*), whether it maps it or not.
+ * (MF_FILE_*), whether it maps it or not.  With cow.family set, the
+ * private page is another process's, shared copy-on-write: a relative
+ * acts only on its page at page.addr that is still that page (count 0
+ * otherwise).
  */
 struct mf_ctl_ram {
 	struct mf_hdr hdr;
@@ -710,6 +726,7 @@ struct mf_ctl_ram {
 	uint32_t early_kill;
 	uint32_t file;			/* MF_FILE_* or 0 */
 	uint32_t pad;
+	struct mf_ram_cow cow;
 };
 
 #define MF_RAM_MAPS_MAX	16

@@ -8,7 +8,8 @@
  *                            anon, anon-shared, memfd, file PATH (MAP_SHARED),
  *                            pfile PATH (MAP_PRIVATE), mlock, thp (2 MiB
  *                            aligned, MADV_HUGEPAGE), hugetlb, hugetlb-shared
- *                            (a MFD_HUGETLB memfd), sysv (shmget)
+ *                            (a MFD_HUGETLB memfd), sysv (shmget);
+ *                            anon LEN at=ADDR: at that address
  *   pm IDX OFF               the page's /proc/self/pagemap entry, decoded
  *   kpf PFN                  /proc/kpageflags of a pfn
  *   hc                       /proc/meminfo HardwareCorrupted, kB
@@ -75,6 +76,9 @@
 
 #include "mfactor.h"
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 4U
 #endif
@@ -108,7 +112,12 @@ static int map_mem(const char *kind, size_t len, const char *path, char *out, si
 	void *p;
 
 	if (!strcmp(kind, "anon") || !strcmp(kind, "mlock")) {
-		p = mmap(NULL, len, rw, MAP_PRIVATE | MAP_ANONYMOUS |
+		/* at=ADDR: there, or fail (another process's layout) */
+		void *at = path && !strncmp(path, "at=", 3) ?
+			   (void *)(uintptr_t)strtoull(path + 3, NULL, 0) : NULL;
+
+		p = mmap(at, len, rw, MAP_PRIVATE | MAP_ANONYMOUS |
+			 (at ? MAP_FIXED_NOREPLACE : 0) |
 			 (kind[0] == 'm' ? MAP_LOCKED : 0), -1, 0);
 		if (p != MAP_FAILED && kind[0] == 'a')
 			madvise(p, len, MADV_NOHUGEPAGE);
