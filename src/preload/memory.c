@@ -36,10 +36,15 @@
 
 #define RAM_SLOTS	16384
 
+#define RP_WORDS ((sizeof(struct ram_poison) + sizeof(uint64_t) - 1) / sizeof(uint64_t))
+
 struct ram_slot {
 	_Atomic uint32_t seq;
-	bool used;
-	struct ram_poison p;
+	atomic_bool used;
+	/* the record, word by word and relaxed: a reader racing a writer gets
+	 * a torn copy, which the sequence count has it retry, and nothing
+	 * undefined (a seqlock's data must be atomic in C11) */
+	_Atomic uint64_t w[RP_WORDS];
 };
 
 static struct ram_slot slots[RAM_SLOTS];
@@ -57,6 +62,35 @@ void ram_unlock_all(void)
 	pthread_mutex_unlock(&ram_lock);
 }
 
+static void slot_load(const struct ram_slot *s, struct ram_poison *p)
+{
+	uint64_t w[RP_WORDS];
+	size_t i;
+
+	for (i = 0; i < RP_WORDS; i++)
+		w[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
+	memcpy(p, w, sizeof(*p));
+}
+
+static void slot_store(struct ram_slot *s, const struct ram_poison *p)
+{
+	uint64_t w[RP_WORDS] = { 0 };
+	size_t i;
+
+	memcpy(w, p, sizeof(*p));
+	for (i = 0; i < RP_WORDS; i++)
+		atomic_store_explicit(&s->w[i], w[i], memory_order_relaxed);
+}
+
+/* A writer's look at slot i (ram_lock held): in use, and its record. */
+static bool slot_peek(size_t i, struct ram_poison *p)
+{
+	if (!atomic_load_explicit(&slots[i].used, memory_order_relaxed))
+		return false;
+	slot_load(&slots[i], p);
+	return true;
+}
+
 static bool slot_read(size_t i, struct ram_poison *out)
 {
 	const struct ram_slot *s = &slots[i];
@@ -67,9 +101,9 @@ static bool slot_read(size_t i, struct ram_poison *out)
 		a = atomic_load_explicit(&s->seq, memory_order_acquire);
 		if (a & 1)
 			continue;
-		used = s->used;
+		used = atomic_load_explicit(&s->used, memory_order_relaxed);
 		if (used)
-			*out = s->p;
+			slot_load(s, out);
 		atomic_thread_fence(memory_order_acquire);
 		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	} while ((a & 1) || a != b);
@@ -102,10 +136,10 @@ static void slot_set(struct ram_slot *s, const struct ram_poison *p, bool used)
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_acq_rel);
 	atomic_thread_fence(memory_order_release);
 	if (used)
-		s->p = *p;
-	if (used != s->used)
+		slot_store(s, p);
+	if (used != atomic_load_explicit(&s->used, memory_order_relaxed))
 		atomic_fetch_add(&nr_poisoned, used ? 1 : -1);
-	s->used = used;
+	atomic_store_explicit(&s->used, used, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 	if (used && i + 1 > atomic_load(&slots_hw))
 		atomic_store(&slots_hw, i + 1);
@@ -120,9 +154,12 @@ static int ram_fence(const struct ram_poison *p)
 
 	pthread_mutex_lock(&ram_lock);
 	for (i = 0; i < atomic_load(&slots_hw); i++) {
-		if (slots[i].used && slots[i].p.addr == p->addr)
+		struct ram_poison q;
+		bool used = slot_peek(i, &q);
+
+		if (used && q.addr == p->addr)
 			goto out;	/* fenced already */
-		if (!slots[i].used && !free_slot)
+		if (!used && !free_slot)
 			free_slot = &slots[i];
 	}
 	if (!free_slot && i < RAM_SLOTS)
@@ -165,9 +202,12 @@ void ram_forget_range(uintptr_t start, size_t len)
 		return;
 	shim_block(&old);
 	pthread_mutex_lock(&ram_lock);
-	for (i = 0; i < atomic_load(&slots_hw); i++)
-		if (slots[i].used && slots[i].p.addr >= start && slots[i].p.addr - start < len)
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		struct ram_poison q;
+
+		if (slot_peek(i, &q) && q.addr >= start && q.addr - start < len)
 			slot_set(&slots[i], NULL, false);
+	}
 	pthread_mutex_unlock(&ram_lock);
 	shim_unblock(&old);
 }
@@ -184,9 +224,9 @@ static void ram_unfence(uintptr_t addr, const struct vma_info *v)
 
 	pthread_mutex_lock(&ram_lock);
 	for (i = 0; i < atomic_load(&slots_hw); i++) {
-		struct ram_poison p = slots[i].p;
+		struct ram_poison p;
 
-		if (!slots[i].used || p.addr != addr)
+		if (!slot_peek(i, &p) || p.addr != addr)
 			continue;
 		slot_set(&slots[i], NULL, false);
 		unfence_range((void *)addr, 1ULL << p.shift, p.how, prot);
@@ -204,18 +244,18 @@ void ram_after_fork(void)
 	size_t i;
 
 	for (i = 0; i < atomic_load(&slots_hw); i++) {
-		if (!slots[i].used)
+		struct ram_poison q;
+
+		if (!slot_peek(i, &q))
 			continue;
 		/* fork() copies no page table of a shared mapping (vma_needs_copy()):
 		 * the parent's hwpoison entries of shared pages are not the child's */
-		if (slots[i].p.shared && !slots[i].p.unmapped) {
-			struct ram_poison q = slots[i].p;
-
+		if (q.shared && !q.unmapped) {
 			q.unmapped = 1;
 			slot_set(&slots[i], &q, true);
 		}
-		if (slots[i].p.how == FENCE_GUARD)
-			fence_range((void *)(uintptr_t)slots[i].p.addr, 1ULL << slots[i].p.shift);
+		if (q.how == FENCE_GUARD)
+			fence_range((void *)(uintptr_t)q.addr, 1ULL << q.shift);
 	}
 }
 
