@@ -258,42 +258,77 @@ static void bench_mmap(const char *dir[2], size_t len, int reps)
 
 /* ---- 3. memory_failure latency ---- */
 
+/*
+ * Four series of reps / 2 repetitions, fsdax devdax devdax fsdax (fresh
+ * units each time), so that drift falls on both alike; the quantiles are
+ * over each target's pooled repetitions, the floor is the lowest seen.
+ */
 static int bench_latency(const char *dax, const char *dir, int n, unsigned reps)
 {
-	struct mflat_result res[2];
+	static double lat[2][MFLAT_MAX_REPS], ar[2][MFLAT_MAX_REPS];
+	static const char *const name[2] = { "fsdax file", "devdax" };
+	struct mflat_result res, best[2];
+	unsigned half = reps / 2, nr[2] = { 0, 0 }, missing[2] = { 0, 0 }, wrong[2] = { 0, 0 }, k;
 	size_t need = (size_t)reps * MFLAT_UNIT;
-	char path[4200];
+	const char *path[2] = { NULL, dax };
+	char file[4200];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/mflat", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	snprintf(file, sizeof(file), "%s/mflat", dir);
+	path[0] = file;
+	fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
-		bench_die(path);
-	/* written and durable, as in Linux's dax-poison flow: 2 MiB extents */
-	write_file(fd, need, path);
+		bench_die(file);
+	/*
+	 * Written and durable, as in Linux's dax-poison flow (2 MiB extents).
+	 * Not left sparse: holes allocated by several mappers' concurrent
+	 * mmap()s are not yet mapped alike by all of them.
+	 */
+	write_file(fd, need, file);
 	if (fsync(fd))
 		bench_die("fsync");
 	close(fd);
 	mflat_init();
-	printf("memory_failure latency, N=%d (1 poisoner + %d early-kill bystanders), %u repetitions, madvise(MADV_HWPOISON) to the last SIGBUS\n",
-	       n, n - 1, reps);
-	if (mflat_series(path, n, 0, reps, need, &res[0]))
-		err = -1;
-	else {
-		printf("  fsdax file %s\n", path);
-		mflat_print(&res[0]);
+	printf("memory_failure latency, N=%d (1 poisoner + %d early-kill bystanders), %u repetitions each, madvise(MADV_HWPOISON) to the last SIGBUS\n",
+	       n, n - 1, 2 * half);
+	printf("  series of %u in the order fsdax devdax devdax fsdax\n", half);
+	for (k = 0; k < 4 && !err; k++) {
+		int m = (k == 0 || k == 3) ? 0 : 1;
+		unsigned base = k < 2 ? 0 : half, i, got;
+		const double *v, *a;
+
+		if (mflat_series(path[m], n, base, half, need, &res)) {
+			err = -1;
+			break;
+		}
+		v = mflat_latencies(&got, &a);
+		for (i = 0; i < got; i++, nr[m]++) {
+			lat[m][nr[m]] = v[i];
+			ar[m][nr[m]] = a[i];
+		}
+		missing[m] += res.missing;
+		wrong[m] += res.wrong;
+		if (k < 2 || res.floor_us < best[m].floor_us)
+			best[m] = res;
 	}
-	if (mflat_series(dax, n, 0, reps, need, &res[1]))
-		err = -1;
-	else {
-		printf("  devdax %s\n", dax);
-		mflat_print(&res[1]);
+	if (err) {
+		unlink(file);
+		return err;
 	}
-	if (!err)
-		printf("  fsdax / devdax: median %.2f, p99 %.2f\n",
-		       res[0].med / res[1].med, res[0].p99 / res[1].p99);
-	unlink(path);
-	return err;
+	for (k = 0; k < 2; k++) {
+		best[k].reps = 2 * half;
+		best[k].missing = missing[k];
+		best[k].wrong = wrong[k];
+		best[k].ar = bench_median(ar[k], nr[k]);
+		best[k].med = bench_median(lat[k], nr[k]);
+		best[k].p99 = bench_quantile(lat[k], nr[k], 0.99);
+		printf("  %s %s\n", name[k], path[k]);
+		mflat_print(&best[k]);
+	}
+	printf("  fsdax / devdax: median %.2f, p99 %.2f\n",
+	       best[0].med / best[1].med, best[0].p99 / best[1].p99);
+	unlink(file);
+	return 0;
 }
 
 int main(int argc, char **argv)

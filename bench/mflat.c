@@ -363,6 +363,7 @@ void mflat_init(void)
 int mflat_series(const char *dax, int n, unsigned base, unsigned reps, size_t need,
 		 struct mflat_result *res)
 {
+	static double sorted[MAX_REPS];
 	pid_t pids[MAX_PROCS];
 	double rtt, rtt_x, mprot;
 	int i, status, failed = 0;
@@ -411,12 +412,21 @@ int mflat_series(const char *dax, int n, unsigned base, unsigned reps, size_t ne
 	res->rtt_x = fmin(rtt_x, floor_rtt(cpu_a, cpu_b));
 	res->mprot = fmin(mprot, floor_mprotect());
 	res->floor_us = n * (res->rtt + res->mprot);
-	res->ar = bench_median(sh->ar, sh->nr_lat);
-	res->med = bench_median(sh->lat, sh->nr_lat);
-	res->p99 = bench_quantile(sh->lat, sh->nr_lat, 0.99);
+	memcpy(sorted, sh->ar, sizeof(sorted[0]) * sh->nr_lat);
+	res->ar = bench_median(sorted, sh->nr_lat);
+	memcpy(sorted, sh->lat, sizeof(sorted[0]) * sh->nr_lat);
+	res->med = bench_median(sorted, sh->nr_lat);
+	res->p99 = bench_quantile(sorted, sh->nr_lat, 0.99);
 	res->missing = sh->missing;
 	res->wrong = sh->wrong;
 	return 0;
+}
+
+const double *mflat_latencies(unsigned *n, const double **ar)
+{
+	*n = sh->nr_lat;
+	*ar = sh->ar;
+	return sh->lat;
 }
 
 void mflat_print(const struct mflat_result *r)

@@ -34,5 +34,8 @@ void mflat_init(void);
 int mflat_series(const char *path, int n, unsigned base, unsigned reps, size_t need,
 		 struct mflat_result *res);
 void mflat_print(const struct mflat_result *r);
+/* The last series' latencies and the poisoner's AR times (µs), in
+ * repetition order, until the next series. */
+const double *mflat_latencies(unsigned *n, const double **ar);
 
 #endif /* MF_BENCH_MFLAT_H */
