@@ -7,13 +7,15 @@
 #
 # MF_BENCH_REPS    memory_failure repetitions per N (default 400)
 # MF_BENCH_BW_REPS bandwidth repetitions (default 31)
+# MF_BENCH_FS_FILES files per size for bench-fsdax's create rate (default 200)
 set -u
 BUILD=${1:-build}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "bench: no build directory $1" >&2; exit 2; }
 REPS=${MF_BENCH_REPS:-400}
 BW_REPS=${MF_BENCH_BW_REPS:-31}
+FS_FILES=${MF_BENCH_FS_FILES:-200}
 
-for f in memfail memfaild libmemfail-preload.so bench/bench-bw bench/bench-mflat bench/bench-mfmem bench/bench-ops bench/bench-shim; do
+for f in memfail memfaild libmemfail-preload.so bench/bench-bw bench/bench-mflat bench/bench-mfmem bench/bench-ops bench/bench-shim bench/bench-fsdax; do
 	[ -e "$BUILD/$f" ] || { echo "bench: $BUILD/$f is missing: build first (ninja -C $BUILD)" >&2; exit 2; }
 done
 
@@ -64,4 +66,13 @@ echo
 
 # 5. the shim's cost to programs that never touch poison
 "$BUILD/bench/bench-shim" "$BUILD" -r 100 || status=1
+echo
+
+# 6. fsdax: files on a namespace against a plain directory on the host's
+# disk (/var/tmp), and memory_failure with 8 mappers of a file against a
+# devdax namespace (the first one) in the same run; the mount is ours
+FS_REPS=$((REPS / 2))
+mkdir -p "$TMP/mnt"
+run --namespace $((FS_REPS * 2))M --namespace $((FS_REPS * 2 + 512))M,mode=fsdax --mount "$TMP/mnt" -- \
+	"$BUILD/bench/bench-fsdax" -d "$TMP/mnt" -t /var/tmp -f "$FS_FILES" -m 256 -r 15 -l "$FS_REPS" -n 8 || status=1
 exit $status
