@@ -522,6 +522,81 @@ static void stress_truncate_punch_poison(void **state)
 	}
 }
 
+/*
+ * Several processes mmap() one sparse file at the same moment: the holes
+ * are allocated once, and every mapper maps the same blocks, so each sees
+ * the others' stores.  A 64 MiB sparse file gets its blocks a page at a
+ * time (16384 extents), many replies of MF_FS_MAP each.
+ */
+#define NR_SPARSE_MAPPERS	4
+#define SPARSE_LEN		(64u << 20)
+#define UNIT			(2u << 20)
+
+static int setup_big(void **state)
+{
+	memset(&fx, 0, sizeof(fx));
+	if (td_start(&fx.d, ""))
+		return -1;
+	snprintf(fx.mnt, sizeof(fx.mnt), "%s/mnt", fx.d.dir);
+	snprintf(fx.file, sizeof(fx.file), "%s/f", fx.mnt);
+	if (mkdir(fx.mnt, 0755))
+		return -1;
+	if (td_cli(&fx.d, NULL, 0, "create-namespace --size 160M --mode fsdax --mount %s", fx.mnt))
+		return -1;
+	*state = &fx;
+	return 0;
+}
+
+static void sparse_file_mapped_at_once(void **state)
+{
+	struct actor a[NR_SPARSE_MAPPERS];
+	struct stat st;
+	unsigned i, j, u;
+	const char *r;
+	int fd;
+
+	(void)state;
+	memset(a, 0, sizeof(a));
+	fd = open(fx.file, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, SPARSE_LEN), 0);
+	close(fd);
+	for (i = 0; i < NR_SPARSE_MAPPERS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "mapper%u", i);
+		assert_int_equal(actor_start(&a[i], &fx.d, name), 0);
+		assert_true(reply_has(actor_cmd(&a[i], "open %s", fx.file), "ok"));
+	}
+	/* all at once */
+	for (i = 0; i < NR_SPARSE_MAPPERS; i++)
+		assert_int_equal(actor_send(&a[i], "mmap %#x 0", SPARSE_LEN), 0);
+	for (i = 0; i < NR_SPARSE_MAPPERS; i++) {
+		r = actor_reply(&a[i]);
+		assert_non_null(r);
+		assert_true(reply_has(r, "ok"));
+	}
+	/* every page allocated once */
+	assert_int_equal(stat(fx.file, &st), 0);
+	assert_int_equal(st.st_blocks, SPARSE_LEN / 512);
+	/* each stores its own byte in its own page of every 2 MiB unit */
+	for (i = 0; i < NR_SPARSE_MAPPERS; i++)
+		for (u = 0; u < SPARSE_LEN / UNIT; u++)
+			assert_string_equal(actor_cmd(&a[i], "store 0 %#x %u", u * UNIT + i * 4096,
+						      0x10 + i), "ok");
+	/* and sees everyone's */
+	for (i = 0; i < NR_SPARSE_MAPPERS; i++)
+		for (j = 0; j < NR_SPARSE_MAPPERS; j++)
+			for (u = 0; u < SPARSE_LEN / UNIT; u++) {
+				r = actor_cmd(&a[i], "touch 0 %#x", u * UNIT + j * 4096);
+				if (reply_int(r, "value", -1) != 0x10 + j)
+					fail_msg("mapper%u at %#x (mapper%u's store): %s", i,
+						 u * UNIT + j * 4096, j, r);
+			}
+	for (i = 0; i < NR_SPARSE_MAPPERS; i++)
+		actor_kill(&a[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(split_and_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
+		cmocka_unit_test_setup_teardown(sparse_file_mapped_at_once, setup_big, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
