@@ -30,6 +30,7 @@
 static struct {
 	uint32_t ns_id;
 	uint64_t gen;
+	bool write;			/* opened O_RDWR: serves writable mappings too */
 	_Atomic int fd;			/* read by the service thread without the lock */
 } data_fd[DATA_FDS];
 static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,27 +52,34 @@ bool fsdax_candidate(int fd, struct stat *st)
 	return !fstatfs(fd, &sf) && sf.f_type == FUSE_SUPER_MAGIC;
 }
 
-int fsdax_data_fd(uint32_t ns_id, uint64_t gen)
+/* A descriptor of the namespace's data good for mappings with `prot`. */
+int fsdax_data_fd(uint32_t ns_id, uint64_t gen, int prot)
 {
 	unsigned i;
 
 	for (i = 0; i < DATA_FDS; i++) {
 		int fd = atomic_load(&data_fd[i].fd);
 
-		if (fd > 0 && data_fd[i].ns_id == ns_id && data_fd[i].gen == gen)
+		if (fd > 0 && data_fd[i].ns_id == ns_id && data_fd[i].gen == gen &&
+		    (data_fd[i].write || !(prot & PROT_WRITE)))
 			return fd;
 	}
 	return -1;
 }
 
-/* Keep fd as the namespace's data descriptor, or close it if we have one. */
-int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd)
+/*
+ * Keep fd (opened by the daemon for mappings with `prot`) as the
+ * namespace's data descriptor, or close it if we have one as good.  One
+ * opened read-only does not serve a writable mapping: the namespace may
+ * then have two.
+ */
+int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int prot, int fd)
 {
 	unsigned i, free_slot = DATA_FDS;
 	int have;
 
 	pthread_mutex_lock(&data_lock);
-	have = fsdax_data_fd(ns_id, gen);
+	have = fsdax_data_fd(ns_id, gen, prot);
 	if (have >= 0) {
 		pthread_mutex_unlock(&data_lock);
 		real.close(fd);
@@ -87,6 +95,7 @@ int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd)
 	fd = shim_fd_move_high(fd);
 	data_fd[free_slot].ns_id = ns_id;
 	data_fd[free_slot].gen = gen;
+	data_fd[free_slot].write = (prot & PROT_WRITE) != 0;
 	atomic_store(&data_fd[free_slot].fd, fd);
 	pthread_mutex_unlock(&data_lock);
 	return fd;
@@ -176,7 +185,7 @@ int fsdax_register_call(const struct map_view *v, uint64_t map_gen)
 /* The service thread: file page at [a, a + len) has a new block. */
 int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_off)
 {
-	int fd = fsdax_data_fd(v->ns_id, v->ns_gen);
+	int fd = fsdax_data_fd(v->ns_id, v->ns_gen, v->prot);
 	void *p;
 
 	if (fd < 0)
@@ -256,7 +265,7 @@ int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct 
 			real.close(fd);
 			return -EAGAIN;
 		}
-		fd = fsdax_keep_fd(r.ns_id, r.ns_gen, fd);
+		fd = fsdax_keep_fd(r.ns_id, r.ns_gen, prot, fd);
 		for (i = 0; i < r.count; i++) {
 			uint64_t fo = r.e[i].foff << MF_PAGE_SHIFT, l = r.e[i].len << MF_PAGE_SHIFT;
 
@@ -264,12 +273,12 @@ int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct 
 			    real.mmap((void *)(start + (fo - off)), l, prot, MAP_SHARED | MAP_FIXED, fd,
 				      (off_t)(r.e[i].nsoff << MF_PAGE_SHIFT)) == MAP_FAILED) {
 				err = fo < off || fo + l > end ? -EPROTO : -errno;
-				if (fsdax_data_fd(r.ns_id, r.ns_gen) != fd)
+				if (fsdax_data_fd(r.ns_id, r.ns_gen, prot) != fd)
 					real.close(fd);
 				return err;
 			}
 		}
-		if (fsdax_data_fd(r.ns_id, r.ns_gen) != fd)
+		if (fsdax_data_fd(r.ns_id, r.ns_gen, prot) != fd)
 			real.close(fd);
 		if (!r.more || !r.count)
 			break;

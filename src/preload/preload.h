@@ -197,8 +197,8 @@ int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct 
 		      int prot, struct map_view *v, uint64_t *map_gen);
 /* The namespace's data descriptor we keep (-1: none); _keep_fd keeps fd
  * (or closes it for the one we have) and returns the one to use. */
-int fsdax_data_fd(uint32_t ns_id, uint64_t gen);
-int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int fd);
+int fsdax_data_fd(uint32_t ns_id, uint64_t gen, int prot);
+int fsdax_keep_fd(uint32_t ns_id, uint64_t gen, int prot, int fd);
 bool fsdax_fd_internal(int fd);
 /* Service thread: map [a, a + len) of file mapping v from ns_off. */
 int fsdax_remap(const struct map_view *v, uint64_t a, uint64_t len, uint64_t ns_off);

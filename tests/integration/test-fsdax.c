@@ -597,6 +597,37 @@ static void sparse_file_mapped_at_once(void **state)
 		actor_kill(&a[i]);
 }
 
+/*
+ * A read-only mapping of one file, then a writable one of another: the
+ * shim keeps one descriptor of the namespace's data, and one opened for
+ * reading must not serve a writable mapping (nor a fork()ed child's).
+ */
+static void writable_after_read_only(void **state)
+{
+	char other[220];
+	const char *r;
+
+	(void)state;
+	write_file(1u << 20, 0x41);
+	snprintf(other, sizeof(other), "%s/g", fx.mnt);
+	assert_int_equal(actor_start(&fx.p, &fx.d, "mapper"), 0);
+	r = actor_cmd(&fx.p, "fwrite %s 0 0x100000 0x42", other);
+	assert_int_equal(reply_int(r, "written", -1), 0x100000);
+	assert_true(reply_has(actor_cmd(&fx.p, "open %s ro", fx.file), "ok"));
+	r = actor_cmd(&fx.p, "mmap 0x100000 0 ro");
+	if (!reply_has(r, "ok"))
+		fail_msg("read-only mapping: %s", r);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 0x1000"), "value", -1), 0x41);
+	assert_true(reply_has(actor_cmd(&fx.p, "open %s", other), "ok"));
+	r = actor_cmd(&fx.p, "mmap 0x100000 0");
+	if (!reply_has(r, "ok"))
+		fail_msg("writable mapping after a read-only one: %s", r);
+	assert_string_equal(actor_cmd(&fx.p, "store 1 0x2000 7"), "ok");
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 1 0x2000"), "value", -1), 7);
+	r = actor_cmd(&fx.p, "fread %s 0x2000 1", other);
+	assert_int_equal(reply_int(r, "first", -1), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +643,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
 		cmocka_unit_test_setup_teardown(sparse_file_mapped_at_once, setup_big, teardown),
+		cmocka_unit_test_setup_teardown(writable_after_read_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -416,7 +416,7 @@ void do_command(char *line, char *out, size_t n)
 	} else if (!strcmp(argv[0], "mmap") && argc >= 3) {
 		size_t len = strtoull(argv[1], NULL, 0);
 		off_t off = (off_t)strtoull(argv[2], NULL, 0);
-		int flags = MAP_SHARED, i;
+		int flags = MAP_SHARED, prot = PROT_READ | PROT_WRITE, i;
 		void *hint = NULL, *p;
 		unsigned long a;
 
@@ -428,12 +428,14 @@ void do_command(char *line, char *out, size_t n)
 				flags |= MAP_FIXED;
 			} else if (!strcmp(argv[i], "sync"))
 				flags = MAP_SHARED_VALIDATE | MAP_SYNC;
+			else if (!strcmp(argv[i], "ro"))
+				prot = PROT_READ;
 		}
 		if (nr_maps == MAX_MAPS) {
 			snprintf(out, n, "err too-many");
 			return;
 		}
-		p = mmap(hint, len, PROT_READ | PROT_WRITE, flags, cur_fd, off);
+		p = mmap(hint, len, prot, flags, cur_fd, off);
 		if (p == MAP_FAILED) {
 			snprintf(out, n, "err errno=%d", errno);
 			return;
