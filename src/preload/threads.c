@@ -17,6 +17,9 @@
  * clone() are not seen until one of those happens.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <fcntl.h>
@@ -175,13 +178,82 @@ PRELOAD_ENTRY int prctl(int option, ...)
 	return ret;
 }
 
+/*
+ * A thread being started is inside the C library and any sanitizer
+ * runtime until its start routine runs: ASan's pthread_create and the new
+ * thread's start-up allocate and free.  GCC 12's ASan takes no allocator
+ * lock across fork(), so a child forked then inherits an allocator lock
+ * held by a thread it does not have, and its first allocation waits for
+ * it forever; ours is at once, as the child's fork handler starts its
+ * service thread (init.c).  So pthread_create() returns only once the
+ * new thread is in its start routine, and fork() waits for every
+ * pthread_create() under way; none begins while a fork() waits or runs.
+ */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
+static int threads_starting, forks_waiting;
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	sem_t started;
+};
+
+static void *thread_start_main(void *p)
+{
+	struct thread_start *ts = p;
+	void *(*fn)(void *) = ts->fn;
+	void *arg = ts->arg;
+
+	/* ts is on the creator's stack: not to be touched after this */
+	sem_post(&ts->started);
+	return fn(arg);
+}
+
+/* fork(): until threads_fork_unlock(), no thread is being started. */
+void threads_fork_lock(void)
+{
+	pthread_mutex_lock(&start_lock);
+	forks_waiting++;
+	while (threads_starting)
+		pthread_cond_wait(&start_cond, &start_lock);
+	forks_waiting--;
+}
+
+void threads_fork_unlock(bool child)
+{
+	if (child) {
+		/* the other threads, starting or forking, are not here */
+		threads_starting = forks_waiting = 0;
+		pthread_cond_init(&start_cond, NULL);
+	} else {
+		pthread_cond_broadcast(&start_cond);
+	}
+	pthread_mutex_unlock(&start_lock);
+}
+
 PRELOAD_ENTRY int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 				 void *(*fn)(void *), void *arg)
 {
+	struct thread_start ts = { .fn = fn, .arg = arg };
 	int ret;
 
 	EARLY(real.pthread_create(t, attr, fn, arg));
-	ret = real.pthread_create(t, attr, fn, arg);
+	sem_init(&ts.started, 0, 0);
+	/* a fork() that waits comes first */
+	pthread_mutex_lock(&start_lock);
+	while (forks_waiting)
+		pthread_cond_wait(&start_cond, &start_lock);
+	threads_starting++;
+	pthread_mutex_unlock(&start_lock);
+	ret = real.pthread_create(t, attr, thread_start_main, &ts);
+	while (!ret && sem_wait(&ts.started) && errno == EINTR)
+		;
+	pthread_mutex_lock(&start_lock);
+	if (!--threads_starting)
+		pthread_cond_broadcast(&start_cond);
+	pthread_mutex_unlock(&start_lock);
+	sem_destroy(&ts.started);
 	/* it inherited its creator's policy, and may come first */
 	threads_changed();
 	return ret;
