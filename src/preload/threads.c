@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
@@ -188,10 +189,13 @@ PRELOAD_ENTRY int prctl(int option, ...)
  * service thread (init.c).  So pthread_create() returns only once the
  * new thread is in its start routine, and fork() waits for every
  * pthread_create() under way; none begins while a fork() waits or runs.
+ * No lock is held across fork(): a sanitizer's own fork handler in the
+ * child starts a thread through here before ours runs, and is let
+ * through (in_fork) as the thread that forks.  The two counters are
+ * sequentially consistent: a creator sees the fork, or the fork sees it.
  */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
-static int threads_starting, forks_waiting;
+static atomic_int threads_starting, forks_waiting;
+static __thread bool in_fork;
 
 struct thread_start {
 	void *(*fn)(void *);
@@ -210,26 +214,38 @@ static void *thread_start_main(void *p)
 	return fn(arg);
 }
 
-/* fork(): until threads_fork_unlock(), no thread is being started. */
+/* fork(): from here to threads_fork_unlock(), no thread is being started
+ * (a start takes a few system calls: yielding is enough) */
 void threads_fork_lock(void)
 {
-	pthread_mutex_lock(&start_lock);
-	forks_waiting++;
-	while (threads_starting)
-		pthread_cond_wait(&start_cond, &start_lock);
-	forks_waiting--;
+	atomic_fetch_add(&forks_waiting, 1);
+	in_fork = true;
+	while (atomic_load(&threads_starting))
+		sched_yield();
 }
 
 void threads_fork_unlock(bool child)
 {
+	in_fork = false;
 	if (child) {
 		/* the other threads, starting or forking, are not here */
-		threads_starting = forks_waiting = 0;
-		pthread_cond_init(&start_cond, NULL);
+		atomic_store(&threads_starting, 0);
+		atomic_store(&forks_waiting, 0);
 	} else {
-		pthread_cond_broadcast(&start_cond);
+		atomic_fetch_sub(&forks_waiting, 1);
 	}
-	pthread_mutex_unlock(&start_lock);
+}
+
+static void thread_start_enter(void)
+{
+	for (;;) {
+		while (atomic_load(&forks_waiting))
+			sched_yield();
+		atomic_fetch_add(&threads_starting, 1);
+		if (!atomic_load(&forks_waiting))
+			return;
+		atomic_fetch_sub(&threads_starting, 1);
+	}
 }
 
 PRELOAD_ENTRY int pthread_create(pthread_t *t, const pthread_attr_t *attr,
@@ -239,20 +255,14 @@ PRELOAD_ENTRY int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 	int ret;
 
 	EARLY(real.pthread_create(t, attr, fn, arg));
+	if (in_fork)
+		return real.pthread_create(t, attr, fn, arg);
 	sem_init(&ts.started, 0, 0);
-	/* a fork() that waits comes first */
-	pthread_mutex_lock(&start_lock);
-	while (forks_waiting)
-		pthread_cond_wait(&start_cond, &start_lock);
-	threads_starting++;
-	pthread_mutex_unlock(&start_lock);
+	thread_start_enter();
 	ret = real.pthread_create(t, attr, thread_start_main, &ts);
 	while (!ret && sem_wait(&ts.started) && errno == EINTR)
 		;
-	pthread_mutex_lock(&start_lock);
-	if (!--threads_starting)
-		pthread_cond_broadcast(&start_cond);
-	pthread_mutex_unlock(&start_lock);
+	atomic_fetch_sub(&threads_starting, 1);
 	sem_destroy(&ts.started);
 	/* it inherited its creator's policy, and may come first */
 	threads_changed();
