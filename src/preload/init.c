@@ -353,6 +353,8 @@ static int fork_sync[2] = { -1, -1 };
  */
 static void before_fork(void)
 {
+	/* first: a thread being started may still pass through the shim */
+	threads_fork_lock();
 	shim_block(&fork_mask);
 	pthread_mutex_lock(&shim.lock);
 	/* under shim.lock: one fork() at a time uses fork_sync */
@@ -411,6 +413,7 @@ static void after_fork_parent(void)
 	fork_sync_wait();
 	pthread_mutex_unlock(&shim.lock);
 	shim_unblock(&fork_mask);
+	threads_fork_unlock(false);
 }
 
 static void after_fork_child(void)
@@ -467,6 +470,7 @@ static void after_fork_child(void)
 		fork_sync[0] = fork_sync[1] = -1;
 	}
 	shim_unblock(&fork_mask);
+	threads_fork_unlock(true);
 }
 
 __attribute__((constructor)) static void preload_init(void)

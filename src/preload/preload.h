@@ -252,6 +252,10 @@ void threads_changed(void);
 bool thread_alive(pid_t tid);
 void thread_comm(pid_t tid, char *buf, size_t n);
 extern pid_t service_tid;
+/* fork() waits for the threads being started to be in their start
+ * routines, and no new one starts until it is done (threads.c). */
+void threads_fork_lock(void);
+void threads_fork_unlock(bool child);
 
 /* ---- signals (signals.c, fault.c) ---- */
 void signals_activate(void);

@@ -17,6 +17,10 @@
  * clone() are not seen until one of those happens.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <fcntl.h>
@@ -175,13 +179,91 @@ PRELOAD_ENTRY int prctl(int option, ...)
 	return ret;
 }
 
+/*
+ * A thread being started is inside the C library and any sanitizer
+ * runtime until its start routine runs: ASan's pthread_create and the new
+ * thread's start-up allocate and free.  GCC 12's ASan takes no allocator
+ * lock across fork(), so a child forked then inherits an allocator lock
+ * held by a thread it does not have, and its first allocation waits for
+ * it forever; ours is at once, as the child's fork handler starts its
+ * service thread (init.c).  So pthread_create() returns only once the
+ * new thread is in its start routine, and fork() waits for every
+ * pthread_create() under way; none begins while a fork() waits or runs.
+ * No lock is held across fork(): a sanitizer's own fork handler in the
+ * child starts a thread through here before ours runs, and is let
+ * through (in_fork) as the thread that forks.  The two counters are
+ * sequentially consistent: a creator sees the fork, or the fork sees it.
+ */
+static atomic_int threads_starting, forks_waiting;
+static __thread bool in_fork;
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	sem_t started;
+};
+
+static void *thread_start_main(void *p)
+{
+	struct thread_start *ts = p;
+	void *(*fn)(void *) = ts->fn;
+	void *arg = ts->arg;
+
+	/* ts is on the creator's stack: not to be touched after this */
+	sem_post(&ts->started);
+	return fn(arg);
+}
+
+/* fork(): from here to threads_fork_unlock(), no thread is being started
+ * (a start takes a few system calls: yielding is enough) */
+void threads_fork_lock(void)
+{
+	atomic_fetch_add(&forks_waiting, 1);
+	in_fork = true;
+	while (atomic_load(&threads_starting))
+		sched_yield();
+}
+
+void threads_fork_unlock(bool child)
+{
+	in_fork = false;
+	if (child) {
+		/* the other threads, starting or forking, are not here */
+		atomic_store(&threads_starting, 0);
+		atomic_store(&forks_waiting, 0);
+	} else {
+		atomic_fetch_sub(&forks_waiting, 1);
+	}
+}
+
+static void thread_start_enter(void)
+{
+	for (;;) {
+		while (atomic_load(&forks_waiting))
+			sched_yield();
+		atomic_fetch_add(&threads_starting, 1);
+		if (!atomic_load(&forks_waiting))
+			return;
+		atomic_fetch_sub(&threads_starting, 1);
+	}
+}
+
 PRELOAD_ENTRY int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 				 void *(*fn)(void *), void *arg)
 {
+	struct thread_start ts = { .fn = fn, .arg = arg };
 	int ret;
 
 	EARLY(real.pthread_create(t, attr, fn, arg));
-	ret = real.pthread_create(t, attr, fn, arg);
+	if (in_fork)
+		return real.pthread_create(t, attr, fn, arg);
+	sem_init(&ts.started, 0, 0);
+	thread_start_enter();
+	ret = real.pthread_create(t, attr, thread_start_main, &ts);
+	while (!ret && sem_wait(&ts.started) && errno == EINTR)
+		;
+	atomic_fetch_sub(&threads_starting, 1);
+	sem_destroy(&ts.started);
 	/* it inherited its creator's policy, and may come first */
 	threads_changed();
 	return ret;

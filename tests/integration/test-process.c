@@ -192,6 +192,20 @@ static void fork_with_threads_does_not_hang(void **state)
 	assert_int_equal(reply_int(r, "hung", -1), 0);
 }
 
+static void fork_while_a_thread_starts_does_not_hang(void **state)
+{
+	const char *r;
+
+	(void)state;
+	/* each fork() right after a pthread_create(): the child's fork
+	 * handler starts a thread too, whatever the new one was doing */
+	assert_int_equal(actor_map(&a, &d, "spawner", "/dev/dax0.0", 0x400000, -1), 0);
+	r = actor_cmd(&a, "forkstress 100 spawn");
+	assert_true(reply_has(r, "ok"));
+	assert_int_equal(reply_int(r, "forks", -1), 100);
+	assert_int_equal(reply_int(r, "hung", -1), 0);
+}
+
 static void ignored_segv_keeps_poison_handling(void **state)
 {
 	(void)state;
@@ -279,6 +293,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(partial_munmap_keeps_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(split_with_table_full_is_enomem, setup, teardown),
 		cmocka_unit_test_setup_teardown(fork_with_threads_does_not_hang, setup, teardown),
+		cmocka_unit_test_setup_teardown(fork_while_a_thread_starts_does_not_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(ignored_segv_keeps_poison_handling, setup, teardown),
 		cmocka_unit_test_setup_teardown(daemon_gone_device_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(memfail_run_embedded, setup, teardown),

@@ -33,9 +33,11 @@
  *   segv ignore|default            SIGSEGV disposition
  *   raise SIG                      send ourselves a signal
  *   mapmany N LEN OFF              map the device N more times (kept, unnamed)
- *   forkstress N                   fork N children while a thread opens and
+ *   forkstress N [spawn]           fork N children while a thread opens and
  *                                  closes files, each child unmapping
- *                                  mapping 0 and exiting
+ *                                  mapping 0 and exiting; with spawn, each
+ *                                  fork() right after starting a thread
+ *                                  (that stays)
  *   fwrite PATH OFF LEN BYTE       write LEN bytes of BYTE (creating the file), fsync
  *   fread PATH OFF LEN             one pread: ret, errno, the first byte
  *   fpunch PATH OFF LEN            fallocate(PUNCH_HOLE | KEEP_SIZE)
@@ -52,6 +54,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,16 +241,33 @@ static void *closer_main(void *arg)
 	return NULL;
 }
 
-/* fork() while another thread is inside the C library and the shim */
-static void fork_stress(int n, char *out, size_t len)
+static void *parked_main(void *arg)
 {
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* fork() while another thread is inside the C library and the shim, or
+ * (spawn) just being started */
+static void fork_stress(int n, bool spawn, char *out, size_t len)
+{
+	pthread_attr_t attr;
 	pthread_t t;
 	int i, hung = 0;
 
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_create(&t, NULL, closer_main, NULL);
 	for (i = 0; i < n; i++) {
-		pid_t pid = fork();
 		int status, waited = 0;
+		pid_t pid;
+
+		if (spawn)
+			pthread_create(&t, &attr, parked_main, NULL);
+		pid = fork();
 
 		if (!pid) {
 			close(100);
@@ -264,9 +284,15 @@ static void fork_stress(int n, char *out, size_t len)
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			hung++;
+			/* a hang that repeats: three tell enough */
+			if (hung >= 3) {
+				i++;
+				break;
+			}
 		}
 	}
-	snprintf(out, len, "ok forks=%d hung=%d", n, hung);
+	pthread_attr_destroy(&attr);
+	snprintf(out, len, "ok forks=%d hung=%d", i, hung);
 }
 
 static int child_to = -1, child_from = -1;
@@ -684,7 +710,7 @@ void do_command(char *line, char *out, size_t n)
 				break;
 		snprintf(out, n, "ok mapped=%d errno=%d", i, i < k ? errno : 0);
 	} else if (!strcmp(argv[0], "forkstress") && argc >= 2) {
-		fork_stress(atoi(argv[1]), out, n);
+		fork_stress(atoi(argv[1]), argc >= 3 && !strcmp(argv[2], "spawn"), out, n);
 	} else if (!strcmp(argv[0], "pid")) {
 		snprintf(out, n, "ok pid=%d tid=%d", (int)getpid(), (int)gettid_());
 	} else if (!strcmp(argv[0], "sleep") && argc >= 2) {
