@@ -22,16 +22,11 @@
 #include <unistd.h>
 
 #include "../fs/fs.h"
-#include "memfaild.h"
+#include "fsdax.h"
 
 #define MF_BUS_ADRERR	2
 
 static char reply_buf[MF_MSG_MAX];
-
-static struct fs_sb *sb_of(const struct nd_namespace *ns)
-{
-	return ns && ns_to_dax(ns) ? ns_to_dax(ns)->fs : NULL;
-}
 
 /* generic_permission() for the file's mode bits. */
 static bool may_access(const struct mf_cred *cr, const struct fs_stat *st, bool write)
