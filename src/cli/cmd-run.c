@@ -7,7 +7,8 @@
  * go to our stderr, and stops it and removes the state afterwards.  The
  * program gets the preload library and the daemon's socket in its
  * environment; namespaces asked for with --namespace are created before
- * it starts and destroyed after it ends.  run exits with the program's
+ * it starts and destroyed after it ends, except fsdax ones where the
+ * daemon outlives the run (their files live on).  run exits with the program's
  * status, and reports a death by signal as a shell does (128 + signal).
  */
 #include <elf.h>
@@ -38,7 +39,8 @@ static const char run_usage[] =
 "                       (repeat for more); A is 4K, 2M (default) or 1G; M is\n"
 "                       devdax (default) or fsdax (a namespace of files)\n"
 "  -m, --mount DIR      where the first fsdax namespace's files are seen\n"
-"                       (default /mnt/memfail0; made if missing)\n"
+"                       (default /mnt/memfail0; made if missing); without an\n"
+"                       fsdax --namespace, the daemon's first fsdax namespace\n"
 "  -k, --kernel PROFILE behave as linux-6.12 (default), linux-6.1, linux-4.19\n"
 "                       or linux-4.19.0 (embedded daemon; must match a running one)\n"
 "  -e, --early-kill 0|1 vm.memory_failure_early_kill (embedded daemon)\n"
@@ -59,7 +61,11 @@ static const char run_usage[] =
 "\n"
 "The program's environment gets MEMFAIL_SOCKET (so 'memfail inject-error'\n"
 "and friends reach the same daemon), LD_PRELOAD, and MEMFAIL_DAX: the\n"
-"/dev/daxX.Y created for the run (all of them, space-separated).\n";
+"/dev/daxX.Y created for the run (all of them, space-separated).\n"
+"\n"
+"Namespaces made for the run are destroyed after it, except fsdax ones when\n"
+"the daemon outlives the run (a running memfaild, or --state-dir): their files\n"
+"live on, and a later 'memfail run --mount DIR' shows them again.\n";
 
 #define MAX_NS 16
 
@@ -68,8 +74,10 @@ struct run {
 	struct memfail_namespace ns[MAX_NS];
 	int nr_ns, made_ns;
 	const char *kernel, *early_kill, *unmap_timeout, *state_dir, *log_file, *mount;
-	int mounted;			/* index + 1 of the namespace mounted */
+	char mounted[32];		/* the namespace whose files are shown */
+	char mount_dir[PATH_MAX];	/* where */
 	bool quiet, verbose, strict_caps;
+	bool ran;			/* the program was started */
 	char tmpdir[64];
 	char sock[PATH_MAX];
 	pid_t daemon;
@@ -109,6 +117,53 @@ static int parse_ns(const char *arg, struct memfail_namespace_args *a)
 	    a->size % (a->align ? a->align : (2ULL << 20)))
 		return -1;
 	return 0;
+}
+
+/* Show the files of fsdax namespace dev at --mount's directory. */
+static int show_files(struct run *r, struct memfail_ctx *ctx, const char *dev)
+{
+	const char *dir = r->mount ? r->mount : "/mnt/memfail0";
+	int err = mkdir_parents(dir, 0755);
+
+	if (err) {
+		cli_error("--mount %s: %s", dir, strerror(-err));
+		return -1;
+	}
+	if (!realpath(dir, r->mount_dir)) {
+		cli_error("--mount %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	err = memfail_fs_mount(ctx, dev, r->mount_dir);
+	if (err) {
+		cli_error("cannot show the files of %s at %s: %s", dev, dir,
+			  err == -EBUSY ? "memfail shows files there already (--mount DIR)" :
+			  cli_strerror(err));
+		return -1;
+	}
+	strlcpy_mf(r->mounted, dev, sizeof(r->mounted));
+	if (r->verbose)
+		fprintf(stderr, "%s: %s: files at %s\n", cmd_name, dev, r->mount_dir);
+	return 0;
+}
+
+/* The daemon's first fsdax namespace (lowest id). */
+static int first_fsdax(struct memfail_ctx *ctx, char *dev, size_t n)
+{
+	struct memfail_namespace *v = NULL;
+	size_t count = 0, i;
+	int found = -ENOENT;
+
+	if (memfail_namespace_list(ctx, &v, &count))
+		return -ENOENT;
+	for (i = 0; i < count; i++) {
+		if (strcmp(v[i].mode, "fsdax"))
+			continue;
+		strlcpy_mf(dev, v[i].dev, n);
+		found = 0;
+		break;
+	}
+	free(v);
+	return found;
 }
 
 /* A file beside our own executable (build tree) or in the install tree. */
@@ -494,39 +549,42 @@ int cmd_run(int argc, char **argv)
 		if (r.verbose)
 			fprintf(stderr, "%s: /dev/%s: %s, align %llu\n", cmd_name, r.ns[i].chardev,
 				r.ns[i].dev, (unsigned long long)r.ns[i].align);
-		if (!r.mounted && r.ns_args[i].mode && !strcmp(r.ns_args[i].mode, "fsdax")) {
-			const char *dir = r.mount ? r.mount : "/mnt/memfail0";
-
-			err = mkdir_parents(dir, 0755);
-			if (err) {
-				cli_error("--mount %s: %s", dir, strerror(-err));
+		if (!r.mounted[0] && r.ns_args[i].mode && !strcmp(r.ns_args[i].mode, "fsdax")) {
+			if (show_files(&r, ctx, r.ns[i].dev))
 				goto out;
-			}
-			err = memfail_fs_mount(ctx, r.ns[i].dev, dir);
-			if (err) {
-				cli_error("cannot show the files of %s at %s: %s", r.ns[i].dev, dir,
-					  err == -EBUSY ? "memfail shows files there already (--mount DIR)" :
-					  cli_strerror(err));
-				goto out;
-			}
-			r.mounted = i + 1;
-			if (r.verbose)
-				fprintf(stderr, "%s: %s: files at %s\n", cmd_name, r.ns[i].dev, dir);
 		}
 	}
-	if (r.mount && !r.mounted) {
-		cli_error("--mount: no fsdax namespace (--namespace SIZE,mode=fsdax)");
-		goto out;
+	/* --mount alone: the files of a namespace a daemon kept */
+	if (r.mount && !r.mounted[0]) {
+		char dev[32];
+
+		if (first_fsdax(ctx, dev, sizeof(dev))) {
+			cli_error("--mount: no fsdax namespace (--namespace SIZE,mode=fsdax)");
+			goto out;
+		}
+		if (show_files(&r, ctx, dev))
+			goto out;
 	}
 	if (set_env(&r))
 		goto out;
 	warn_if_static(argv[optind]);
+	r.ran = true;
 	ret = run_program(argv + optind);
 out:
-	if (r.mounted)
-		memfail_fs_umount(ctx, r.ns[r.mounted - 1].dev, NULL);
-	/* namespaces made for the run go with it */
+	if (r.mounted[0])
+		memfail_fs_umount(ctx, r.mounted, r.mount_dir);
+	/*
+	 * Namespaces made for the run go with it, but the files of an fsdax
+	 * one live on where a daemon keeps them: a running daemon, or an
+	 * embedded one whose state stays in --state-dir.
+	 */
 	for (i = 0; ctx && i < r.made_ns; i++) {
+		if (r.ran && !strcmp(r.ns[i].mode, "fsdax") && (!r.daemon || r.state_dir)) {
+			if (!r.quiet)
+				fprintf(stderr, "%s: %s kept with its files ('memfail destroy-namespace %s' removes it)\n",
+					cmd_name, r.ns[i].dev, r.ns[i].dev);
+			continue;
+		}
 		err = memfail_namespace_destroy(ctx, r.ns[i].dev);
 		if (err && !r.daemon)
 			cli_error("%s: not destroyed: %s", r.ns[i].dev, cli_strerror(err));

@@ -283,6 +283,37 @@ static void memfail_run_uses_running_daemon(void **state)
 			    d.sock, m), 1);
 }
 
+static void memfail_run_fsdax_files_live_on(void **state)
+{
+	char out[4096];
+	const char *m = build_path("memfail");
+
+	(void)state;
+	/* a running daemon keeps the fsdax namespace made for the run */
+	assert_int_equal(sh("MEMFAIL_SOCKET='%s' '%s' run -q --namespace 64M,mode=fsdax --mount '%s/mnt' "
+			    "-- sh -c 'echo kept > %s/mnt/f'", d.sock, m, d.dir, d.dir), 0);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list"), 0);
+	assert_non_null(strstr(out, "\"fsdax\""));
+	/* --mount alone shows it again, its file as written */
+	assert_int_equal(sh("MEMFAIL_SOCKET='%s' '%s' run -q --mount '%s/mnt' -- grep -qx kept %s/mnt/f",
+			    d.sock, m, d.dir, d.dir), 0);
+	/* the files were shown for the run only */
+	assert_int_not_equal(access(strcat(strcpy(out, d.dir), "/mnt/f"), F_OK), 0);
+	/* a run that never started its program keeps nothing */
+	assert_int_equal(sh("MEMFAIL_SOCKET='%s' '%s' run -q --namespace 4M,mode=fsdax --mount /proc/nonexistent "
+			    "-- true 2>/dev/null", d.sock, m), 1);
+	assert_int_equal(td_cli(&d, out, sizeof(out), "list"), 0);
+	assert_null(strstr(out, "namespace0.2"));
+	assert_int_equal(td_cli(&d, NULL, 0, "destroy-namespace namespace0.1"), 0);
+	assert_int_equal(sh("MEMFAIL_SOCKET='%s' '%s' run -q --mount '%s/mnt' -- true 2>/dev/null",
+			    d.sock, m, d.dir), 1);
+	/* an embedded daemon keeps it in --state-dir */
+	assert_int_equal(sh("MEMFAIL_SOCKET=/nonexistent '%s' run -q -s '%s/st' --namespace 64M,mode=fsdax "
+			    "--mount '%s/m2' -- sh -c 'echo again > %s/m2/g'", m, d.dir, d.dir, d.dir), 0);
+	assert_int_equal(sh("MEMFAIL_SOCKET=/nonexistent '%s' run -q -s '%s/st' --mount '%s/m2' "
+			    "-- grep -qx again %s/m2/g", m, d.dir, d.dir, d.dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(daemon_gone_device_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(memfail_run_embedded, setup, teardown),
 		cmocka_unit_test_setup_teardown(memfail_run_uses_running_daemon, setup, teardown),
+		cmocka_unit_test_setup_teardown(memfail_run_fsdax_files_live_on, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("process", tests, NULL, NULL);
