@@ -250,6 +250,7 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	err = restore_pages(c->d, ns, &pl, &restored);
 	if (cleared > 0)
 		event_runs(c->d, MF_EV_CLEAR, ns, runs, nruns, 0);
+	fsdax_repair(c->d, ns);
 	if (err)
 		goto out;
 	reply_init(&r.r, h, sizeof(r), 0);

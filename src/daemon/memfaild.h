@@ -259,6 +259,8 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy);
 void fsdax_shutdown(struct mfd *d);
 /* At startup: mount again where the files were shown before. */
 void fsdax_restore_mounts(struct mfd *d);
+void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns);
+void fsdax_repair(struct mfd *d, struct nd_namespace *ns);
 /* MF_FS_MEDIA_ERRORS (replies itself). */
 void fsdax_media_errors(struct conn *c, const struct mf_hdr *h,
 			const struct mf_fs_media_errors_req *m);

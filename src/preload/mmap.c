@@ -550,6 +550,24 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 }
 
 /*
+ * What a fault of a file of a shut-down XFS gets (the iomap lookup fails
+ * with -EIO: VM_FAULT_SIGBUS): the range is mapped from an empty memfd,
+ * so that every access raises SIGBUS with BUS_ADRERR, as past a file's
+ * end.  Nothing of the namespace is in it, nothing to register.
+ */
+static int fsdax_map_sigbus(void *p, uint64_t len, int prot)
+{
+	int fd = (int)syscall(SYS_memfd_create, "memfail-shutdown", MFD_CLOEXEC);
+	void *q;
+
+	if (fd < 0)
+		return -errno;
+	q = real.mmap(p, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	real.close(fd);
+	return q == MAP_FAILED ? -errno : 0;
+}
+
+/*
  * mmap(MAP_SHARED) of a file of an fsdax namespace: the file's blocks,
  * mapped in place, as fsdax maps them; MAP_SYNC is accepted (the blocks
  * are the media: nothing is left to write back).  1: not ours, the
@@ -625,7 +643,10 @@ static void *file_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 		real.mmap(p, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	}
 	pthread_mutex_unlock(&shim.req_lock);
-	if (err) {
+	/* a shut-down file system: the mapping is made, its faults SIGBUS */
+	if (err == -EIO && !fsdax_map_sigbus(p, rlen, prot))
+		err = 0;
+	else if (err) {
 		real.munmap(p, rlen);
 		if (err == -ENOENT) {
 			/* a FUSE file that is not memfail's */
