@@ -159,6 +159,19 @@ void fsdax_repair(struct mfd *d, struct nd_namespace *ns)
 	fsdax_restore_mount(d, ns);
 }
 
+void fsdax_meta_bad(struct mfd *d, struct nd_namespace *ns, uint64_t sector, uint64_t count)
+{
+	struct fs_sb *sb = sb_of(ns);
+	uint64_t p, first = sector / MF_SECTORS_PER_PAGE;
+	uint64_t end = (sector + count + MF_SECTORS_PER_PAGE - 1) / MF_SECTORS_PER_PAGE;
+
+	if (!sb)
+		return;
+	for (p = first; p < end && fs_is_meta(sb, p); p++)
+		if (nd_page_bad(ns, p) && !nd_page_hwpoison(ns, p))
+			memory_failure(&d->mf, nd_pfn_base(ns) + p, 0, NULL, NULL);
+}
+
 /* Where the namespace's files are shown, kept beside its metadata so
  * that a restarted daemon shows them there again. */
 static void mnt_record_path(const struct mfd *d, const struct nd_namespace *ns, char *buf,

@@ -194,7 +194,8 @@ bool fs_entry_locked(struct fs_sb *sb, uint64_t ino, uint64_t idx);
 /*
  * A namespace page went bad: recorded against the file that owns it (a
  * media error at that file page) or in the free-space poison list.
- * Returns 1 (a file's), 0 (a free block's) or -errno.
+ * Returns 1 (a file's), 0 (a free block's) or -errno; -EUCLEAN for a
+ * page of the metadata area (nothing is recorded: see fs_shutdown()).
  */
 int fs_note_poison(struct fs_sb *sb, uint64_t nspage);
 /* The media under these namespace pages is good again (a clear, a

@@ -417,6 +417,9 @@ int fs_note_poison(struct fs_sb *sb, uint64_t nspage)
 
 	if (nspage >= sb->nr_pages)
 		return -EINVAL;
+	/* neither a file's nor free: the caller shuts the file system down */
+	if (fs_is_meta(sb, nspage))
+		return -EUCLEAN;
 	pthread_mutex_lock(&sb->lock);
 	err = rmap_locked(sb, nspage, &ino, &idx);
 	if (!err) {

@@ -42,12 +42,32 @@ static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;
  */
 static _Atomic uint64_t remaps;
 
+/*
+ * A shut-down file system fails getattr with EIO; the kernel's cached
+ * attributes still say which file it is, so that the daemon can answer
+ * the mapping (with EIO: a mapping whose faults SIGBUS).
+ */
+static bool cached_stat(int fd, struct stat *st)
+{
+	struct statx sx;
+
+	if (errno != EIO || statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &sx))
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_size = (off_t)sx.stx_size;
+	return true;
+}
+
 bool fsdax_candidate(int fd, struct stat *st)
 {
 	struct statfs sf;
 
 	/* FUSE mounts have anonymous device numbers (major 0) */
-	if (fd < 0 || fstat(fd, st) || !S_ISREG(st->st_mode) || major(st->st_dev))
+	if (fd < 0 || (fstat(fd, st) && !cached_stat(fd, st)) || !S_ISREG(st->st_mode) ||
+	    major(st->st_dev))
 		return false;
 	return !fstatfs(fd, &sf) && sf.f_type == FUSE_SUPER_MAGIC;
 }
