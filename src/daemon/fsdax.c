@@ -221,11 +221,12 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy)
 	list_for_each_entry_safe(m, tmp, &d->fs_mounts, node)
 		if (m->ns == ns)
 			mnt_free(m);
-	if (!sb_of(ns))
-		return;
-	fs_unmount(sb_of(ns));
-	ns_to_dax(ns)->fs = NULL;
-	if (!destroy)
+	if (sb_of(ns)) {
+		fs_unmount(sb_of(ns));
+		ns_to_dax(ns)->fs = NULL;
+	}
+	/* one left unmounted by poisoned metadata has its database too */
+	if (!destroy || ns->mode != ND_MODE_FSDAX)
 		return;
 	mnt_record(d, ns, NULL);
 	db_path(d, ns, path, PATH_MAX);

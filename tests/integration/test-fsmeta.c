@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -194,12 +195,44 @@ static void file_poison_is_not_metadata(void **state)
 	assert_int_equal(reply_int(r, "ret", -1), 512);
 }
 
+/* Destroying a namespace whose file system could not be mounted takes
+ * its database too; a new namespace of that id gets a fresh one. */
+static void destroy_unmountable(void **state)
+{
+	char path[300], out[8192];
+	struct dirent *e;
+	int dbs = 0;
+	DIR *dir;
+
+	(void)state;
+	td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block 0 --count 1");
+	assert_true(td_log_wait(&fx.d, "Shutting down filesystem", 1, 5000) >= 1);
+	td_stop(&fx.d);
+	assert_int_equal(td_restart(&fx.d), 0);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "destroy-namespace namespace0.0"), 0);
+	snprintf(path, sizeof(path), "%s/fs", fx.d.state);
+	dir = opendir(path);
+	assert_non_null(dir);
+	while ((e = readdir(dir)))
+		dbs += strstr(e->d_name, ".db") != NULL;
+	closedir(dir);
+	assert_int_equal(dbs, 0);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "create-namespace --size 64M --mode fsdax --mount %s",
+				fx.mnt), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N"), 0);
+	assert_null(strstr(out, "fs_state"));
+	assert_int_equal(actor_start(&fx.p, &fx.d, "writer"), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "fwrite %s 0 4096 7", fx.file), "written", -1),
+			 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(superblock_poison_shuts_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(log_poison_found_by_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_poison_is_not_metadata, setup, teardown),
+		cmocka_unit_test_setup_teardown(destroy_unmountable, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
