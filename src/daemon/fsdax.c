@@ -331,6 +331,9 @@ static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
 	struct stat st;
 	int fd, err;
 
+	/* what poisoned metadata keeps unmounted: XFS's mount says EUCLEAN */
+	if (!sb_of(ns) && ns->mode == ND_MODE_FSDAX && ns_to_dax(ns) && ns_to_dax(ns)->fs_error[0])
+		return -EUCLEAN;
 	if (!sb_of(ns))
 		return -EINVAL;	/* not an fsdax namespace */
 	if (path[0] != '/')

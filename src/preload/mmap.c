@@ -550,24 +550,6 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 }
 
 /*
- * What a fault of a file of a shut-down XFS gets (the iomap lookup fails
- * with -EIO: VM_FAULT_SIGBUS): the range is mapped from an empty memfd,
- * so that every access raises SIGBUS with BUS_ADRERR, as past a file's
- * end.  Nothing of the namespace is in it, nothing to register.
- */
-static int fsdax_map_sigbus(void *p, uint64_t len, int prot)
-{
-	int fd = (int)syscall(SYS_memfd_create, "memfail-shutdown", MFD_CLOEXEC);
-	void *q;
-
-	if (fd < 0)
-		return -errno;
-	q = real.mmap(p, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
-	real.close(fd);
-	return q == MAP_FAILED ? -errno : 0;
-}
-
-/*
  * mmap(MAP_SHARED) of a file of an fsdax namespace: the file's blocks,
  * mapped in place, as fsdax maps them; MAP_SYNC is accepted (the blocks
  * are the media: nothing is left to write back).  1: not ours, the
