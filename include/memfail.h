@@ -55,6 +55,8 @@ struct memfail_namespace {
 	uint64_t badblock_count;	/* bad sectors */
 	uint64_t latent_count;		/* poisoned sectors not found yet */
 	uint64_t hwpoison_pages;	/* pages memory_failure() marked */
+	int fs_shutdown;		/* fsdax: file system shut down (metadata lost) */
+	char fs_why[100];		/* and why */
 };
 
 struct memfail_namespace_args {

@@ -70,6 +70,11 @@ struct json_object *json_namespace(const struct memfail_namespace *ns,
 		snprintf(blockdev, sizeof(blockdev), "pmem%s", ns->chardev + 3);
 		add(o, "align", json_object_new_int64((int64_t)ns->align));
 		add(o, "blockdev", json_object_new_string(blockdev));
+		/* memfail's own: the file system refuses all use (notify_failure) */
+		if (ns->fs_shutdown) {
+			add(o, "fs_state", json_object_new_string("shutdown"));
+			add(o, "fs_shutdown_reason", json_object_new_string(ns->fs_why));
+		}
 	} else {
 		add(o, "chardev", json_object_new_string(ns->chardev));
 		add(o, "align", json_object_new_int64((int64_t)ns->align));

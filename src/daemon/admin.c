@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../dax/dax.h"
+#include "../fs/fs.h"
 #include "memfaild.h"
 
 static char reply_buf[MF_MSG_MAX];
@@ -44,6 +45,12 @@ void ns_info_fill(struct mf_ns_info *i, const struct nd_namespace *ns)
 	i->nr_badblock_ranges = ns->bb.nr;
 	i->nr_hwpoison = ns->hwpoison.nr;
 	i->latent_count = ns->poison.total - ns->bb.total;
+	if (dax && dax->fs && fs_is_shut_down(dax->fs, i->fs_why, sizeof(i->fs_why)))
+		i->fs_shutdown = 1;
+	else if (dax && ns->mode == ND_MODE_FSDAX && !dax->fs && dax->fs_error[0]) {
+		i->fs_shutdown = 1;
+		strlcpy_mf(i->fs_why, dax->fs_error, sizeof(i->fs_why));
+	}
 }
 
 /* Names come from the wire: they must be terminated inside the field. */

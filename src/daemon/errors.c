@@ -98,6 +98,8 @@ int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 	found = nd_find_latent(ns, sector, count);
 	if (found > 0)
 		event_runs(d, MF_EV_FOUND, ns, runs, n, how);
+	if (found > 0)
+		fsdax_meta_bad(d, ns, sector, count);
 	free(runs);
 	return found;
 }
@@ -149,6 +151,10 @@ static int poisoned(struct conn *c, struct nd_namespace *ns, const struct range 
 	if (!err && notify && ns_to_dax(ns)->fs)
 		for (i = 0; i < pl.n; i++)
 			fs_note_poison(ns_to_dax(ns)->fs, pl.page[i]);
+	/* the file system's own metadata: its notify_failure, at once */
+	if (!err && notify)
+		for (i = 0; i < n; i++)
+			fsdax_meta_bad(c->d, ns, r[i].start, r[i].count);
 	free(pl.page);
 	for (i = 0; i < n; i++)
 		mfd_event_ns(c->d, MF_EV_INJECT, ns, r[i].start, r[i].count,
@@ -250,6 +256,7 @@ int errors_clear(struct conn *c, const struct mf_hdr *h, const struct mf_range_r
 	err = restore_pages(c->d, ns, &pl, &restored);
 	if (cleared > 0)
 		event_runs(c->d, MF_EV_CLEAR, ns, runs, nruns, 0);
+	fsdax_repair(c->d, ns);
 	if (err)
 		goto out;
 	reply_init(&r.r, h, sizeof(r), 0);

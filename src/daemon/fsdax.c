@@ -120,10 +120,56 @@ int fsdax_attach(struct mfd *d, struct nd_namespace *ns)
 		return -errno;
 	db_path(d, ns, path, sizeof(path));
 	err = fs_mount(ns, path, &fsdax_fs_ops, d, &sb);
+	if (err == -EHWPOISON) {
+		/* shut down by a metadata failure, and not repaired since */
+		snprintf(ns_to_dax(ns)->fs_error, sizeof(ns_to_dax(ns)->fs_error),
+			 "metadata poisoned: clear-errors of pages 0-%u repairs it",
+			 FS_META_PAGES - 1);
+		mfd_log(d, 3, "memfail-fs (%s): cannot mount: a page of the metadata area is poisoned;"
+			" its files stay unreachable until memfail clear-errors repairs it", ns->name);
+		return 0;
+	}
 	if (err)
 		return err;
 	ns_to_dax(ns)->fs = sb;
+	ns_to_dax(ns)->fs_error[0] = '\0';
 	return 0;
+}
+
+/*
+ * After a clear of media errors: a file system that could not be mounted
+ * for poisoned metadata is mounted now if the media is good, its
+ * superblock rewritten from the database (memfail's xfs_repair), and its
+ * files shown where they were.  One shut down while mounted stays down
+ * until the daemon mounts it again (a restart), as XFS needs an unmount.
+ */
+void fsdax_repair(struct mfd *d, struct nd_namespace *ns)
+{
+	int err;
+
+	if (ns->mode != ND_MODE_FSDAX || sb_of(ns) || !ns_to_dax(ns)->fs_error[0])
+		return;
+	err = fsdax_attach(d, ns);
+	if (err)
+		mfd_log(d, 3, "memfail-fs (%s): cannot mount: %s", ns->name, strerror(-err));
+	if (!sb_of(ns))
+		return;
+	mfd_log(d, 5, "memfail-fs (%s): metadata repaired: superblock rewritten from the database",
+		ns->name);
+	fsdax_restore_mount(d, ns);
+}
+
+void fsdax_meta_bad(struct mfd *d, struct nd_namespace *ns, uint64_t sector, uint64_t count)
+{
+	struct fs_sb *sb = sb_of(ns);
+	uint64_t p, first = sector / MF_SECTORS_PER_PAGE;
+	uint64_t end = (sector + count + MF_SECTORS_PER_PAGE - 1) / MF_SECTORS_PER_PAGE;
+
+	if (!sb)
+		return;
+	for (p = first; p < end && fs_is_meta(sb, p); p++)
+		if (nd_page_bad(ns, p) && !nd_page_hwpoison(ns, p))
+			memory_failure(&d->mf, nd_pfn_base(ns) + p, 0, NULL, NULL);
 }
 
 /* Where the namespace's files are shown, kept beside its metadata so
@@ -175,11 +221,12 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy)
 	list_for_each_entry_safe(m, tmp, &d->fs_mounts, node)
 		if (m->ns == ns)
 			mnt_free(m);
-	if (!sb_of(ns))
-		return;
-	fs_unmount(sb_of(ns));
-	ns_to_dax(ns)->fs = NULL;
-	if (!destroy)
+	if (sb_of(ns)) {
+		fs_unmount(sb_of(ns));
+		ns_to_dax(ns)->fs = NULL;
+	}
+	/* one left unmounted by poisoned metadata has its database too */
+	if (!destroy || ns->mode != ND_MODE_FSDAX)
 		return;
 	mnt_record(d, ns, NULL);
 	db_path(d, ns, path, PATH_MAX);
@@ -284,6 +331,9 @@ static int fs_do_mount(struct mfd *d, struct nd_namespace *ns, const char *path)
 	struct stat st;
 	int fd, err;
 
+	/* what poisoned metadata keeps unmounted: XFS's mount says EUCLEAN */
+	if (!sb_of(ns) && ns->mode == ND_MODE_FSDAX && ns_to_dax(ns) && ns_to_dax(ns)->fs_error[0])
+		return -EUCLEAN;
 	if (!sb_of(ns))
 		return -EINVAL;	/* not an fsdax namespace */
 	if (path[0] != '/')
@@ -393,29 +443,34 @@ struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev)
 	return NULL;
 }
 
+/* Show the files of ns where they were shown before. */
+void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns)
+{
+	char rec[PATH_MAX], path[PATH_MAX];
+	FILE *f;
+	int err;
+
+	if (!sb_of(ns))
+		return;
+	mnt_record_path(d, ns, rec, sizeof(rec));
+	f = fopen(rec, "re");
+	if (!f)
+		return;
+	if (fgets(path, sizeof(path), f)) {
+		path[strcspn(path, "\n")] = '\0';
+		err = fs_do_mount(d, ns, path);
+		if (err)
+			mfd_log(d, 3, "memfail: %s: cannot show the files at %s again: %s",
+				ns->name, path, strerror(-err));
+	}
+	fclose(f);
+}
+
 /* At startup: show the files where they were shown before. */
 void fsdax_restore_mounts(struct mfd *d)
 {
 	struct nd_namespace *ns;
 
-	list_for_each_entry(ns, &d->region->namespaces, node) {
-		char rec[PATH_MAX], path[PATH_MAX];
-		FILE *f;
-		int err;
-
-		if (!sb_of(ns))
-			continue;
-		mnt_record_path(d, ns, rec, sizeof(rec));
-		f = fopen(rec, "re");
-		if (!f)
-			continue;
-		if (fgets(path, sizeof(path), f)) {
-			path[strcspn(path, "\n")] = '\0';
-			err = fs_do_mount(d, ns, path);
-			if (err)
-				mfd_log(d, 3, "memfail: %s: cannot show the files at %s again: %s",
-					ns->name, path, strerror(-err));
-		}
-		fclose(f);
-	}
+	list_for_each_entry(ns, &d->region->namespaces, node)
+		fsdax_restore_mount(d, ns);
 }

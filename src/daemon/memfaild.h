@@ -259,6 +259,11 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy);
 void fsdax_shutdown(struct mfd *d);
 /* At startup: mount again where the files were shown before. */
 void fsdax_restore_mounts(struct mfd *d);
+void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns);
+void fsdax_repair(struct mfd *d, struct nd_namespace *ns);
+/* Known poison among these sectors: memory_failure() of the file
+ * system's metadata pages in them (which shuts it down). */
+void fsdax_meta_bad(struct mfd *d, struct nd_namespace *ns, uint64_t sector, uint64_t count);
 /* MF_FS_MEDIA_ERRORS (replies itself). */
 void fsdax_media_errors(struct conn *c, const struct mf_hdr *h,
 			const struct mf_fs_media_errors_req *m);

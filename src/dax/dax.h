@@ -39,6 +39,7 @@ struct dax_device {
 	/* fsdax: the namespace's file system (struct fs_sb, src/fs), whose
 	 * block map owns the pages and whose entry locks are taken */
 	void *fs;
+	char fs_error[96];		/* why its file system is not mounted */
 };
 
 static inline struct dax_device *ns_to_dax(const struct nd_namespace *ns)

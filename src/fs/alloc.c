@@ -73,7 +73,7 @@ int fs_free_put(struct fs_sb *sb, uint64_t start, uint64_t n)
 
 	if (!n)
 		return 0;
-	if (start + n > sb->nr_pages || start + n < start)
+	if (start < sb->meta_pages || start + n > sb->nr_pages || start + n < start)
 		return -EUCLEAN;
 	found = start ? free_at(sb, start - 1, &ps, &pl) : 0;
 	if (found < 0)

@@ -7,6 +7,7 @@
 #define MF_FS_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "fs.h"
@@ -28,6 +29,9 @@ struct fs_sb {
 	sqlite3 *db;
 	struct nd_namespace *ns;
 	uint64_t nr_pages;
+	uint64_t meta_pages;		/* [0, meta_pages): superblock and log */
+	_Atomic bool shutdown;		/* metadata lost: every operation -EIO */
+	char shutdown_why[128];
 	const struct fs_ops *ops;
 	void *priv;
 	struct {
@@ -51,6 +55,8 @@ int fs_begin(struct fs_sb *sb);
 int fs_commit(struct fs_sb *sb);
 void fs_rollback(struct fs_sb *sb);
 int64_t fs_now_ns(void);
+/* xfs_is_shutdown(): the file operations' first check. */
+#define FS_SHUTDOWN_CHECK(sb) do { if (atomic_load(&(sb)->shutdown)) return -EIO; } while (0)
 
 /* ---- alloc.c: free space, in pages ---- */
 /* Take [start, start + n) out of free space (it must be free). */

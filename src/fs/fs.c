@@ -107,6 +107,7 @@ int fs_lookup(struct fs_sb *sb, const char *name, struct fs_stat *st)
 {
 	int err = check_name(name);
 
+	FS_SHUTDOWN_CHECK(sb);
 	if (err)
 		return err == -EINVAL ? -ENOENT : err;
 	pthread_mutex_lock(&sb->lock);
@@ -119,6 +120,7 @@ int fs_getattr(struct fs_sb *sb, uint64_t ino, struct fs_stat *st)
 {
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	err = getattr_locked(sb, ino, st);
 	pthread_mutex_unlock(&sb->lock);
@@ -132,6 +134,7 @@ int fs_create(struct fs_sb *sb, const char *name, mode_t mode, uid_t uid, gid_t 
 	sqlite3_stmt *ins;
 	int err = check_name(name), rc;
 
+	FS_SHUTDOWN_CHECK(sb);
 	if (err)
 		return err;
 	if ((mode & S_IFMT) && !S_ISREG(mode))
@@ -217,6 +220,7 @@ int fs_unlink(struct fs_sb *sb, const char *name)
 	struct fs_stat st;
 	int err = check_name(name);
 
+	FS_SHUTDOWN_CHECK(sb);
 	if (err)
 		return err == -EINVAL ? -ENOENT : err;
 	pthread_mutex_lock(&sb->lock);
@@ -241,6 +245,7 @@ int fs_rename(struct fs_sb *sb, const char *from, const char *to, unsigned flags
 	sqlite3_stmt *st;
 	int err = check_name(from), rc;
 
+	FS_SHUTDOWN_CHECK(sb);
 	if (err)
 		return err == -EINVAL ? -ENOENT : err;
 	err = check_name(to);
@@ -299,6 +304,7 @@ int fs_readdir(struct fs_sb *sb, uint64_t after,
 	uint64_t at = after;
 	int ret = 0;
 
+	FS_SHUTDOWN_CHECK(sb);
 	/* one row per lock hold: fn may take its time */
 	for (;;) {
 		sqlite3_stmt *st;
@@ -338,6 +344,7 @@ int fs_iget(struct fs_sb *sb, uint64_t ino)
 	struct fs_stat st;
 	int err = 0;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	o = open_find(sb, ino);
 	if (o) {
@@ -443,6 +450,7 @@ int fs_truncate(struct fs_sb *sb, uint64_t ino, uint64_t size)
 {
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	err = fs_begin(sb);
 	if (!err) {
@@ -462,6 +470,7 @@ int fs_setattr(struct fs_sb *sb, uint64_t ino, unsigned what, const struct fs_st
 	int64_t now = fs_now_ns();
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	if (ino == FS_ROOT_INO) {
 		err = what ? -EPERM : stat_root(sb, st);
@@ -521,6 +530,7 @@ int fs_fallocate(struct fs_sb *sb, uint64_t ino, int mode, uint64_t off, uint64_
 	uint64_t end = off + len;
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	if (!len || end < off)
 		return -EINVAL;
 	if (end > FS_MAX_BYTES)

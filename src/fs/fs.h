@@ -49,6 +49,8 @@
 #define FS_CHUNK_PAGES	512		/* 2 MiB */
 #define FS_BIG_OP	(128u << 10)	/* an operation this large gets 2 MiB chunks */
 #define FS_MAX_BYTES	(1ULL << 52)	/* the largest file offset */
+#define FS_META_PAGES	4		/* page 0 the superblock, 1-3 the log */
+#define FS_SB_MAGIC	"MFFSDAX1"
 
 struct fs_sb;
 
@@ -82,13 +84,35 @@ struct fs_ops {
  * Mount the file system of `ns` kept in the database at `db_path`; an
  * empty database is formatted (mkfs).  Files left unlinked but open at a
  * crash are freed (the orphan list).  -EUCLEAN if the metadata fails
- * fs_check() or does not match the namespace's size.
+ * fs_check() or does not match the namespace's size; -EHWPOISON if a
+ * page of the metadata area is poisoned.
  */
 int fs_mount(struct nd_namespace *ns, const char *db_path, const struct fs_ops *ops,
 	     void *priv, struct fs_sb **out);
 void fs_unmount(struct fs_sb *sb);
 struct nd_namespace *fs_namespace(const struct fs_sb *sb);
 uint64_t fs_nr_pages(const struct fs_sb *sb);
+
+/*
+ * The metadata area: namespace pages [0, fs_meta_pages()) hold the
+ * superblock (page 0, written at mkfs and at every mount through the
+ * namespace's driver) and stand for the internal log, as XFS's
+ * superblock, AG headers and log do.  The allocator never hands them out.
+ * A file system made before the area existed has none (0 pages).
+ * fs_mount() fails with -EHWPOISON while a page of it is poisoned: the
+ * superblock is rewritten from the database (the authoritative copy) only
+ * once its media is good again (memfail's stand-in for xfs_repair).
+ */
+uint64_t fs_meta_pages(const struct fs_sb *sb);
+bool fs_is_meta(const struct fs_sb *sb, uint64_t nspage);
+/*
+ * xfs_force_shutdown(SHUTDOWN_CORRUPT_ONDISK): from now on every file
+ * operation fails with -EIO (the block maps included, so new mappings
+ * fail); the first reason is kept.  Existing mappings are not touched.
+ */
+void fs_shutdown(struct fs_sb *sb, const char *why);
+/* Shut down? why (if not NULL) gets the reason. */
+bool fs_is_shut_down(struct fs_sb *sb, char *why, size_t n);
 
 /* ---- the namespace of names (only the root directory, FS_ROOT_INO) ---- */
 int fs_lookup(struct fs_sb *sb, const char *name, struct fs_stat *st);
@@ -170,7 +194,8 @@ bool fs_entry_locked(struct fs_sb *sb, uint64_t ino, uint64_t idx);
 /*
  * A namespace page went bad: recorded against the file that owns it (a
  * media error at that file page) or in the free-space poison list.
- * Returns 1 (a file's), 0 (a free block's) or -errno.
+ * Returns 1 (a file's), 0 (a free block's) or -errno; -EUCLEAN for a
+ * page of the metadata area (nothing is recorded: see fs_shutdown()).
  */
 int fs_note_poison(struct fs_sb *sb, uint64_t nspage);
 /* The media under these namespace pages is good again (a clear, a

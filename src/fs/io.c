@@ -45,6 +45,7 @@ ssize_t fs_read(struct fs_sb *sb, uint64_t ino, uint64_t off, void *buf, size_t 
 	ssize_t ret = 0;
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	err = file_size(sb, ino, &size);
 	if (err) {
@@ -171,6 +172,7 @@ ssize_t fs_write(struct fs_sb *sb, uint64_t ino, uint64_t off, const void *buf, 
 	ssize_t ret = 0;
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	if (cleared) {
 		*cleared = NULL;
 		*nr_cleared = 0;
@@ -233,6 +235,7 @@ int fs_fsync(struct fs_sb *sb, uint64_t ino)
 	uint64_t size;
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	/* data and metadata are durable when each call returns: nothing is
 	 * left to write back, but the file must exist */
 	pthread_mutex_lock(&sb->lock);
@@ -245,6 +248,7 @@ int fs_bmap(struct fs_sb *sb, uint64_t ino, uint64_t idx, struct fs_extent *ext)
 {
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	err = fs_bmap_locked(sb, ino, idx, ext);
 	pthread_mutex_unlock(&sb->lock);
@@ -257,6 +261,7 @@ int fs_map_pages(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
 	uint64_t size, eof;
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	*out = NULL;
 	*nr = 0;
 	if (!n || first + n < first)
@@ -412,6 +417,9 @@ int fs_note_poison(struct fs_sb *sb, uint64_t nspage)
 
 	if (nspage >= sb->nr_pages)
 		return -EINVAL;
+	/* neither a file's nor free: the caller shuts the file system down */
+	if (fs_is_meta(sb, nspage))
+		return -EUCLEAN;
 	pthread_mutex_lock(&sb->lock);
 	err = rmap_locked(sb, nspage, &ino, &idx);
 	if (!err) {
@@ -506,6 +514,7 @@ int fs_extents_of(struct fs_sb *sb, uint64_t ino, uint64_t first, uint64_t n,
 {
 	int err;
 
+	FS_SHUTDOWN_CHECK(sb);
 	pthread_mutex_lock(&sb->lock);
 	err = fs_extents(sb, ino, first, n, out, nr);
 	pthread_mutex_unlock(&sb->lock);

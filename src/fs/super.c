@@ -123,17 +123,74 @@ void fs_rollback(struct fs_sb *sb)
 		sqlite3_exec(sb->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* A new file system: all pages free, the root directory's inode taken. */
+/* What page 0 of the namespace holds (the rest of the page is zero). */
+struct fs_super_disk {
+	char magic[8];			/* FS_SB_MAGIC */
+	char uuid[40];			/* the namespace's */
+	uint64_t nr_pages, meta_pages;
+};
+
+/*
+ * Write the superblock and a clean log through the driver.  The database
+ * is the authoritative copy: this is what mkfs does, and what a mount
+ * does after a recovery write made the media good (see fs.h).
+ */
+static int write_super(struct fs_sb *sb)
+{
+	static const char zero[MF_PAGE_SIZE];
+	struct fs_super_disk d;
+	char page[MF_PAGE_SIZE];
+	uint64_t p;
+	int err;
+
+	if (!sb->meta_pages)
+		return 0;
+	memset(page, 0, sizeof(page));
+	memset(&d, 0, sizeof(d));
+	memcpy(d.magic, FS_SB_MAGIC, sizeof(d.magic));
+	snprintf(d.uuid, sizeof(d.uuid), "%s", sb->ns->uuid);
+	d.nr_pages = sb->nr_pages;
+	d.meta_pages = sb->meta_pages;
+	memcpy(page, &d, sizeof(d));
+	err = nd_write(sb->ns, 0, page, sizeof(page));
+	for (p = 1; !err && p < sb->meta_pages; p++)
+		err = nd_write(sb->ns, p << MF_PAGE_SHIFT, zero, sizeof(zero));
+	return err;
+}
+
+/* Poison (known or latent, both durable) in the metadata area: the
+ * superblock read at mount would fail, and the log cannot be trusted. */
+static int meta_poisoned(struct fs_sb *sb)
+{
+	uint64_t p;
+
+	for (p = 0; p < sb->meta_pages; p++)
+		if (nd_page_bad(sb->ns, p))
+			return -EHWPOISON;
+	return 0;
+}
+
+/* A new file system: the metadata area, all other pages free, the root
+ * directory's inode taken. */
 static int fs_format(struct fs_sb *sb)
 {
-	int64_t a[2] = { 0, (int64_t)sb->nr_pages };
-	int err = fs_begin(sb);
+	int64_t a[2], m;
+	int err;
 
+	/* a namespace too small for it gets none, as before the area existed */
+	sb->meta_pages = sb->nr_pages > 2 * FS_META_PAGES ? FS_META_PAGES : 0;
+	a[0] = (int64_t)sb->meta_pages;
+	a[1] = (int64_t)(sb->nr_pages - sb->meta_pages);
+	m = a[0];
+	err = fs_begin(sb);
 	if (err)
 		return err;
 	err = fs_exec(sb, "INSERT INTO free(start, len) VALUES (?, ?)", a, 2);
+	a[1] = (int64_t)sb->nr_pages;
 	if (!err)
 		err = fs_exec(sb, "INSERT INTO meta VALUES ('nr_pages', ?)", &a[1], 1);
+	if (!err)
+		err = fs_exec(sb, "INSERT INTO meta VALUES ('meta_pages', ?)", &m, 1);
 	a[0] = FS_ROOT_INO + 1;
 	if (!err)
 		err = fs_exec(sb, "INSERT INTO meta VALUES ('next_ino', ?)", a, 1);
@@ -208,7 +265,24 @@ int fs_mount(struct nd_namespace *ns, const char *db_path, const struct fs_ops *
 	} else if ((uint64_t)nr != sb->nr_pages) {
 		err = -EUCLEAN;
 		goto fail;
+	} else {
+		int64_t m = 0;
+
+		/* none: made before the metadata area existed */
+		found = fs_query_int(sb, "SELECT value FROM meta WHERE key = 'meta_pages'",
+				     NULL, 0, &m);
+		if (found < 0 || m < 0 || (uint64_t)m >= sb->nr_pages) {
+			err = found < 0 ? found : -EUCLEAN;
+			goto fail;
+		}
+		sb->meta_pages = (uint64_t)m;
 	}
+	/* what a metadata corruption shut down stays down until repaired */
+	err = meta_poisoned(sb);
+	if (!err)
+		err = write_super(sb);
+	if (err)
+		goto fail;
 	err = fs_free_orphans(sb);
 	if (err)
 		goto fail;
@@ -247,6 +321,38 @@ struct nd_namespace *fs_namespace(const struct fs_sb *sb)
 uint64_t fs_nr_pages(const struct fs_sb *sb)
 {
 	return sb->nr_pages;
+}
+
+uint64_t fs_meta_pages(const struct fs_sb *sb)
+{
+	return sb->meta_pages;
+}
+
+bool fs_is_meta(const struct fs_sb *sb, uint64_t nspage)
+{
+	return nspage < sb->meta_pages;
+}
+
+void fs_shutdown(struct fs_sb *sb, const char *why)
+{
+	pthread_mutex_lock(&sb->lock);
+	if (!atomic_load(&sb->shutdown)) {
+		snprintf(sb->shutdown_why, sizeof(sb->shutdown_why), "%s", why);
+		atomic_store(&sb->shutdown, true);
+	}
+	pthread_mutex_unlock(&sb->lock);
+}
+
+bool fs_is_shut_down(struct fs_sb *sb, char *why, size_t n)
+{
+	bool down;
+
+	pthread_mutex_lock(&sb->lock);
+	down = atomic_load(&sb->shutdown);
+	if (why && n)
+		snprintf(why, n, "%s", down ? sb->shutdown_why : "");
+	pthread_mutex_unlock(&sb->lock);
+	return down;
 }
 
 /* ---- fs_check() ---- */
@@ -315,7 +421,7 @@ static int check_locked(struct fs_sb *sb, char *why, size_t whylen, struct fs_us
 {
 	struct span *s = NULL;
 	size_t n = 0, i;
-	uint64_t at = 0;
+	uint64_t at = sb->meta_pages;
 	sqlite3_stmt *st;
 	int err = load_spans(sb, &s, &n), rc;
 
@@ -324,8 +430,12 @@ static int check_locked(struct fs_sb *sb, char *why, size_t whylen, struct fs_us
 		return err;
 	}
 	memset(u, 0, sizeof(*u));
-	/* free space and file extents tile the namespace exactly */
+	/* free space and file extents tile the namespace after the metadata
+	 * area exactly */
 	for (i = 0; i < n; i++) {
+		if (s[i].start < sb->meta_pages)
+			BAD("page %" PRIu64 " of the metadata area is %s", s[i].start,
+			    s[i].ino ? "owned" : "free");
 		if (!s[i].len)
 			BAD("empty %s extent at page %" PRIu64, s[i].ino ? "file" : "free", s[i].start);
 		if (s[i].start < at)

@@ -63,6 +63,8 @@ static void ns_from_wire(struct memfail_namespace *o, const struct mf_ns_info *i
 	o->badblock_count = i->badblock_count;
 	o->latent_count = i->latent_count;
 	o->hwpoison_pages = i->nr_hwpoison;
+	o->fs_shutdown = i->fs_shutdown != 0;
+	strlcpy_mf(o->fs_why, i->fs_why, sizeof(o->fs_why));
 }
 
 int call(struct memfail_ctx *ctx, void *req, size_t len, size_t min, size_t *rlen)

@@ -542,6 +542,35 @@ static int mf_generic_kill_procs(struct mf_engine *mf, struct dax_device *dax,
 }
 
 /*
+ * xfs_dax_failure_fn() on a block that no inode owns (superblock, AG
+ * headers, log): nobody to signal; the file system cannot trust its
+ * metadata and shuts down (SHUTDOWN_CORRUPT_ONDISK), and notify_failure's
+ * -EFSCORRUPTED makes memory_failure_dev_pagemap() report Failed.
+ */
+static int mf_fsdax_meta_failure(struct mf_engine *mf, struct dax_device *dax,
+				 uint64_t pfn, uint64_t nspage)
+{
+	char why[128];
+	int rc;
+
+	rc = nd_page_set_hwpoison(dax->ns, nspage);
+	if (rc)
+		return rc;
+	snprintf(why, sizeof(why), "metadata page %" PRIu64 " (%s) poisoned", nspage,
+		 nspage ? "log" : "superblock");
+	mf_printk(mf, 3, "memfail-fs (%s): Memory failure: %#" PRIx64 ": %s", dax->ns->name,
+		  pfn, why);
+	if (!fs_is_shut_down(dax->fs, NULL, 0)) {
+		mf_printk(mf, 1, "memfail-fs (%s): Corruption of on-disk metadata (0x10) detected"
+			  " at fs_notify_failure.  Shutting down filesystem.", dax->ns->name);
+		mf_printk(mf, 1, "memfail-fs (%s): Please unmount the filesystem and rectify the"
+			  " problem(s)", dax->ns->name);
+		fs_shutdown(dax->fs, why);
+	}
+	return -EUCLEAN;	/* -EFSCORRUPTED */
+}
+
+/*
  * A page of an fsdax namespace (mf_dax_kill_procs() after the file
  * system's notify_failure): the reverse map names the file and index,
  * whose entry stays locked until every mapper is dealt with, so that
@@ -556,6 +585,8 @@ static int mf_fsdax_kill_procs(struct mf_engine *mf, struct dax_device *dax,
 	struct mf_target tg = { .dax = dax, .nspage = nspage };
 	int rc;
 
+	if (fs_is_meta(sb, nspage))
+		return mf_fsdax_meta_failure(mf, dax, pfn, nspage);
 	rc = fs_lock_entry(sb, nspage, &tg.ino, &tg.idx);
 	if (rc == -ENOENT) {
 		rc = nd_page_set_hwpoison(dax->ns, nspage);

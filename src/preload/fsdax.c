@@ -42,12 +42,32 @@ static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;
  */
 static _Atomic uint64_t remaps;
 
+/*
+ * A shut-down file system fails getattr with EIO; the kernel's cached
+ * attributes still say which file it is, so that the daemon can answer
+ * the mapping (with EIO: a mapping whose faults SIGBUS).
+ */
+static bool cached_stat(int fd, struct stat *st)
+{
+	struct statx sx;
+
+	if (errno != EIO || statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &sx))
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_size = (off_t)sx.stx_size;
+	return true;
+}
+
 bool fsdax_candidate(int fd, struct stat *st)
 {
 	struct statfs sf;
 
 	/* FUSE mounts have anonymous device numbers (major 0) */
-	if (fd < 0 || fstat(fd, st) || !S_ISREG(st->st_mode) || major(st->st_dev))
+	if (fd < 0 || (fstat(fd, st) && !cached_stat(fd, st)) || !S_ISREG(st->st_mode) ||
+	    major(st->st_dev))
 		return false;
 	return !fstatfs(fd, &sf) && sf.f_type == FUSE_SUPER_MAGIC;
 }
@@ -285,4 +305,22 @@ int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct 
 		at = (r.e[r.count - 1].foff + r.e[r.count - 1].len) << MF_PAGE_SHIFT;
 	}
 	return 0;
+}
+
+/*
+ * What a fault of a file of a shut-down XFS gets (the iomap lookup fails
+ * with -EIO: VM_FAULT_SIGBUS): the range is mapped from an empty memfd,
+ * so that every access raises SIGBUS with BUS_ADRERR, as past a file's
+ * end.  Nothing of the namespace is in it, nothing to register.
+ */
+int fsdax_map_sigbus(void *p, uint64_t len, int prot)
+{
+	int fd = (int)syscall(SYS_memfd_create, "memfail-shutdown", MFD_CLOEXEC);
+	void *q;
+
+	if (fd < 0)
+		return -errno;
+	q = real.mmap(p, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	real.close(fd);
+	return q == MAP_FAILED ? -errno : 0;
 }

@@ -625,7 +625,10 @@ static void *file_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 		real.mmap(p, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	}
 	pthread_mutex_unlock(&shim.req_lock);
-	if (err) {
+	/* a shut-down file system: the mapping is made, its faults SIGBUS */
+	if (err == -EIO && !fsdax_map_sigbus(p, rlen, prot))
+		err = 0;
+	else if (err) {
 		real.munmap(p, rlen);
 		if (err == -ENOENT) {
 			/* a FUSE file that is not memfail's */

@@ -186,6 +186,8 @@ struct stat;
 struct mf_fs_map_reply;
 /* A regular file on a FUSE mount: maybe an fsdax namespace's. */
 bool fsdax_candidate(int fd, struct stat *st);
+/* Map [p, p + len) for a file of a shut-down file system: every fault SIGBUS. */
+int fsdax_map_sigbus(void *p, uint64_t len, int prot);
 int fsdax_map_call(const struct stat *st, uint64_t off, uint64_t len, int prot,
 		   struct mf_fs_map_reply *r, int *fd);
 int fsdax_register_call(const struct map_view *v, uint64_t map_gen);

@@ -169,6 +169,8 @@ struct mf_ns_info {
 	uint64_t nr_badblock_ranges;
 	uint64_t nr_hwpoison;		/* pages memory_failure() marked */
 	uint64_t latent_count;		/* poisoned sectors not in badblocks */
+	uint32_t fs_shutdown;		/* fsdax: its file system is shut down */
+	char fs_why[100];		/* and why */
 };
 
 /* MF_NS_CREATE */

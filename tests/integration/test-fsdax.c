@@ -307,8 +307,10 @@ static void inject_and_clear_file_block(void **state)
 	write_file(4u << 20, 0x41);
 	mapper(&fx.p, "mapper", 4u << 20);
 	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF), "value", -1), 0x41);
+	/* the namespace's first 2 MiB hold the metadata area: the file's
+	 * first chunk is the namespace's second */
 	assert_int_equal(td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block %d --count 1",
-				(PAGE_OFF >> 12) * 8), 0);
+				(512 + (PAGE_OFF >> 12)) * 8), 0);
 	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
 	assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
 	r = actor_cmd(&fx.p, "fread %s %#x 512", fx.file, PAGE_OFF);

@@ -17,6 +17,7 @@
 #include <linux/falloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,8 +409,9 @@ static void freed_poison_moves_to_free_list(void **state)
 	assert_int_equal(fs_note_poison(sb, fs_nr_pages(sb) - 5), 0);
 	/* the allocator never hands them out: fill the namespace */
 	assert_int_equal(fs_fallocate(sb, ino, 0, 0, fs_nr_pages(sb) * 4096), -ENOSPC);
-	assert_int_equal(fs_fallocate(sb, ino, 0, 0, (fs_nr_pages(sb) - 3) * 4096), 0);
-	for (i = 0; i < fs_nr_pages(sb) - 3; i++) {
+	assert_int_equal(fs_fallocate(sb, ino, 0, 0, (fs_nr_pages(sb) - fs_meta_pages(sb) - 3) * 4096),
+			 0);
+	for (i = 0; i < fs_nr_pages(sb) - fs_meta_pages(sb) - 3; i++) {
 		j = nspage_of(ino, i);
 		assert_true(j != p && j != q && j != fs_nr_pages(sb) - 5);
 	}
@@ -431,14 +433,18 @@ static void enospc_changes_nothing(void **state)
 	ino = mkfile("e");
 	assert_int_equal(fs_fallocate(sb, ino, 0, 0, 2 * MiB), 0);
 	assert_int_equal(fs_check(sb, why, sizeof(why), &a), 0);
-	assert_int_equal(a.free_pages, 512);
-	/* the second chunk fits, a page of the third does not: nothing changes */
+	/* the first chunk holds the metadata area: the file got the second */
+	assert_int_equal(a.free_pages, 512 - fs_meta_pages(sb));
+	assert_true(fs_chunk_is_pmd(sb, ino, 0));
+	/* no aligned chunk left: 4 KiB blocks from what the metadata leaves */
 	assert_int_equal(fs_write(sb, ino, 2 * MiB, buf, sizeof(buf), NULL, NULL), sizeof(buf));
 	assert_int_equal(fs_check(sb, why, sizeof(why), &b), 0);
-	assert_int_equal(b.free_pages, 0);
+	assert_int_equal(b.free_pages, 512 - fs_meta_pages(sb) - sizeof(buf) / 4096);
+	assert_false(fs_chunk_is_pmd(sb, ino, 512));
 	assert_int_equal(fs_truncate(sb, ino, 2 * MiB), 0);
 	assert_int_equal(fs_check(sb, why, sizeof(why), &a), 0);
-	assert_int_equal(a.free_pages, 512);
+	assert_int_equal(a.free_pages, 512 - fs_meta_pages(sb));
+	/* a page more than is free does not fit: nothing changes */
 	{
 		char *big = calloc(1, 2 * MiB + 4096);
 
@@ -450,6 +456,114 @@ static void enospc_changes_nothing(void **state)
 	assert_int_equal(st.size, 2 * MiB);
 	assert_int_equal(fs_check(sb, why, sizeof(why), &b), 0);
 	assert_int_equal(b.free_pages, a.free_pages);
+}
+
+/* The metadata area: never allocated, the superblock on the media, and
+ * fs_check() knows it. */
+static void metadata_area_is_reserved(void **state)
+{
+	static char buf[64 << 10];
+	struct fs_usage u;
+	char page[4096], why[200];
+	uint64_t ino, i;
+	sqlite3 *db2;
+
+	(void)state;
+	assert_int_equal(fs_meta_pages(sb), FS_META_PAGES);
+	assert_true(fs_is_meta(sb, 0));
+	assert_false(fs_is_meta(sb, FS_META_PAGES));
+	assert_int_equal(nd_read(ns, 0, page, sizeof(page)), 0);
+	assert_memory_equal(page, FS_SB_MAGIC, 8);
+	assert_string_equal(page + 8, ns->uuid);
+	/* 4 KiB blocks and 2 MiB extents both avoid it */
+	ino = mkfile("m");
+	assert_int_equal(fs_write(sb, ino, 0, buf, sizeof(buf), NULL, NULL), sizeof(buf));
+	for (i = 0; i < sizeof(buf) / 4096; i++)
+		assert_true(nspage_of(ino, i) >= FS_META_PAGES);
+	assert_int_equal(fs_fallocate(sb, ino, 0, 0, 8 * MiB), 0);
+	assert_true(fs_chunk_is_pmd(sb, ino, 512));
+	assert_int_equal(nspage_of(ino, 512) % 512, 0);
+	assert_int_equal(fs_check(sb, why, sizeof(why), &u), 0);
+	assert_int_equal(u.free_pages + u.owned_pages, fs_nr_pages(sb) - FS_META_PAGES);
+	assert_int_equal(fs_rmap(sb, 0, &ino, &i), -ENOENT);
+	fs_unmount(sb);
+	sb = NULL;
+	/* a free extent in the area is corruption: mount refuses */
+	assert_int_equal(sqlite3_open(db, &db2), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db2, "INSERT INTO free VALUES (1, 1)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(fs_mount(ns, db, NULL, NULL, &sb), -EUCLEAN);
+	assert_int_equal(sqlite3_exec(db2, "DELETE FROM free WHERE start = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db2);
+	assert_int_equal(fs_mount(ns, db, NULL, NULL, &sb), 0);
+	assert_int_equal(fs_check(sb, why, sizeof(why), NULL), 0);
+}
+
+/* A database made before the area existed: page 0 is a file's block. */
+static void old_database_has_no_area(void **state)
+{
+	char why[200];
+	uint64_t ino, idx;
+	sqlite3 *db2;
+
+	(void)state;
+	fs_unmount(sb);
+	sb = NULL;
+	assert_int_equal(sqlite3_open(db, &db2), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db2, "DELETE FROM meta WHERE key = 'meta_pages';"
+				      "INSERT INTO files VALUES (2, 'old', 4096, 33188, 0, 0, 1, 0, 0, 0);"
+				      "INSERT INTO extents VALUES (2, 0, 0, 1);"
+				      "INSERT INTO free VALUES (1, 3);"
+				      "UPDATE meta SET value = 3 WHERE key = 'next_ino';",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db2);
+	assert_int_equal(fs_mount(ns, db, NULL, NULL, &sb), 0);
+	assert_int_equal(fs_meta_pages(sb), 0);
+	assert_false(fs_is_meta(sb, 0));
+	assert_int_equal(fs_rmap(sb, 0, &ino, &idx), 0);
+	assert_int_equal(ino, 2);
+	assert_int_equal(fs_write(sb, 2, 0, "old!", 4, NULL, NULL), 4);
+	assert_int_equal(fs_check(sb, why, sizeof(why), NULL), 0);
+}
+
+/* Shut down: every file operation -EIO; poisoned metadata: no mount until
+ * cleared, then the superblock is written again. */
+static void shutdown_and_repair(void **state)
+{
+	struct fs_extent *e;
+	struct fs_stat st;
+	char why[128], page[4096];
+	uint64_t ino;
+	size_t n;
+
+	(void)state;
+	ino = mkfile("s");
+	assert_int_equal(fs_write(sb, ino, 0, "keep", 4, NULL, NULL), 4);
+	assert_false(fs_is_shut_down(sb, why, sizeof(why)));
+	assert_int_equal(nd_inject_error(ns, 0, 8, true), 0);
+	fs_shutdown(sb, "metadata page 0 (superblock) poisoned");
+	fs_shutdown(sb, "a later reason");
+	assert_true(fs_is_shut_down(sb, why, sizeof(why)));
+	assert_string_equal(why, "metadata page 0 (superblock) poisoned");
+	assert_int_equal(fs_lookup(sb, "s", &st), -EIO);
+	assert_int_equal(fs_getattr(sb, ino, &st), -EIO);
+	assert_int_equal(fs_read(sb, ino, 0, page, 4), -EIO);
+	assert_int_equal(fs_write(sb, ino, 0, "x", 1, NULL, NULL), -EIO);
+	assert_int_equal(fs_create(sb, "t", 0644, 0, 0, &st), -EIO);
+	assert_int_equal(fs_truncate(sb, ino, 0), -EIO);
+	assert_int_equal(fs_map_pages(sb, ino, 0, 1, &e, &n), -EIO);
+	assert_int_equal(fs_iget(sb, ino), -EIO);
+	fs_unmount(sb);
+	sb = NULL;
+	assert_int_equal(fs_mount(ns, db, NULL, NULL, &sb), -EHWPOISON);
+	assert_int_equal(nd_clear_errors(ns, 0, 8), 8);
+	assert_int_equal(fs_mount(ns, db, NULL, NULL, &sb), 0);
+	assert_false(fs_is_shut_down(sb, NULL, 0));
+	assert_int_equal(nd_read(ns, 0, page, sizeof(page)), 0);
+	assert_memory_equal(page, FS_SB_MAGIC, 8);
+	assert_int_equal(fs_read(sb, ino, 0, page, 4), 4);
+	assert_memory_equal(page, "keep", 4);
 }
 
 static void orphans_live_until_closed(void **state)
@@ -769,6 +883,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(entry_lock_holds_off_truncate, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_ops_keep_invariants, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_at_any_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(metadata_area_is_reserved, setup, teardown),
+		cmocka_unit_test_setup_teardown(old_database_has_no_area, setup, teardown),
+		cmocka_unit_test_setup_teardown(shutdown_and_repair, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
