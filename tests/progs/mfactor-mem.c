@@ -336,6 +336,9 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 {
 	struct mapping *m;
 
+	if (churn_command(argc, argv, out, n))
+		return 1;
+
 	if (!strcmp(argv[0], "mapmem") && argc >= 3)
 		return map_mem(argv[1], strtoull(argv[2], NULL, 0), argc > 3 ? argv[3] : NULL, out, n);
 	if (!strcmp(argv[0], "pm") && argc >= 3) {

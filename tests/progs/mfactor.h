@@ -54,5 +54,7 @@ extern int serve_in_fd, serve_out_fd;
 
 /* The ordinary-memory commands; false if argv[0] is not one. */
 int mem_command(int argc, char **argv, char *out, size_t n);
+/* Threads churning mappings of one file (mfactor-churn.c). */
+int churn_command(int argc, char **argv, char *out, size_t n);
 
 #endif /* MFACTOR_H */
