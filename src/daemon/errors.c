@@ -96,10 +96,10 @@ int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 	if (n < 0)
 		return n;
 	found = nd_find_latent(ns, sector, count);
-	if (found > 0)
+	if (found > 0) {
 		event_runs(d, MF_EV_FOUND, ns, runs, n, how);
-	if (found > 0)
 		fsdax_meta_bad(d, ns, sector, count);
+	}
 	free(runs);
 	return found;
 }

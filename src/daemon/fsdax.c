@@ -32,6 +32,8 @@
 #include "../fs/fs.h"
 #include "fsdax.h"
 
+static void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns);
+
 /* ---- truncate and punch: the mappers lose the pages first ---- */
 
 /*
@@ -444,7 +446,7 @@ struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev)
 }
 
 /* Show the files of ns where they were shown before. */
-void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns)
+static void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns)
 {
 	char rec[PATH_MAX], path[PATH_MAX];
 	FILE *f;

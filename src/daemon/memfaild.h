@@ -259,7 +259,6 @@ void fsdax_detach(struct mfd *d, struct nd_namespace *ns, bool destroy);
 void fsdax_shutdown(struct mfd *d);
 /* At startup: mount again where the files were shown before. */
 void fsdax_restore_mounts(struct mfd *d);
-void fsdax_restore_mount(struct mfd *d, struct nd_namespace *ns);
 void fsdax_repair(struct mfd *d, struct nd_namespace *ns);
 /* Known poison among these sectors: memory_failure() of the file
  * system's metadata pages in them (which shuts it down). */

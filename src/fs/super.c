@@ -174,26 +174,25 @@ static int meta_poisoned(struct fs_sb *sb)
  * directory's inode taken. */
 static int fs_format(struct fs_sb *sb)
 {
-	int64_t a[2], m;
+	int64_t free_span[2], nr, meta, next_ino = FS_ROOT_INO + 1;
 	int err;
 
 	/* a namespace too small for it gets none, as before the area existed */
 	sb->meta_pages = sb->nr_pages > 2 * FS_META_PAGES ? FS_META_PAGES : 0;
-	a[0] = (int64_t)sb->meta_pages;
-	a[1] = (int64_t)(sb->nr_pages - sb->meta_pages);
-	m = a[0];
+	nr = (int64_t)sb->nr_pages;
+	meta = (int64_t)sb->meta_pages;
+	free_span[0] = meta;
+	free_span[1] = nr - meta;
 	err = fs_begin(sb);
 	if (err)
 		return err;
-	err = fs_exec(sb, "INSERT INTO free(start, len) VALUES (?, ?)", a, 2);
-	a[1] = (int64_t)sb->nr_pages;
+	err = fs_exec(sb, "INSERT INTO free(start, len) VALUES (?, ?)", free_span, 2);
 	if (!err)
-		err = fs_exec(sb, "INSERT INTO meta VALUES ('nr_pages', ?)", &a[1], 1);
+		err = fs_exec(sb, "INSERT INTO meta VALUES ('nr_pages', ?)", &nr, 1);
 	if (!err)
-		err = fs_exec(sb, "INSERT INTO meta VALUES ('meta_pages', ?)", &m, 1);
-	a[0] = FS_ROOT_INO + 1;
+		err = fs_exec(sb, "INSERT INTO meta VALUES ('meta_pages', ?)", &meta, 1);
 	if (!err)
-		err = fs_exec(sb, "INSERT INTO meta VALUES ('next_ino', ?)", a, 1);
+		err = fs_exec(sb, "INSERT INTO meta VALUES ('next_ino', ?)", &next_ino, 1);
 	if (err) {
 		fs_rollback(sb);
 		return err;
