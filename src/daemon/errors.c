@@ -82,6 +82,29 @@ static void event_runs(struct mfd *d, enum mf_event_type type, struct nd_namespa
 		mfd_event_ns(d, type, ns, r[i].start, r[i].count, flags);
 }
 
+/*
+ * Bad blocks the driver now knows of are the file system's media errors
+ * (XFS learns them through notify_failure; a scrub's count as much as an
+ * injection's): each file's, for pmem2_badblock-like iteration, or the
+ * free-space poison list's.  The metadata area is fsdax_meta_bad()'s.
+ */
+static void note_fs_poison(struct nd_namespace *ns, const struct range *r, ssize_t n)
+{
+	struct fs_sb *fs = ns_to_dax(ns)->fs;
+	struct page_list pl = { 0 };
+	ssize_t i;
+	size_t k;
+
+	if (!fs)
+		return;
+	for (i = 0; i < n; i++)
+		if (bad_pages(ns, r[i].start, r[i].count, &pl))
+			break;
+	for (k = 0; k < pl.n; k++)
+		fs_note_poison(fs, pl.page[k]);
+	free(pl.page);
+}
+
 int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 		     uint64_t count, uint32_t how)
 {
@@ -98,6 +121,7 @@ int64_t found_latent(struct mfd *d, struct nd_namespace *ns, uint64_t sector,
 	found = nd_find_latent(ns, sector, count);
 	if (found > 0) {
 		event_runs(d, MF_EV_FOUND, ns, runs, n, how);
+		note_fs_poison(ns, runs, n);
 		fsdax_meta_bad(d, ns, sector, count);
 	}
 	free(runs);
@@ -148,9 +172,8 @@ static int poisoned(struct conn *c, struct nd_namespace *ns, const struct range 
 		err = mf_media_poisoned(&c->d->mf, ns_to_dax(ns), pl.page, pl.n);
 	/* known bad blocks are the file system's media errors (latent ones,
 	 * nobody knows of yet) */
-	if (!err && notify && ns_to_dax(ns)->fs)
-		for (i = 0; i < pl.n; i++)
-			fs_note_poison(ns_to_dax(ns)->fs, pl.page[i]);
+	if (!err && notify)
+		note_fs_poison(ns, r, n);
 	/* the file system's own metadata: its notify_failure, at once */
 	if (!err && notify)
 		for (i = 0; i < n; i++)

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,23 @@ int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 	return 0;
 }
 
+/* Out of memory, the page is only taken for one the mapping had: its
+ * touch is then a machine check, as on a mapping made before the error. */
+static void note_unfaulted(struct mf_vma *vma, uint64_t idx)
+{
+	uint64_t *u = realloc(vma->unfaulted, (vma->nr_unfaulted + 1) * sizeof(*u));
+	uint32_t i;
+
+	if (!u)
+		return;
+	vma->unfaulted = u;
+	/* extents come in file order: the list stays sorted cheaply */
+	for (i = vma->nr_unfaulted; i > 0 && u[i - 1] > idx; i--)
+		u[i] = u[i - 1];
+	u[i] = idx;
+	vma->nr_unfaulted++;
+}
+
 int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 		       const struct mf_fs_map_register *m)
 {
@@ -105,8 +123,10 @@ int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 	struct nd_namespace *ns = nd_namespace_by_id(c->d->region, m->ns_id);
 	struct fs_sb *sb = sb_of(ns);
 	struct fs_extent *e = NULL;
+	struct mf_vma *vma;
 	uint64_t first = m->offset >> MF_PAGE_SHIFT;
 	size_t nr = 0, i;
+	bool fresh;
 	int err;
 
 	if (!sb || ns->gen != m->ns_gen || fsdax_ns_of_dev(c->d, m->dev) != ns)
@@ -120,10 +140,16 @@ int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 	if (m->map_gen != UINT64_MAX && m->map_gen != c->d->fs_map_gen)
 		return -EAGAIN;
 	err = mf_vma_insert_file(&c->proc->task, ns_to_dax(ns), m->map_id, m->addr, m->len,
-				 m->ino, first, (int)m->prot, NULL);
+				 m->ino, first, (int)m->prot, &vma);
 	if (err)
 		return err;
-	/* what is poisoned already is fenced before the program sees it */
+	/*
+	 * What is poisoned already is fenced before the program sees it.  A
+	 * new mapping never maps a block the driver knows is bad (its fault
+	 * asks the driver first); a piece or a child's copy keeps what its
+	 * parent had.
+	 */
+	fresh = m->map_gen != UINT64_MAX;
 	memset(r, 0, sizeof(*r));
 	if (!fs_extents_of(sb, m->ino, first, m->len >> MF_PAGE_SHIFT, &e, &nr)) {
 		for (i = 0; i < nr; i++) {
@@ -137,6 +163,9 @@ int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 				if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) ||
 				    fs_page_bad(sb, m->ino, idx))
 					r->page[r->count++] = idx - first;
+				if (fresh && nd_page_known_bad(ns, nspage) &&
+				    !nd_page_hwpoison(ns, nspage))
+					note_unfaulted(vma, idx);
 			}
 		}
 		free(e);
@@ -160,6 +189,38 @@ static int remap_page(struct mfd *d, struct mf_vma *vma, uint64_t idx, uint64_t 
 	d->mf.ops->shootdown(&d->mf, &sd, 1);
 	if (!sd.acked || w.error)
 		return w.error ? w.error : -ETIMEDOUT;
+	return 0;
+}
+
+/*
+ * A fault on a block in the driver's badblocks list: dax_direct_access()
+ * fails it.  Since 6.4 that is -EHWPOISON, VM_FAULT_HWPOISON, and the
+ * fault handler's BUS_MCEERR_AR with the page's size; before, -EIO and a
+ * plain SIGBUS (BUS_ADRERR).
+ */
+static int refuse_bad_block(struct conn *c, struct mf_vma *vma, uint64_t offset, uint64_t pfn,
+			    const struct mf_current *cur, struct mf_raise *raise)
+{
+	struct mf_event ev = { .type = MF_EV_SIGNAL, .code = MF_BUS_MCEERR_AR };
+	uint64_t addr = MF_ALIGN_DOWN(vma->start + offset, MF_PAGE_SIZE);
+
+	raise->signo = SIGBUS;
+	raise->addr = addr;
+	if (c->d->mf.profile->fsdax_badblock_adrerr) {
+		raise->code = MF_BUS_ADRERR;
+		raise->lsb = 0;
+		return 0;
+	}
+	raise->code = MF_BUS_MCEERR_AR;
+	raise->lsb = MF_PAGE_SHIFT;
+	mfd_log(c->d, 3, "MCE: Killing %s:%d due to hardware memory corruption fault at %" PRIx64,
+		cur->comm, cur->tid, addr);
+	ev.pid = vma->task->pid;
+	ev.tid = cur->tid;
+	ev.addr = addr;
+	ev.lsb = MF_PAGE_SHIFT;
+	strlcpy_mf(ev.comm, cur->comm, sizeof(ev.comm));
+	mf_event_pfn(&c->d->mf, &ev, pfn);
 	return 0;
 }
 
@@ -202,6 +263,11 @@ int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,
 		return err;
 	nspage = e[0].nsoff + (idx - e[0].foff);
 	free(e);
+	/* the fault asks the driver, whose bad block refuses the page to
+	 * this mapping alone: nothing is poisoned, no one else is told */
+	if (nd_page_known_bad(ns, nspage) && !nd_page_hwpoison(ns, nspage) &&
+	    mf_vma_unfaulted(vma, idx))
+		return refuse_bad_block(c, vma, offset, nd_pfn_base(ns) + nspage, cur, raise);
 	if (nd_page_bad(ns, nspage) || nd_page_hwpoison(ns, nspage) || fs_page_bad(sb, vma->ino, idx)) {
 		if (nd_page_bad(ns, nspage))
 			found_latent(c->d, ns, nspage * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE,

@@ -127,6 +127,13 @@ struct mf_vma {
 	uint64_t pgoff;			/* first device page mapped; of a file: file page */
 	uint64_t ino;			/* fsdax: the file's inode; 0: the device itself */
 	int prot;
+	/*
+	 * fsdax: file pages the mapping never had in its page tables, as
+	 * their blocks were known bad when it was made (sorted).  Their
+	 * fault is the driver's refusal, not a machine check.
+	 */
+	uint64_t *unfaulted;
+	uint32_t nr_unfaulted;
 };
 
 void mf_task_init(struct mf_task *t, pid_t pid, uid_t uid, const char *comm,
@@ -145,6 +152,8 @@ int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
 		       struct mf_vma **out);
 struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id);
 void mf_vma_remove(struct mf_vma *vma);
+/* Whether file page idx was never faulted into the mapping. */
+bool mf_vma_unfaulted(const struct mf_vma *vma, uint64_t idx);
 
 static inline bool vma_covers(const struct mf_vma *vma, uint64_t page)
 {

@@ -113,6 +113,23 @@ int mf_vma_insert_file(struct mf_task *t, struct dax_device *dax, uint64_t id,
 	return err;
 }
 
+bool mf_vma_unfaulted(const struct mf_vma *vma, uint64_t idx)
+{
+	uint32_t lo = 0, hi = vma->nr_unfaulted;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (vma->unfaulted[mid] == idx)
+			return true;
+		if (vma->unfaulted[mid] < idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 void mf_vma_remove(struct mf_vma *vma)
 {
 	struct fs_sb *fs = vma->ino ? vma->dax->fs : NULL;
@@ -122,6 +139,7 @@ void mf_vma_remove(struct mf_vma *vma)
 	list_del(&vma->task_node);
 	vma->dax->nr_mmap--;
 	vma->task->nr_vmas--;
+	free(vma->unfaulted);
 	free(vma);
 	/* the last reference to an unlinked file frees it: nothing of this
 	 * mapping may be asked to unmap it */

@@ -33,6 +33,11 @@ bool nd_page_bad(const struct nd_namespace *ns, uint64_t page)
 	return rangeset_check(&ns->poison, page * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE);
 }
 
+bool nd_page_known_bad(const struct nd_namespace *ns, uint64_t page)
+{
+	return rangeset_check(&ns->bb, page * MF_SECTORS_PER_PAGE, MF_SECTORS_PER_PAGE);
+}
+
 bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page)
 {
 	return u64set_has(&ns->hwpoison, page);

@@ -144,6 +144,8 @@ int nd_page_set_hwpoison(struct nd_namespace *ns, uint64_t page);
 bool nd_page_hwpoison(const struct nd_namespace *ns, uint64_t page);
 /* Is any sector of the page poisoned (known or latent)? */
 bool nd_page_bad(const struct nd_namespace *ns, uint64_t page);
+/* In the driver's badblocks list (not latent). */
+bool nd_page_known_bad(const struct nd_namespace *ns, uint64_t page);
 
 /*
  * The daemon's view: fence a poisoned page in it, lift the fence after a

@@ -41,19 +41,32 @@ struct fx {
 
 static struct fx fx;
 
-static int setup(void **state)
+/* A daemon of that kernel profile, and an fsdax namespace of that size
+ * mounted at fx.mnt. */
+static int setup_ns(void **state, const char *daemon_args, const char *size)
 {
 	memset(&fx, 0, sizeof(fx));
-	if (td_start(&fx.d, ""))
+	if (td_start(&fx.d, daemon_args))
 		return -1;
 	snprintf(fx.mnt, sizeof(fx.mnt), "%s/mnt", fx.d.dir);
 	snprintf(fx.file, sizeof(fx.file), "%s/f", fx.mnt);
 	if (mkdir(fx.mnt, 0755))
 		return -1;
-	if (td_cli(&fx.d, NULL, 0, "create-namespace --size 64M --mode fsdax --mount %s", fx.mnt))
+	if (td_cli(&fx.d, NULL, 0, "create-namespace --size %s --mode fsdax --mount %s",
+		   size, fx.mnt))
 		return -1;
 	*state = &fx;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_ns(state, "", "64M");
+}
+
+static int setup_61(void **state)
+{
+	return setup_ns(state, "--kernel linux-6.1", "64M");
 }
 
 static int teardown(void **state)
@@ -328,6 +341,88 @@ static void inject_and_clear_file_block(void **state)
 	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF + 512 * 8), "value", -1), 0x41);
 }
 
+/*
+ * A block the driver lists as bad before the file is mapped (the oracle's
+ * s6c): the new mapping's fault is refused by the driver, on that page
+ * only and for that process only; nothing is poisoned, no memory_failure
+ * runs, and a bystander mapping the file is not told.  6.12: BUS_MCEERR_AR
+ * lsb 12 and the fault handler's "MCE: Killing" line; 6.1: BUS_ADRERR.
+ */
+static void known_bad_block_refused(bool adrerr)
+{
+	char out[8192];
+	const char *r;
+	int i;
+
+	write_file(4u << 20, 0x41);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block %d --count 1",
+				(512 + (PAGE_OFF >> 12)) * 8), 0);
+	mapper(&fx.early, "bystander", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	mapper(&fx.p, "mapper", 4u << 20);
+	for (i = 0; i < 2; i++) {
+		/* the same answer each time: nothing changed the block */
+		r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+		assert_int_equal(reply_int(r, "code", -1), adrerr ? 2 : 4);
+		assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+		if (!adrerr)
+			assert_int_equal(reply_int(r, "lsb", -1), 12);
+	}
+	/* the rest of its 2 MiB reads, as the PTE fallback maps it */
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF + 4096), "value", -1), 0x41);
+	assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 0x100000"), "value", -1), 0x41);
+	assert_int_equal(td_log_count(&fx.d, "MCE: Killing mapper:"), adrerr ? 0 : 2);
+	assert_int_equal(td_log_count(&fx.d, "Memory failure"), 0);
+	assert_int_equal(td_log_count(&fx.d, "Sending SIGBUS"), 0);
+	assert_string_equal(actor_cmd(&fx.early, "wait-signal 200"), "timeout");
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N"), 0);
+	assert_non_null(strstr(out, "\"hwpoison_pages\":0"));
+	/* read() of it fails all the same */
+	r = actor_cmd(&fx.p, "fread %s %#x 512", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "errno", -1), EIO);
+}
+
+static void known_bad_block_new_mapping(void **state)
+{
+	(void)state;
+	known_bad_block_refused(false);
+}
+
+static void known_bad_block_new_mapping_61(void **state)
+{
+	(void)state;
+	known_bad_block_refused(true);
+}
+
+/*
+ * Latent poison in a file's block that a scrub finds (nobody touched it):
+ * the driver knows it now, and so does the file system, as a media error
+ * of that file at that offset (pmem2_badblock's view); a new mapping's
+ * fault of it is refused, as for any listed bad block.
+ */
+static void scrub_found_error_is_the_files(void **state)
+{
+	char out[8192];
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block %d --count 1 --no-notify",
+				(512 + (PAGE_OFF >> 12)) * 8), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+	assert_null(strstr(out, "\"file\":\"f\""));
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "start-scrub --wait --quiet"), 0);
+	assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+	assert_non_null(strstr(out, "\"file\":\"f\""));
+	assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
+	assert_non_null(strstr(out, "\"length_bytes\":4096"));
+	mapper(&fx.p, "mapper", 4u << 20);
+	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	assert_int_equal(td_log_count(&fx.d, "Memory failure"), 0);
+}
+
 /* A mapping cut in two stays in the rmap by its pieces (a piece that no
  * longer covers a whole chunk maps it with PTEs); a child's copy of a
  * mapping is its own mapper. */
@@ -536,17 +631,7 @@ static void stress_truncate_punch_poison(void **state)
 
 static int setup_big(void **state)
 {
-	memset(&fx, 0, sizeof(fx));
-	if (td_start(&fx.d, ""))
-		return -1;
-	snprintf(fx.mnt, sizeof(fx.mnt), "%s/mnt", fx.d.dir);
-	snprintf(fx.file, sizeof(fx.file), "%s/f", fx.mnt);
-	if (mkdir(fx.mnt, 0755))
-		return -1;
-	if (td_cli(&fx.d, NULL, 0, "create-namespace --size 160M --mode fsdax --mount %s", fx.mnt))
-		return -1;
-	*state = &fx;
-	return 0;
+	return setup_ns(state, "", "160M");
 }
 
 static void sparse_file_mapped_at_once(void **state)
@@ -641,6 +726,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sparse_file_lsb12, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncate_while_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(inject_and_clear_file_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(known_bad_block_new_mapping, setup, teardown),
+		cmocka_unit_test_setup_teardown(known_bad_block_new_mapping_61, setup_61, teardown),
+		cmocka_unit_test_setup_teardown(scrub_found_error_is_the_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(split_and_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
