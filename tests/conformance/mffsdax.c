@@ -6,7 +6,8 @@
  * /mnt/ext4dax, memfail's namespace mount), fallocate()d and mapped
  * MAP_SHARED at a 2 MiB aligned address, poisoned with MADV_HWPOISON;
  * pread() of the page, punch hole and rewrite; a second process mapping
- * the same file with a handler, with and without PR_MCE_KILL_EARLY.
+ * the same file with a handler, with and without PR_MCE_KILL_EARLY;
+ * hard_offline_page of the page by a process that does not map it.
  * The engine and the script language are ordscript.c's.
  *
  *   mffsdax list [-v]   scenario names (-v: early_kill, needs, description)
@@ -33,6 +34,12 @@ static const struct scenario scenarios[] = {
 	  S("mapmem dax 0x400000 $DAX/mffsdax-f3", "fill 0 0xce", "fsync 0", "fork",
 	    "child prctl set early", "child touch 0 0x102000", "madvise 0 0x102000 4096 hwpoison",
 	    "child sleep 100", "child wait-signal 2000", "child touch 0 0x103000",
+	    "child touch 0 0x302000") },
+	{ "f4_fsdax_hard_offline_bystander_early", 0, "root", "hard_offline_page of an fsdax page by a process not mapping it; the mapper PR_MCE_KILL_EARLY",
+	  S("fork", "child prctl set early", "child mapmem dax 0x400000 $DAX/mffsdax-f4",
+	    "child fill 0 0xce", "child fsync 0", "child pm 0 0x102000 =A",
+	    "fwrite /sys/devices/system/memory/hard_offline_page $A@", "child sleep 100",
+	    "child wait-signal 2000", "child pm 0 0x102000", "child touch 0 0x103000",
 	    "child touch 0 0x302000") },
 	{ NULL, 0, NULL, NULL, NULL },
 };
