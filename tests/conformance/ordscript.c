@@ -18,8 +18,9 @@
  * NAME pid=N" lines at the end let normalize-ord.pl put the same names in
  * the kernel's log lines; it drops them.
  *
- * In scripts: $DISK and $TMPFS are directories (MFORD_DISK_DIR, default
- * /tmp; MFORD_TMPFS_DIR, default /dev/shm); "=X" at the end of a command
+ * In scripts: $DISK, $TMPFS and $DAX are directories (MFORD_DISK_DIR, default
+ * /tmp; MFORD_TMPFS_DIR, default /dev/shm; MFORD_DAX_DIR, an fsdax mount,
+ * default /mnt/ext4dax); "=X" at the end of a command
  * keeps the pfn of its answer as X; $X is that pfn, $X@ its physical
  * address.
  */
@@ -126,10 +127,11 @@ static void normalize(const char *reply, char *out, size_t n)
 	}
 }
 
-/* $DISK, $TMPFS, $X, $X@ */
+/* $DISK, $TMPFS, $DAX, $X, $X@ */
 static void expand(const char *line, char *out, size_t n)
 {
 	const char *disk = getenv("MFORD_DISK_DIR"), *tmpfs = getenv("MFORD_TMPFS_DIR");
+	const char *dax = getenv("MFORD_DAX_DIR");
 	size_t len = 0;
 	const char *p;
 
@@ -141,6 +143,10 @@ static void expand(const char *line, char *out, size_t n)
 		if (!strncmp(p, "$DISK", 5)) {
 			len += (size_t)snprintf(out + len, n - len, "%s", disk ? disk : "/tmp");
 			p += 5;
+		} else if (!strncmp(p, "$DAX", 4)) {
+			/* a filesystem mounted -o dax (fsdax) */
+			len += (size_t)snprintf(out + len, n - len, "%s", dax ? dax : "/mnt/ext4dax");
+			p += 4;
 		} else if (!strncmp(p, "$TMPFS", 6)) {
 			len += (size_t)snprintf(out + len, n - len, "%s", tmpfs ? tmpfs : "/dev/shm");
 			p += 6;

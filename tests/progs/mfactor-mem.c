@@ -8,6 +8,8 @@
  *                            anon, anon-shared, memfd, file PATH (MAP_SHARED),
  *                            pfile PATH (MAP_PRIVATE), mlock, thp (2 MiB
  *                            aligned, MADV_HUGEPAGE), hugetlb, hugetlb-shared
+ *                            dax PATH (fallocate()d, MAP_SHARED at a 2 MiB
+ *                            aligned address: an fsdax file PMD-mappable),
  *                            (a MFD_HUGETLB memfd), sysv (shmget);
  *                            anon LEN at=ADDR: at that address
  *   pm IDX OFF               the page's /proc/self/pagemap entry, decoded
@@ -16,6 +18,7 @@
  *   fwrite PATH TEXT         open(O_WRONLY) + write(TEXT "\n")
  *   fcat PATH                the first line of a file
  *   pread IDX OFF LEN        pread() of the mapping's file
+ *   pwrite IDX OFF LEN BYTE  pwrite() of LEN bytes BYTE to the mapping's file
  *   mapfd IDX                the descriptor of mapping IDX's file
  *   readfile PATH            open() and read() to the end: bytes, errno
  *   appendfile PATH TEXT     open(O_APPEND) and one write() of TEXT
@@ -140,6 +143,22 @@ static int map_mem(const char *kind, size_t len, const char *path, char *out, si
 			return 1;
 		}
 		p = mmap(NULL, len, rw, kind[0] == 'p' ? MAP_PRIVATE : MAP_SHARED, fd, 0);
+	} else if (!strcmp(kind, "dax") && path) {
+		char *q;
+
+		fd = open(path, O_RDWR | O_CREAT, 0644);
+		if (fd < 0 || fallocate(fd, 0, 0, (off_t)len)) {
+			snprintf(out, n, "err errno=%d", errno);
+			return 1;
+		}
+		/* a 2 MiB aligned hole for it, so that a fault may map a PMD */
+		q = mmap(NULL, len + (2 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (q == MAP_FAILED) {
+			snprintf(out, n, "err errno=%d", errno);
+			return 1;
+		}
+		p = (void *)(((uintptr_t)q + (2 << 20) - 1) & ~((uintptr_t)(2 << 20) - 1));
+		p = mmap(p, len, rw, MAP_SHARED | MAP_FIXED, fd, 0);
 	} else if (!strcmp(kind, "thp")) {
 		char *q = mmap(NULL, len + (2 << 20), rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -414,6 +433,21 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 			if (*c == ' ')
 				*c = '_';
 		snprintf(out, n, "ok text=%s", line);
+		return 1;
+	}
+	if (!strcmp(argv[0], "pwrite") && argc >= 5) {
+		static char wbuf[1 << 16];
+		size_t len = strtoull(argv[3], NULL, 0);
+		ssize_t r;
+
+		m = get_map(argv[1]);
+		if (!m || m->fd < 0 || len > sizeof(wbuf)) {
+			snprintf(out, n, "err no-map");
+			return 1;
+		}
+		memset(wbuf, (int)strtoul(argv[4], NULL, 0), len);
+		r = pwrite(m->fd, wbuf, len, (off_t)strtoull(argv[2], NULL, 0));
+		snprintf(out, n, "ok ret=%zd errno=%d", r, r < 0 ? errno : 0);
 		return 1;
 	}
 	if ((!strcmp(argv[0], "pread") && argc >= 4) || (!strcmp(argv[0], "fsync") && argc >= 2) ||

@@ -4,9 +4,10 @@
 # conformance.sh BUILD_DIR: run every conformance scenario under
 # `memfail run --kernel PROFILE` for each profile that has golden files in
 # tests/golden/PROFILE/, normalize the transcript and memfaild's log the
-# way the golden files were, and compare.  Three programs: mfscenario
+# way the golden files were, and compare.  Four programs: mfscenario
 # (device DAX, s* files, tests/conformance/normalize.pl), mford and
-# mfmemcases (ordinary memory, o* and m* files, normalize-ord.pl).  Prints
+# mfmemcases (ordinary memory, o* and m* files, normalize-ord.pl), mffsdax
+# (a file of an fsdax mount, f* files, normalize-ord.pl).  Prints
 # TAP; a failure is followed by the diff (golden -> memfail) as "# " lines.
 #
 # A scenario listed in tests/conformance/known-differences.txt for a
@@ -31,12 +32,13 @@ golden=$top/tests/golden
 memfail=$BUILD/memfail
 tmo=${MF_CONFORMANCE_TIMEOUT:-120}
 declare -A prog=( [s]=$BUILD/tests/conformance/mfscenario [o]=$BUILD/tests/conformance/mford
-		  [m]=$BUILD/tests/conformance/mfmemcases )
+		  [m]=$BUILD/tests/conformance/mfmemcases [f]=$BUILD/tests/conformance/mffsdax )
 declare -A norm=( [s]=$top/tests/conformance/normalize.pl [o]=$top/tests/conformance/normalize-ord.pl
-		  [m]=$top/tests/conformance/normalize-ord.pl )
+		  [m]=$top/tests/conformance/normalize-ord.pl [f]=$top/tests/conformance/normalize-ord.pl )
 
-if [ ! -x "$memfail" ] || [ ! -x "${prog[s]}" ] || [ ! -x "${prog[o]}" ] || [ ! -x "${prog[m]}" ]; then
-	echo "1..0 # SKIP memfail, mfscenario, mford or mfmemcases not built"
+if [ ! -x "$memfail" ] || [ ! -x "${prog[s]}" ] || [ ! -x "${prog[o]}" ] || [ ! -x "${prog[m]}" ] ||
+   [ ! -x "${prog[f]}" ]; then
+	echo "1..0 # SKIP memfail, mfscenario, mford, mfmemcases or mffsdax not built"
 	exit 0
 fi
 
@@ -49,6 +51,7 @@ done < "$top/tests/conformance/known-differences.txt"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mf-conformance.XXXXXX")
 disk=$tmp/disk
+dax=$tmp/dax
 shm=$(mktemp -d /dev/shm/mf-conformance.XXXXXX)
 mkdir -p "$disk"
 hugepages=
@@ -70,13 +73,13 @@ fi
 profiles=()
 for d in "$golden"/*/; do
 	d=${d%/}
-	ls "$d"/[som][0-9]*.txt >/dev/null 2>&1 && profiles+=("$(basename "$d")")
+	ls "$d"/[somf][0-9]*.txt >/dev/null 2>&1 && profiles+=("$(basename "$d")")
 done
 
 # scenarios, the program they are of, the vm.memory_failure_early_kill
 # each is meant for and what it needs
 names=() kinds=() eks=() needs=()
-for k in s o m; do
+for k in s o m f; do
 	while read -r name ek need _; do
 		if [ -n "${MF_CONFORMANCE_ONLY:-}" ]; then
 			case " $MF_CONFORMANCE_ONLY " in *" $name "*) ;; *) continue ;; esac
@@ -92,7 +95,7 @@ done
 orphans=()
 if [ -z "${MF_CONFORMANCE_ONLY:-}" ]; then
 	for p in "${profiles[@]}"; do
-		for f in "$golden/$p"/[som][0-9]*.txt; do
+		for f in "$golden/$p"/[somf][0-9]*.txt; do
 			[ -e "$f" ] || continue
 			n=$(basename "$f" .txt)
 			case " ${names[*]} " in *" $n "*) ;; *) orphans+=("$p/$n") ;; esac
@@ -152,6 +155,13 @@ for p in "${profiles[@]}"; do
 				"$memfail" run -q --kernel "$p" --early-kill "$ek" \
 				--namespace 256M,align=2M --namespace 256M,align=4K \
 				--log-file "$tmp/log" -- "${prog[s]}" run "$n" >"$tmp/out" 2>"$tmp/err"
+		elif [ "$k" = f ]; then
+			# a file of the fsdax namespace's filesystem, mounted at $dax
+			mkdir -p "$dax"
+			MFORD_EARLY_KILL=$ek MFORD_DAX_DIR=$dax timeout --kill-after=10 "$tmo" \
+				"$memfail" run -q --kernel "$p" --early-kill "$ek" \
+				--namespace 64M,mode=fsdax --mount "$dax" \
+				--log-file "$tmp/log" -- "${prog[f]}" run "$n" >"$tmp/out" 2>"$tmp/err"
 		else
 			MFORD_EARLY_KILL=$ek MFORD_DISK_DIR=$disk MFORD_TMPFS_DIR=$shm \
 				timeout --kill-after=10 "$tmo" \
