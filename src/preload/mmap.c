@@ -542,10 +542,14 @@ static bool overlaps_dax(uintptr_t addr, size_t len)
 
 	if (!atomic_load(&nr_maps))
 		return false;
-	for (i = 0; i < atomic_load(&slots_hw); i++)
-		if (slots[i].used && slots[i].start < addr + len &&
-		    addr < slots[i].start + slots[i].len)
+	/* without the map lock, as munmap() of other memory must not wait
+	 * for it: the slots are read as the fault handler reads them */
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		struct map_view v;
+
+		if (slot_read(i, &v) && v.start < addr + len && addr < v.start + v.len)
 			return true;
+	}
 	return false;
 }
 
