@@ -46,15 +46,9 @@ static struct fx fx;
 static int setup_ns(void **state, const char *daemon_args, const char *size)
 {
 	memset(&fx, 0, sizeof(fx));
-	if (td_start(&fx.d, daemon_args))
+	if (td_start_fsdax(&fx.d, daemon_args, size, fx.mnt, sizeof(fx.mnt)))
 		return -1;
-	snprintf(fx.mnt, sizeof(fx.mnt), "%s/mnt", fx.d.dir);
 	snprintf(fx.file, sizeof(fx.file), "%s/f", fx.mnt);
-	if (mkdir(fx.mnt, 0755))
-		return -1;
-	if (td_cli(&fx.d, NULL, 0, "create-namespace --size %s --mode fsdax --mount %s",
-		   size, fx.mnt))
-		return -1;
 	*state = &fx;
 	return 0;
 }

@@ -39,14 +39,9 @@ static struct fx fx;
 static int setup(void **state)
 {
 	memset(&fx, 0, sizeof(fx));
-	if (td_start(&fx.d, ""))
+	if (td_start_fsdax(&fx.d, "", "64M", fx.mnt, sizeof(fx.mnt)))
 		return -1;
-	snprintf(fx.mnt, sizeof(fx.mnt), "%s/mnt", fx.d.dir);
 	snprintf(fx.file, sizeof(fx.file), "%s/f", fx.mnt);
-	if (mkdir(fx.mnt, 0755))
-		return -1;
-	if (td_cli(&fx.d, NULL, 0, "create-namespace --size 64M --mode fsdax --mount %s", fx.mnt))
-		return -1;
 	*state = &fx;
 	return 0;
 }

@@ -111,6 +111,17 @@ int td_start(struct tdaemon *d, const char *args)
 	return td_prepare(d, args) ? -1 : spawn_daemon(d);
 }
 
+int td_start_fsdax(struct tdaemon *d, const char *args, const char *size,
+		   char *mnt, size_t n)
+{
+	if (td_start(d, args))
+		return -1;
+	snprintf(mnt, n, "%s/mnt", d->dir);
+	if (mkdir(mnt, 0755))
+		return -1;
+	return td_cli(d, NULL, 0, "create-namespace --size %s --mode fsdax --mount %s", size, mnt) ? -1 : 0;
+}
+
 int td_restart(struct tdaemon *d)
 {
 	return spawn_daemon(d);

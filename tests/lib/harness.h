@@ -24,6 +24,10 @@ struct tdaemon {
 
 /* Start memfaild with extra options ("--kernel linux-4.19"); 0 or -1. */
 int td_start(struct tdaemon *d, const char *args);
+/* Start it, and make an fsdax namespace of that size mounted at mnt
+ * (d->dir/mnt, made here). */
+int td_start_fsdax(struct tdaemon *d, const char *args, const char *size,
+		   char *mnt, size_t n);
 /* Only choose the paths (the test may prepare d->state), then start. */
 int td_prepare(struct tdaemon *d, const char *args);
 /* Start it again on the same state directory (or the first time after
