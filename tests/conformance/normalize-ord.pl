@@ -1,13 +1,14 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
 #
-# tests/conformance/normalize-ord.pl: one mford or mfmemcases run (its transcript, its
-# status and the kernel's or memfaild's log lines) in the form kept in
-# tests/golden/PROFILE/NAME.txt.
+# tests/conformance/normalize-ord.pl: one mford, mfmemcases or mffsdax
+# run (its transcript, its status and the kernel's or memfaild's log
+# lines) in the form kept in tests/golden/PROFILE/NAME.txt.
 #
 #   normalize-ord.pl oracle RAW OUTDIR
 #       split the oracle's extra-programs output into OUTDIR/NAME.txt, one
-#       per "mford run NAME" or "mfmemcases run NAME" invocation
+#       per "mford run NAME", "mfmemcases run NAME" or "mffsdax run NAME"
+#       invocation
 #   normalize-ord.pl memfail TRANSCRIPT LOGFILE RC
 #       one run under `memfail run --log-file LOGFILE`; prints it
 #
@@ -83,7 +84,7 @@ if ($mode eq 'memfail' && @ARGV == 3) {
 		undef $name;
 	};
 	for my $l (slurp($raw)) {
-		if ($l =~ /^--- BEGIN \d+: .*\b(?:mford|mfmemcases) run (\S+)/) {
+		if ($l =~ /^--- BEGIN \d+: .*\b(?:mford|mfmemcases|mffsdax) run (\S+)/) {
 			($name, $status) = ($1, "unknown");
 			@tr = ();
 			@log = ();

@@ -6,17 +6,19 @@
 # ORACLE_KERNEL_META=linux-image-amd64; emulated NVDIMM, /dev/dax0.0 align
 # 2M and /dev/dax0.1 align 4K, 256M each; ext4 on a ramdisk and a tmpfs
 # directory for page cache), run `mfscenario run NAME` (device DAX) and
-# `mford run NAME` and `mfmemcases run NAME` (ordinary memory) in it once
-# per scenario, under the vm.memory_failure_early_kill each scenario is
-# meant for, and write
+# `mford run NAME` and `mfmemcases run NAME` (ordinary memory) and
+# `mffsdax run NAME` (fsdax: a file of the guest's ext4 mounted -o dax,
+# /mnt/ext4dax, or for scenarios fNx_* of its xfs, /mnt/xfsdax) in it
+# once per scenario, under the vm.memory_failure_early_kill each scenario
+# is meant for, and write
 #
 #   tests/golden/linux-V/oracle-raw.txt   what the guest printed
 #   tests/golden/linux-V/NAME.txt         normalized (normalize.pl, normalize-ord.pl)
 #
 # With RECORD_PROGRAMS="mfmemcases" (a subset of "mfscenario mford
-# mfmemcases") only those programs' scenarios run, and the guest's output
-# goes to oracle-raw-PROGRAM.txt when it is one program: the other
-# programs' golden files and raw record stay as they were.
+# mfmemcases mffsdax") only those programs' scenarios run, and the
+# guest's output goes to oracle-raw-PROGRAM.txt when it is one program:
+# the other programs' golden files and raw record stay as they were.
 #
 # where V is the kernel's major.minor (6.12 or 6.1).
 # Needs root, Debian 12 and its apt mirror (see the oracle's README).
@@ -25,7 +27,7 @@
 #   ORACLE_WORK  its build dir (default: a fresh temporary one; the kernel
 #                packages are reused from /tmp/oracle-work/debs when present)
 #   ORACLE_KERNEL_META  the kernel package (the oracle's default: 6.12)
-#   RECORD_PROGRAMS     the scenario programs to run (default: all three)
+#   RECORD_PROGRAMS     the scenario programs to run (default: all four)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,15 +41,16 @@ trap 'rm -rf "$tmp"' EXIT
 # ORACLE_EXTRA_DIR must hold nothing but the programs to build
 mkdir -p "$tmp/src"
 cp "$here/mfscenario.c" "$tmp/src/"
-programs=${RECORD_PROGRAMS:-mfscenario mford mfmemcases}
-# mford and mfmemcases are mfactor's code, ordscript's and their own: one
-# file each for the guest's gcc
-for p in mford mfmemcases; do
+programs=${RECORD_PROGRAMS:-mfscenario mford mfmemcases mffsdax}
+ordprogs="mford mfmemcases mffsdax"
+# mford, mfmemcases and mffsdax are mfactor's code, ordscript's and their
+# own: one file each for the guest's gcc
+for p in $ordprogs; do
 	{
 		printf '#define _GNU_SOURCE\n#define MFACTOR_NO_MAIN\n'
 		cat "$top/tests/progs/mfactor.h" "$here/ordscript.h"
 		for f in "$top/tests/progs/mfactor.c" "$top/tests/progs/mfactor-mem.c" \
-			 "$here/ordscript.c" "$here/$p.c"; do
+			 "$top/tests/progs/mfactor-churn.c" "$here/ordscript.c" "$here/$p.c"; do
 			grep -v '#include "\(\(\.\./progs/\)\?mfactor\|ordscript\)\.h"' "$f"
 		done
 	} > "$tmp/src/$p.c"
@@ -55,7 +58,7 @@ done
 
 # the scenario lists, from host builds of the same sources
 gcc -O2 -o "$tmp/mfscenario-host" "$here/mfscenario.c"
-for p in mford mfmemcases; do
+for p in $ordprogs; do
 	gcc -O2 -pthread -o "$tmp/$p-host" "$tmp/src/$p.c"
 done
 scenarios() {	# PROGRAM EARLY_KILL
@@ -72,6 +75,13 @@ panics() {	# PROGRAM
 # and each run is told the value so it can print it
 dev="DAX2M=/dev/dax0.0 DAX4K=/dev/dax0.1"
 dirs="MFORD_DISK_DIR=/mnt/brd MFORD_TMPFS_DIR=/tmp/tmpfsdir"
+# an fsdax scenario's file system: fNx_* xfs, the others ext4
+daxdir() {	# SCENARIO
+	case $1 in
+	f[0-9]x_*|f[0-9][0-9]x_*) echo MFORD_DAX_DIR=/mnt/xfsdax ;;
+	*) echo MFORD_DAX_DIR=/mnt/ext4dax ;;
+	esac
+}
 extra="sysctl -w vm.nr_hugepages=8"
 for ek in 0 1; do
 	extra+="; sysctl -w vm.memory_failure_early_kill=$ek"
@@ -82,6 +92,9 @@ for ek in 0 1; do
 		for n in $(scenarios $p $ek); do
 			extra+="; $dirs MFORD_EARLY_KILL=$ek $p run $n"
 		done
+	done
+	for n in $(scenarios mffsdax $ek); do
+		extra+="; $(daxdir "$n") MFORD_EARLY_KILL=$ek mffsdax run $n"
 	done
 done
 extra+="; sysctl -w vm.memory_failure_early_kill=0"
@@ -129,6 +142,6 @@ cp "$raw" "$golden/$rawname"
 case " $programs " in *" mfscenario "*)
 	"$here/normalize.pl" oracle "$golden/$rawname" "$golden" ;;
 esac
-case " $programs " in *" mford "*|*" mfmemcases "*)
+case " $programs " in *" mford "*|*" mfmemcases "*|*" mffsdax "*)
 	"$here/normalize-ord.pl" oracle "$golden/$rawname" "$golden" ;;
 esac
