@@ -146,10 +146,12 @@ int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 	/*
 	 * What is poisoned already is fenced before the program sees it.  A
 	 * new mapping never maps a block the driver knows is bad (its fault
-	 * asks the driver first); a piece or a child's copy keeps what its
-	 * parent had.
+	 * asks the driver first); a piece keeps the page tables of the whole
+	 * it was cut from.  A child's copy is new in that sense: fork()
+	 * copies no page table entry of a shared file mapping, so the child
+	 * faults every page afresh and the driver refuses its bad blocks.
 	 */
-	fresh = m->map_gen != UINT64_MAX;
+	fresh = m->map_gen != UINT64_MAX || mf_vma_inherit_unfaulted(vma) == -ENOENT;
 	memset(r, 0, sizeof(*r));
 	if (!fs_extents_of(sb, m->ino, first, m->len >> MF_PAGE_SHIFT, &e, &nr)) {
 		for (i = 0; i < nr; i++) {

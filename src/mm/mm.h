@@ -129,7 +129,8 @@ struct mf_vma {
 	int prot;
 	/*
 	 * fsdax: file pages the mapping never had in its page tables, as
-	 * their blocks were known bad when it was made (sorted).  Their
+	 * their blocks were known bad when it was made (a fork child's copy:
+	 * when it was copied; a piece: its whole's) (sorted).  Their
 	 * fault is the driver's refusal, not a machine check.
 	 */
 	uint64_t *unfaulted;
@@ -154,6 +155,9 @@ struct mf_vma *mf_vma_find(const struct mf_task *t, uint64_t id);
 void mf_vma_remove(struct mf_vma *vma);
 /* Whether file page idx was never faulted into the mapping. */
 bool mf_vma_unfaulted(const struct mf_vma *vma, uint64_t idx);
+/* A piece of a cut file mapping takes the unfaulted pages of the whole it
+ * came from; -ENOENT: it was cut from nothing (a fork child's copy). */
+int mf_vma_inherit_unfaulted(struct mf_vma *piece);
 
 static inline bool vma_covers(const struct mf_vma *vma, uint64_t page)
 {

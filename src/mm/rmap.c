@@ -130,6 +130,46 @@ bool mf_vma_unfaulted(const struct mf_vma *vma, uint64_t idx)
 	return false;
 }
 
+/*
+ * The mapping a piece was cut from: it is still registered (a cut mapping
+ * registers its pieces before the whole goes), maps the same file and has
+ * the piece's pages at the piece's addresses.
+ */
+static struct mf_vma *vma_whole_of(const struct mf_vma *piece)
+{
+	struct mf_vma *vma;
+
+	list_for_each_entry(vma, &piece->task->vmas, task_node)
+		if (vma != piece && vma->dax == piece->dax && vma->ino == piece->ino &&
+		    vma->start <= piece->start &&
+		    piece->start + piece->len <= vma->start + vma->len &&
+		    vma_covers(vma, piece->pgoff) &&
+		    vma_address(vma, piece->pgoff) == piece->start)
+			return vma;
+	return NULL;
+}
+
+int mf_vma_inherit_unfaulted(struct mf_vma *piece)
+{
+	const struct mf_vma *whole = vma_whole_of(piece);
+	uint64_t end = piece->pgoff + (piece->len >> MF_PAGE_SHIFT);
+	uint32_t i, n = 0;
+
+	if (!whole)
+		return -ENOENT;
+	for (i = 0; i < whole->nr_unfaulted; i++)
+		n += whole->unfaulted[i] >= piece->pgoff && whole->unfaulted[i] < end;
+	if (!n)
+		return 0;
+	piece->unfaulted = malloc(n * sizeof(*piece->unfaulted));
+	if (!piece->unfaulted)
+		return 0;	/* its touch is then a machine check, as for note_unfaulted() */
+	for (i = 0; i < whole->nr_unfaulted; i++)
+		if (whole->unfaulted[i] >= piece->pgoff && whole->unfaulted[i] < end)
+			piece->unfaulted[piece->nr_unfaulted++] = whole->unfaulted[i];
+	return 0;
+}
+
 void mf_vma_remove(struct mf_vma *vma)
 {
 	struct fs_sb *fs = vma->ino ? vma->dax->fs : NULL;

@@ -389,6 +389,47 @@ static void known_bad_block_new_mapping_61(void **state)
 }
 
 /*
+ * The driver's refusal follows the page tables: a piece of a mapping cut
+ * in two keeps the whole's (its listed bad block still unfaulted, still
+ * refused); a fork child has none of a shared file mapping's entries, so
+ * its fault of a listed bad block is refused even where its parent, whose
+ * mapping predates the error, takes a machine check.
+ */
+static void known_bad_block_split_and_fork(void **state)
+{
+	const char *r;
+
+	(void)state;
+	write_file(4u << 20, 0x41);
+	mapper(&fx.early, "old", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF), "value", -1), 0x41);
+	assert_int_equal(td_cli(&fx.d, NULL, 0, "inject-error pmem0.0 --block %d --count 1",
+				(512 + (PAGE_OFF >> 12)) * 8), 0);
+	mapper(&fx.p, "mapper", 4u << 20);
+	assert_true(reply_has(actor_cmd(&fx.p, "munmap 0 0x200000 0x1000"), "ok"));
+	r = actor_cmd(&fx.p, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	assert_int_equal(td_log_count(&fx.d, "Memory failure"), 0);
+
+	assert_true(reply_has(actor_cmd(&fx.early, "fork"), "ok"));
+	r = actor_cmd(&fx.early, "child touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 12);
+	assert_int_equal(td_log_count(&fx.d, "Memory failure"), 0);
+	assert_int_equal(td_log_count(&fx.d, "MCE: Killing old:"), 1);
+	assert_true(reply_has(actor_cmd(&fx.early, "child exit 0"), "dead"));
+	/* the parent had the page mapped before the error: a machine check */
+	r = actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF);
+	assert_int_equal(reply_int(r, "code", -1), 4);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(td_log_count(&fx.d, "Sending SIGBUS to old:"), 1);
+	assert_int_equal(td_log_count(&fx.d, "dax page: Recovered"), 1);
+}
+
+/*
  * Latent poison in a file's block that a scrub finds (nobody touched it):
  * the driver knows it now, and so does the file system, as a media error
  * of that file at that offset (pmem2_badblock's view); a new mapping's
@@ -722,6 +763,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(inject_and_clear_file_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(known_bad_block_new_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(known_bad_block_new_mapping_61, setup_61, teardown),
+		cmocka_unit_test_setup_teardown(known_bad_block_split_and_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(scrub_found_error_is_the_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(split_and_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_outlive_kill9, setup, teardown),
