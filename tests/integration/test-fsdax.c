@@ -393,7 +393,9 @@ static void known_bad_block_new_mapping_61(void **state)
  * in two keeps the whole's (its listed bad block still unfaulted, still
  * refused); a fork child has none of a shared file mapping's entries, so
  * its fault of a listed bad block is refused even where its parent, whose
- * mapping predates the error, takes a machine check.
+ * mapping predates the error, takes a machine check.  (Linux 6.12 on the
+ * oracle: the child of a prefaulted mapping, a piece of a new one and a
+ * child of a new one all get BUS_MCEERR_AR lsb 12 and "MCE: Killing".)
  */
 static void known_bad_block_split_and_fork(void **state)
 {
