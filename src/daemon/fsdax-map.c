@@ -79,6 +79,7 @@ int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 	r->ns_gen = ns->gen;
 	r->map_gen = c->d->fs_map_gen;
 	r->size = st.size;
+	r->pfn_base = nd_pfn_base(ns);
 	for (i = 0; i < nr && r->count < MF_FS_MAP_MAX; i++) {
 		uint64_t s = e[i].foff > first ? e[i].foff : first;
 		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;

@@ -280,6 +280,7 @@ int fsdax_map_extents(uintptr_t start, uint64_t off, uint64_t len, const struct 
 		if (at == off) {
 			v->ns_id = r.ns_id;
 			v->ns_gen = r.ns_gen;
+			v->ns_pfn = r.pfn_base;
 			*map_gen = r.map_gen;
 		} else if (r.map_gen != *map_gen) {
 			real.close(fd);

@@ -513,7 +513,8 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 			piece[np].start = end;
 			piece[np].len = v.start + v.len - end;
 			piece[np].ns_off = v.ns_off + (end - v.start);
-			piece[np].ns_pfn = v.ns_pfn + ((end - v.start) >> MF_PAGE_SHIFT);
+			if (!v.file)
+				piece[np].ns_pfn = v.ns_pfn + ((end - v.start) >> MF_PAGE_SHIFT);
 			np++;
 		}
 		pthread_mutex_lock(&shim.req_lock);

@@ -8,7 +8,7 @@
  *    pfn as swap offset; a poisoned hugetlb page and a fenced devdax page
  *    as not present;
  *  - the pfn of a present page is memfaild's frame (emulated RAM, or the
- *    namespace's pfn for devdax), when the reader may see pfns (the
+ *    namespace's pfn for devdax and fsdax), when the reader may see pfns (the
  *    emulated CAP_SYS_ADMIN); the real pfns never show.
  *
  * Frames are asked for in batches the first time a page is shown and
@@ -335,6 +335,45 @@ out:
 }
 
 /*
+ * The pfns of the present pages of file mappings: a page's block is
+ * where the kernel's mapping of the namespace's data has it (the extent
+ * mapped in place, or the block a remap gave it), so its pfn is the
+ * namespace's first pfn plus the block's page in the data: the pfn that
+ * memory_failure() finds the (file, index) of through the reverse map.
+ */
+struct file_page {
+	size_t i;		/* the entry */
+	uint64_t pfn_base;	/* the namespace's first pfn */
+};
+
+static void file_pfns(uint64_t first_vpn, uint64_t *e, const struct file_page *fp, size_t n)
+{
+	struct vma_list vl = { 0 };
+	size_t k, at = 0;
+
+	if (vma_for_each_range((first_vpn + fp[0].i) << MF_PAGE_SHIFT,
+			       (first_vpn + fp[n - 1].i + 1) << MF_PAGE_SHIFT, add_vma, &vl))
+		goto out;
+	for (k = 0; k < n; k++) {
+		uint64_t a = (first_vpn + fp[k].i) << MF_PAGE_SHIFT;
+		const struct vma_info *v;
+
+		/* both in address order */
+		while (at < vl.n && vl.v[at].end <= a)
+			at++;
+		if (at == vl.n)
+			break;
+		v = &vl.v[at];
+		if (a < v->start || !v->ino || !v->shared)
+			continue;	/* not the data: no pfn, as for a page with none */
+		e[fp[k].i] |= (fp[k].pfn_base + ((v->pgoff + (a - v->start)) >> MF_PAGE_SHIFT)) &
+			      PM_PFN_MASK;
+	}
+out:
+	free(vl.v);
+}
+
+/*
  * A page of any process moved to a new frame (soft offline, a dropped
  * clean page, unpoison) since the cache was filled: what it holds may
  * name pages that are not there any more.  Start afresh.
@@ -431,8 +470,9 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 	struct holes holes = { 0 };
 	unsigned swp_type = shim_profile()->hwpoison_swp_type;
 	struct vma_list vl = { 0 };
+	struct file_page *fp = NULL;
 	uint64_t *miss = NULL;
-	size_t nmiss = 0, i;
+	size_t nmiss = 0, nfp = 0, i;
 	sigset_t old;
 	int pass;
 
@@ -467,11 +507,21 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 					e[i] = PM_SOFT_DIRTY;	/* unmapped by memory_failure() */
 					continue;
 				}
-				if (e[i] & PM_PRESENT)
-					e[i] = ((e[i] | PM_SOFT_DIRTY) & ~(PM_PFN_MASK | PM_EXCLUSIVE)) |
-					       (show_pfn ? mv.ns_pfn + ((a - mv.start) >> MF_PAGE_SHIFT) : 0);
-				else
+				if (!(e[i] & PM_PRESENT)) {
 					e[i] |= PM_SOFT_DIRTY;	/* a hole in a mapping */
+					continue;
+				}
+				e[i] = (e[i] | PM_SOFT_DIRTY) & ~(PM_PFN_MASK | PM_EXCLUSIVE);
+				if (show_pfn && !mv.file)
+					e[i] |= mv.ns_pfn + ((a - mv.start) >> MF_PAGE_SHIFT);
+				else if (show_pfn) {
+					if (!fp) {
+						fp = malloc(n * sizeof(*fp));
+						if (!fp)
+							continue;
+					}
+					fp[nfp++] = (struct file_page){ .i = i, .pfn_base = mv.ns_pfn };
+				}
 				continue;
 			}
 			if (!(e[i] & (PM_PRESENT | PM_SWAP))) {
@@ -512,9 +562,12 @@ void pagemap_overlay(uint64_t first_vpn, uint64_t *e, size_t n, bool show_pfn)
 			reveal(&vl, miss, nmiss);
 		}
 	}
+	if (nfp)
+		file_pfns(first_vpn, e, fp, nfp);
 	if (holes.n)
 		holes_mark_soft_dirty(&holes, first_vpn, e);
 	shim_unblock(&old);
+	free(fp);
 	free(miss);
 	free(vl.v);
 	free(holes.i);

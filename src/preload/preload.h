@@ -166,7 +166,9 @@ int shim_fd_relocate(int fd);
 /* ---- mappings (mmap.c) ---- */
 struct map_view {
 	uint64_t start, len;
-	uint64_t ns_pfn;		/* pfn of the mapping's first page */
+	/* pfn of the mapping's first page; of a file mapping, of the
+	 * namespace's first page (its pages' blocks are anywhere in it) */
+	uint64_t ns_pfn;
 	uint64_t id;
 	uint64_t ns_gen;
 	uint32_t ns_id;

@@ -1021,6 +1021,8 @@ struct mf_fs_map_reply {
 	uint64_t size;		/* of the file, bytes */
 	uint32_t more;		/* more extents past the last one */
 	uint32_t pad;
+	uint64_t pfn_base;	/* pfn of the namespace's first page: a page
+				 * at nsoff is pfn pfn_base + nsoff */
 	struct mf_fs_extent e[MF_FS_MAP_MAX];
 };
 

@@ -752,6 +752,76 @@ static void writable_after_read_only(void **state)
 	assert_int_equal(reply_int(r, "first", -1), 7);
 }
 
+/*
+ * The pfn a file page shows in pagemap is the namespace's pfn of its
+ * block: hard_offline_page of it by a process that maps nothing poisons
+ * that page of the file, as memory_failure() of any pfn of the media
+ * would.  Another file written first puts the file's blocks elsewhere
+ * than its page index; after a punch and rewrite the page shows its new
+ * block, which is the one hard_offline_page then hits.
+ */
+static void pagemap_pfn_hard_offline(void **state)
+{
+	char other[220];
+	long long pfn, pfn2;
+	const char *r;
+
+	(void)state;
+	snprintf(other, sizeof(other), "%s/g", fx.mnt);
+	assert_int_equal(actor_start(&fx.p, &fx.d, "writer"), 0);
+	r = actor_cmd(&fx.p, "fwrite %s 0 0x300000 0x42", other);
+	assert_int_equal(reply_int(r, "written", -1), 0x300000);
+	actor_kill(&fx.p);
+	write_file(4u << 20, 0x41);
+	assert_int_equal(actor_start(&fx.p, &fx.d, "injector"), 0);
+	mapper(&fx.early, "early", 4u << 20);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "prctl set early"), "ret", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF), "value", -1), 0x41);
+	pfn = reply_int(actor_cmd(&fx.early, "pm 0 %#x", PAGE_OFF), "pfn", -1);
+	assert_true(pfn > 0);
+	assert_true(pfn != PAGE_OFF >> 12);
+	/* the blocks of a 2 MiB chunk are contiguous in the namespace */
+	assert_true(reply_has(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF + 0x1000), "ok"));
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "pm 0 %#x", PAGE_OFF + 0x1000), "pfn", -1),
+			 pfn + 1);
+	r = actor_cmd(&fx.p, "fwrite /sys/devices/system/memory/hard_offline_page %#llx", pfn << 12);
+	if (reply_int(r, "ret", -1) <= 0)
+		fail_msg("hard_offline_page of pfn %#llx: %s", pfn, r);
+	r = actor_cmd(&fx.early, "wait-signal 3000");
+	assert_true(reply_has(r, "signal"));
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(reply_int(r, "lsb", -1), 21);
+	assert_int_equal(td_log_count(&fx.d, "recovery action for dax page: Recovered"), 1);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "pm 0 %#x", PAGE_OFF), "present", -1), 0);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF + 0x1000), "value", -1),
+			 0x41);
+	/* it is that page of this file that went bad, not the other file's */
+	{
+		char out[8192];
+
+		assert_int_equal(td_cli(&fx.d, out, sizeof(out), "list -N -M"), 0);
+		assert_non_null(strstr(out, "\"file\":\"f\""));
+		assert_null(strstr(out, "\"file\":\"g\""));
+		assert_non_null(strstr(out, "\"offset_bytes\":1056768"));
+	}
+	/* a new block for the page: its pfn is the new block's */
+	assert_true(reply_has(actor_cmd(&fx.p, "fpunch %s %#x 4096", fx.file, PAGE_OFF), "ok"));
+	r = actor_cmd(&fx.p, "fwrite %s %#x 4096 0x43", fx.file, PAGE_OFF);
+	assert_int_equal(reply_int(r, "written", -1), 4096);
+	assert_int_equal(reply_int(actor_cmd(&fx.early, "touch 0 %#x", PAGE_OFF), "value", -1), 0x43);
+	pfn2 = reply_int(actor_cmd(&fx.early, "pm 0 %#x", PAGE_OFF), "pfn", -1);
+	assert_true(pfn2 > 0);
+	assert_true(pfn2 != pfn);
+	r = actor_cmd(&fx.p, "fwrite /sys/devices/system/memory/hard_offline_page %#llx", pfn2 << 12);
+	if (reply_int(r, "ret", -1) <= 0)
+		fail_msg("hard_offline_page of the new pfn %#llx: %s", pfn2, r);
+	r = actor_cmd(&fx.early, "wait-signal 3000");
+	assert_int_equal(reply_int(r, "code", -1), 5);
+	assert_int_equal(reply_int(r, "addr_off", -1), PAGE_OFF);
+	assert_int_equal(td_log_count(&fx.d, "recovery action for dax page: Recovered"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +842,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stress_truncate_punch_poison, setup, teardown),
 		cmocka_unit_test_setup_teardown(sparse_file_mapped_at_once, setup_big, teardown),
 		cmocka_unit_test_setup_teardown(writable_after_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(pagemap_pfn_hard_offline, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
