@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * daemon/fsdax-map.c: mappings of fsdax files (MF_FS_MAP,
- * MF_FS_MAP_REGISTER), touches of their fenced pages, and the files'
- * media errors (MF_FS_MEDIA_ERRORS).
+ * MF_FS_MAP_REGISTER), their extents (MF_FS_FIEMAP), touches of their
+ * fenced pages, and the files' media errors (MF_FS_MEDIA_ERRORS).
  *
  * A file mapping maps the file's blocks of the namespace's data in place,
  * so that loads and stores go to the media as they do on fsdax.  Holes
@@ -97,6 +97,55 @@ int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 	reply_init(&r->r, h, sizeof(*r), 0);
 	conn_send(c, r, sizeof(*r), fd);
 	close(fd);
+	return 0;
+}
+
+/*
+ * FS_IOC_FIEMAP: the file's extents as they are (no hole is allocated),
+ * for whoever may read the file or owns it.
+ */
+int fsdax_fiemap(struct conn *c, const struct mf_hdr *h, const struct mf_fs_fiemap *m)
+{
+	struct mf_fs_fiemap_reply *r = (void *)reply_buf;
+	struct fs_sb *sb = sb_of(fsdax_ns_of_dev(c->d, m->dev));
+	struct fs_extent *e = NULL;
+	uint64_t end = m->first + m->n;
+	struct fs_stat st;
+	size_t nr = 0, i;
+	int err;
+
+	if (!sb)
+		return -ENOENT;		/* not ours: the shim asks the kernel */
+	if (!m->n || m->first > FS_MAX_BYTES >> MF_PAGE_SHIFT ||
+	    m->n > FS_MAX_BYTES >> MF_PAGE_SHIFT)
+		return -EINVAL;
+	err = fs_getattr(sb, m->ino, &st);
+	if (err)
+		return err;
+	if (!S_ISREG(st.mode))
+		return -ENODEV;
+	if (c->cred.uid != st.uid && !may_access(&c->cred, &st, false))
+		return -EACCES;
+	err = fs_extents_of(sb, m->ino, m->first, m->n, &e, &nr);
+	if (err)
+		return err;
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < nr && r->count < MF_FS_MAP_MAX; i++) {
+		uint64_t s = e[i].foff > m->first ? e[i].foff : m->first;
+		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;
+		struct mf_fs_extent *x;
+
+		if (t <= s)
+			continue;
+		x = &r->e[r->count++];
+		x->foff = s;
+		x->nsoff = e[i].nsoff + (s - e[i].foff);
+		x->len = t - s;
+	}
+	r->more = i < nr;
+	free(e);
+	reply_init(&r->r, h, sizeof(*r), 0);
+	conn_send(c, r, sizeof(*r), -1);
 	return 0;
 }
 

@@ -270,6 +270,7 @@ void fsdax_readable(struct fsdax_mnt *m);
 int fsdax_mount_req(struct conn *c, const struct mf_fs_mount *m, bool mount);
 struct nd_namespace *fsdax_ns_of_dev(struct mfd *d, uint64_t dev);
 int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m);
+int fsdax_fiemap(struct conn *c, const struct mf_hdr *h, const struct mf_fs_fiemap *m);
 int fsdax_map_register(struct conn *c, const struct mf_hdr *h,
 		       const struct mf_fs_map_register *m);
 int fsdax_consume(struct conn *c, struct mf_vma *vma, uint64_t offset,

@@ -280,6 +280,10 @@ void handle_request(struct conn *c, const struct mf_hdr *h, const void *buf, siz
 		if (REQ(struct mf_fs_map_register, buf, len))
 			err = fsdax_map_register(c, h, buf);
 		break;
+	case MF_FS_FIEMAP:
+		if (REQ(struct mf_fs_fiemap, buf, len))
+			err = fsdax_fiemap(c, h, buf);
+		break;
 	case MF_RAM_MADVISE:
 	case MF_RAM_TOUCH:
 	case MF_RAM_PFNS:

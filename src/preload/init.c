@@ -63,6 +63,7 @@ void real_init(void)
 	LOAD(dup2);
 	LOAD(dup3);
 	LOAD(fcntl);
+	LOAD(ioctl);
 	LOAD(mmap);
 	LOAD(munmap);
 	LOAD(mremap);

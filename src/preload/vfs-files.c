@@ -386,6 +386,58 @@ out:
 	return err;
 }
 
+/*
+ * badblocks_store(): "SECTOR COUNT" (a newline may follow) adds a range
+ * to the driver's list, as `memfail inject-error` does; the namespace's
+ * admin (root) only, as the file's 0644 says.  A range past the end of
+ * the namespace is refused (EINVAL): memfail keeps no list apart from its
+ * media.
+ */
+static int store_badblocks(const char *buf, size_t len, const char *arg)
+{
+	unsigned long long sector;
+	struct mf_range_req m;
+	struct mf_ns_info ns;
+	struct mf_reply r;
+	char tmp[64], nl;
+	int length;
+	ssize_t n;
+
+	if (!len || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	switch (sscanf(tmp, "%llu %d%c", &sector, &length, &nl)) {
+	case 3:
+		if (nl != '\n')
+			return -EINVAL;
+		/* fall through */
+	case 2:
+		if (length <= 0)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (ns_get(arg, &ns))
+		return -ENOENT;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MF_INJECT;
+	strlcpy_mf(m.name, ns.name, sizeof(m.name));
+	m.sector = sector;
+	m.count = (uint64_t)length;
+	m.flags = MF_INJECT_NOTIFY;
+	n = shim_call(&m, sizeof(m), &r, sizeof(r), NULL);
+	if (n < 0)
+		return (int)n;
+	if (n != (ssize_t)sizeof(r))
+		return -EIO;
+	/* a root that is not the daemon's: the file said yes, the daemon no */
+	if (r.error == -EPERM)
+		return -EACCES;
+	return r.error == -ERANGE ? -EINVAL : r.error;
+}
+
 /* The block device's name: Linux has one for fsdax namespaces only;
  * memfail shows the bad blocks of every namespace under its pmemX.Y. */
 static bool is_pmem_dev(const char *arg)
@@ -434,6 +486,6 @@ const struct vfile vfs_files[] = {
 	{ "/sys/bus/dax/devices/%s/size", VF_TEXT, RO, is_dax_dev, show_dax_size, NULL },
 	{ "/sys/bus/dax/devices/%s/align", VF_TEXT, RO, is_dax_dev, show_dax_align, NULL },
 	{ "/sys/block/%s", VF_DIR, DIR_(0755), is_pmem_dev, NULL, NULL },
-	{ "/sys/block/%s/badblocks", VF_TEXT, RO, is_pmem_dev, show_badblocks, NULL },
+	{ "/sys/block/%s/badblocks", VF_TEXT, RW, is_pmem_dev, show_badblocks, store_badblocks },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };

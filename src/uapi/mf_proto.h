@@ -86,6 +86,7 @@ enum mf_msg_type {
 	/* request (a mapping process) */
 	MF_FS_MAP = 90,
 	MF_FS_MAP_REGISTER,
+	MF_FS_FIEMAP = 95,
 
 	/* 100-129: ordinary memory and the emulated /proc and /sys views */
 	/* request (a mapping process) */
@@ -1078,6 +1079,29 @@ struct mf_fs_map_register_reply {
 	uint32_t count;		/* poisoned pages to fence now */
 	uint32_t pad;
 	uint64_t page[MF_FS_POISON_MAX];	/* offsets from the mapping's start, pages */
+};
+
+/*
+ * MF_FS_FIEMAP (request): the extents of a file (by st_dev and st_ino)
+ * over the file pages [first, first + n), as they are: holes stay holes,
+ * nothing is allocated (FS_IOC_FIEMAP).  nsoff is the page's offset on
+ * the block device (/dev/pmemX.Y: the namespace's data, the file
+ * system's metadata area included), in pages.  At most MF_FS_MAP_MAX in
+ * file order; `more` if there are others past the last one.
+ */
+struct mf_fs_fiemap {
+	struct mf_hdr hdr;
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t first;		/* file page */
+	uint64_t n;		/* pages */
+};
+
+struct mf_fs_fiemap_reply {
+	struct mf_reply r;
+	uint32_t count;
+	uint32_t more;
+	struct mf_fs_extent e[MF_FS_MAP_MAX];
 };
 
 #endif /* MF_UAPI_PROTO_H */

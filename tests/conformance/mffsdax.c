@@ -56,6 +56,17 @@ static const struct scenario scenarios[] = {
 	    "fwrite /sys/devices/system/memory/hard_offline_page $A@", "child sleep 100",
 	    "child wait-signal 2000", "child pm 0 0x102000", "child touch 0 0x103000",
 	    "child touch 0 0x302000") },
+	/*
+	 * A block the driver lists as bad (written into its badblocks file)
+	 * under a page of a file; a mapping made before is not touched after
+	 * (QEMU has no real poison there, memfail a machine check).  A new
+	 * mapping's fault asks the driver, which refuses that page alone.
+	 */
+	{ "f5_fsdax_listed_bad_block", 0, "", "a block the driver lists as bad under an fsdax file page: a new mapping's touch, pread",
+	  S("mapmem dax 0x400000 $DAX/mffsdax-f5", "fill 0 0xce", "fsync 0",
+	    "fiemap $DAX/mffsdax-f5 0x103000 =S", "badblocks-add $BLK $S 8",
+	    "mapmem dax 0x400000 $DAX/mffsdax-f5", "touch 1 0x103000", "touch 1 0x102000",
+	    "touch 1 0x302000", "pread 1 0x103000 4096", "pread 1 0x104000 4096") },
 	{ "f1x_fsdax_xfs_file", 0, "", "f1 on xfs: an fsdax file written, fsynced, mapped 2M-aligned: madvise, pread, punch, rewrite",
 	  F1("mffsdax-f1x") },
 	{ "f2x_fsdax_xfs_bystander_handler", 0, "", "f2 on xfs: an fsdax file mapped by 2 processes; the bystander has a handler, no early kill",

@@ -20,9 +20,10 @@
  *
  * In scripts: $DISK, $TMPFS and $DAX are directories (MFORD_DISK_DIR, default
  * /tmp; MFORD_TMPFS_DIR, default /dev/shm; MFORD_DAX_DIR, an fsdax mount,
- * default /mnt/ext4dax); "=X" at the end of a command
- * keeps the pfn of its answer as X; $X is that pfn, $X@ its physical
- * address.
+ * default /mnt/ext4dax); $BLK is that file system's block device
+ * (MFORD_DAX_BLK, default pmem0.2); "=X" at the end of a command
+ * keeps the pfn (or the sector) of its answer as X; $X is that pfn, $X@
+ * its physical address.  Sectors are a machine's own: answers show S.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -105,9 +106,11 @@ static void normalize(const char *reply, char *out, size_t n)
 				continue;
 			if ((kl == 4 && !strncmp(key, "addr", 4)) || (kl == 3 && !strncmp(key, "tid", 3)) ||
 			    (kl == 3 && !strncmp(key, "pid", 3)) || (kl == 6 && !strncmp(key, "thread", 6)) ||
-			    (kl == 4 && !strncmp(key, "main", 4)))
+			    (kl == 4 && !strncmp(key, "main", 4)) ||
+			    (kl == 6 && !strncmp(key, "sector", 6) && strcmp(val, "none")))
 				snprintf(word, sizeof(word), "%s%.*s=%s%s", bracket, (int)kl, key,
-					 !strncmp(key, "addr", 4) ? "A" : "T", close ? "]" : "");
+					 !strncmp(key, "addr", 4) ? "A" :
+					 !strncmp(key, "sector", 6) ? "S" : "T", close ? "]" : "");
 			else if (kl == 2 && !strncmp(key, "kb", 2)) {
 				/* what the kernel had before the scenario is not ours */
 				long kb = strtol(val, NULL, 10);
@@ -127,11 +130,11 @@ static void normalize(const char *reply, char *out, size_t n)
 	}
 }
 
-/* $DISK, $TMPFS, $DAX, $X, $X@ */
+/* $DISK, $TMPFS, $DAX, $BLK, $X, $X@ */
 static void expand(const char *line, char *out, size_t n)
 {
 	const char *disk = getenv("MFORD_DISK_DIR"), *tmpfs = getenv("MFORD_TMPFS_DIR");
-	const char *dax = getenv("MFORD_DAX_DIR");
+	const char *dax = getenv("MFORD_DAX_DIR"), *blk = getenv("MFORD_DAX_BLK");
 	size_t len = 0;
 	const char *p;
 
@@ -146,6 +149,10 @@ static void expand(const char *line, char *out, size_t n)
 		} else if (!strncmp(p, "$DAX", 4)) {
 			/* a filesystem mounted -o dax (fsdax) */
 			len += (size_t)snprintf(out + len, n - len, "%s", dax ? dax : "/mnt/ext4dax");
+			p += 4;
+		} else if (!strncmp(p, "$BLK", 4)) {
+			/* its block device, pmemX.Y */
+			len += (size_t)snprintf(out + len, n - len, "%s", blk ? blk : "pmem0.2");
 			p += 4;
 		} else if (!strncmp(p, "$TMPFS", 6)) {
 			len += (size_t)snprintf(out + len, n - len, "%s", tmpfs ? tmpfs : "/dev/shm");
@@ -196,7 +203,8 @@ static int run(const struct scenario *sc)
 			snprintf(cmd, sizeof(cmd), "%s", line);
 			do_command(cmd, out, sizeof(out));
 		}
-		if (keep && nr_vars < 16 && value_of(out, "pfn", val, sizeof(val))) {
+		if (keep && nr_vars < 16 && (value_of(out, "pfn", val, sizeof(val)) ||
+					     value_of(out, "sector", val, sizeof(val)))) {
 			snprintf(vars[nr_vars].name, sizeof(vars[nr_vars].name), "%c", *keep);
 			vars[nr_vars++].raw = strtoull(val, NULL, 0);
 		}

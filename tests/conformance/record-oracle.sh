@@ -50,7 +50,8 @@ for p in $ordprogs; do
 		printf '#define _GNU_SOURCE\n#define MFACTOR_NO_MAIN\n'
 		cat "$top/tests/progs/mfactor.h" "$here/ordscript.h"
 		for f in "$top/tests/progs/mfactor.c" "$top/tests/progs/mfactor-mem.c" \
-			 "$top/tests/progs/mfactor-churn.c" "$here/ordscript.c" "$here/$p.c"; do
+			 "$top/tests/progs/mfactor-churn.c" "$top/tests/progs/mfactor-blk.c" \
+			 "$here/ordscript.c" "$here/$p.c"; do
 			grep -v '#include "\(\(\.\./progs/\)\?mfactor\|ordscript\)\.h"' "$f"
 		done
 	} > "$tmp/src/$p.c"
@@ -78,8 +79,8 @@ dirs="MFORD_DISK_DIR=/mnt/brd MFORD_TMPFS_DIR=/tmp/tmpfsdir"
 # an fsdax scenario's file system: fNx_* xfs, the others ext4
 daxdir() {	# SCENARIO
 	case $1 in
-	f[0-9]x_*|f[0-9][0-9]x_*) echo MFORD_DAX_DIR=/mnt/xfsdax ;;
-	*) echo MFORD_DAX_DIR=/mnt/ext4dax ;;
+	f[0-9]x_*|f[0-9][0-9]x_*) echo MFORD_DAX_DIR=/mnt/xfsdax MFORD_DAX_BLK=pmem0.3 ;;
+	*) echo MFORD_DAX_DIR=/mnt/ext4dax MFORD_DAX_BLK=pmem0.2 ;;
 	esac
 }
 extra="sysctl -w vm.nr_hugepages=8"

@@ -355,7 +355,7 @@ int mem_command(int argc, char **argv, char *out, size_t n)
 {
 	struct mapping *m;
 
-	if (churn_command(argc, argv, out, n))
+	if (churn_command(argc, argv, out, n) || blk_command(argc, argv, out, n))
 		return 1;
 
 	if (!strcmp(argv[0], "mapmem") && argc >= 3)

@@ -56,5 +56,7 @@ extern int serve_in_fd, serve_out_fd;
 int mem_command(int argc, char **argv, char *out, size_t n);
 /* Threads churning mappings of one file (mfactor-churn.c). */
 int churn_command(int argc, char **argv, char *out, size_t n);
+/* mfactor-blk.c: fiemap, badblocks-add */
+int blk_command(int argc, char **argv, char *out, size_t n);
 
 #endif /* MFACTOR_H */

@@ -158,7 +158,7 @@ for p in "${profiles[@]}"; do
 		elif [ "$k" = f ]; then
 			# a file of the fsdax namespace's filesystem, mounted at $dax
 			mkdir -p "$dax"
-			MFORD_EARLY_KILL=$ek MFORD_DAX_DIR=$dax timeout --kill-after=10 "$tmo" \
+			MFORD_EARLY_KILL=$ek MFORD_DAX_DIR=$dax MFORD_DAX_BLK=pmem0.0 timeout --kill-after=10 "$tmo" \
 				"$memfail" run -q --kernel "$p" --early-kill "$ek" \
 				--namespace 64M,mode=fsdax --mount "$dax" \
 				--log-file "$tmp/log" -- "${prog[f]}" run "$n" >"$tmp/out" 2>"$tmp/err"
