@@ -63,7 +63,7 @@ sanitize: deps
 # call, so the two tests that expect an early-kill AO to kill a process
 # blocked in read() see it late under TSan; they are left out here.
 TSANDIR := $(CURDIR)/build-tsan/sanitizer-logs
-TSAN_TESTS := test-process test-bystanders test-media test-robust test-operations test-libmemfail test-ordinary test-ordinary-share test-wberr test-shmem-cut test-cow test-fsdax test-fsmeta unit-fs
+TSAN_TESTS := test-process test-bystanders test-media test-robust test-operations test-libmemfail test-ordinary test-ordinary-share test-wberr test-shmem-cut test-cow test-fsdax test-fsdax-stress test-fsmeta unit-fs
 tsan: deps
 	[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false --buildtype=debug
 	ninja -C build-tsan memfaild memfail libmemfail-preload.so tests/mfactor $(addprefix tests/,$(TSAN_TESTS))

@@ -27,20 +27,16 @@
 
 #define MAP_SLOTS	4096
 
+#define VIEW_WORDS ((sizeof(struct map_view) + sizeof(uint64_t) - 1) / sizeof(uint64_t))
+
 struct map_slot {
 	_Atomic uint32_t seq;
-	bool used;
-	bool dontfork;
-	uint64_t start, len;
-	uint64_t ns_pfn;
-	uint64_t id;
-	uint64_t ns_gen;
-	uint32_t ns_id;
-	uint64_t ns_off;
-	uint64_t align;
-	int prot;
-	bool file;
-	uint64_t dev, ino;
+	atomic_bool used;
+	bool dontfork;		/* read and written under maps_lock only */
+	/* the mapping, word by word and relaxed: a lock-free reader racing
+	 * a writer gets a torn copy, which the sequence count has it retry,
+	 * and nothing undefined (a seqlock's data must be atomic in C11) */
+	_Atomic uint64_t w[VIEW_WORDS];
 };
 
 static struct map_slot slots[MAP_SLOTS];
@@ -61,18 +57,26 @@ void map_unlock(void)
 
 static void slot_view(const struct map_slot *s, struct map_view *v)
 {
-	v->start = s->start;
-	v->len = s->len;
-	v->ns_pfn = s->ns_pfn;
-	v->id = s->id;
-	v->ns_gen = s->ns_gen;
-	v->ns_id = s->ns_id;
-	v->ns_off = s->ns_off;
-	v->align = s->align;
-	v->prot = s->prot;
-	v->file = s->file;
-	v->dev = s->dev;
-	v->ino = s->ino;
+	uint64_t w[VIEW_WORDS];
+	size_t i;
+
+	for (i = 0; i < VIEW_WORDS; i++)
+		w[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
+	memcpy(v, w, sizeof(*v));
+}
+
+static bool slot_used(const struct map_slot *s)
+{
+	return atomic_load_explicit(&s->used, memory_order_relaxed);
+}
+
+/* A writer's look at a slot (maps_lock held): in use, and its mapping. */
+static bool slot_peek(const struct map_slot *s, struct map_view *v)
+{
+	if (!slot_used(s))
+		return false;
+	slot_view(s, v);
+	return true;
 }
 
 /* Read a consistent copy of slot i; false if it is free. */
@@ -86,7 +90,7 @@ static bool slot_read(size_t i, struct map_view *v)
 		a = atomic_load_explicit(&s->seq, memory_order_acquire);
 		if (a & 1)
 			continue;
-		used = s->used;
+		used = slot_used(s);
 		if (used)
 			slot_view(s, v);
 		atomic_thread_fence(memory_order_acquire);
@@ -161,28 +165,22 @@ static struct map_slot *slot_alloc(void)
 	size_t i;
 
 	for (i = 0; i < MAP_SLOTS; i++)
-		if (!slots[i].used)
+		if (!slot_used(&slots[i]))
 			return &slots[i];
 	return NULL;
 }
 
 static void slot_publish(struct map_slot *s, const struct map_view *v)
 {
+	uint64_t w[VIEW_WORDS] = { 0 };
+	size_t i;
+
+	memcpy(w, v, sizeof(*v));
 	slot_write_begin(s);
-	s->start = v->start;
-	s->len = v->len;
-	s->ns_pfn = v->ns_pfn;
-	s->id = v->id;
-	s->ns_gen = v->ns_gen;
-	s->ns_id = v->ns_id;
-	s->ns_off = v->ns_off;
-	s->align = v->align;
-	s->prot = v->prot;
-	s->file = v->file;
-	s->dev = v->dev;
-	s->ino = v->ino;
+	for (i = 0; i < VIEW_WORDS; i++)
+		atomic_store_explicit(&s->w[i], w[i], memory_order_relaxed);
 	s->dontfork = false;
-	s->used = true;
+	atomic_store_explicit(&s->used, true, memory_order_relaxed);
 	slot_write_end(s);
 	/* slots are taken lowest first: scans stop at the highest ever used */
 	if ((size_t)(s - slots) + 1 > atomic_load(&slots_hw))
@@ -193,7 +191,7 @@ static void slot_publish(struct map_slot *s, const struct map_view *v)
 static void slot_free(struct map_slot *s)
 {
 	slot_write_begin(s);
-	s->used = false;
+	atomic_store_explicit(&s->used, false, memory_order_relaxed);
 	slot_write_end(s);
 	atomic_fetch_sub(&nr_maps, 1);
 }
@@ -478,14 +476,14 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 
 	/* check every cut before changing anything */
 	for (i = 0; i < atomic_load(&slots_hw); i++) {
-		struct map_slot *s = &slots[i];
+		struct map_view v;
 
-		if (!s->used || s->start >= end || s->start + s->len <= addr)
+		if (!slot_peek(&slots[i], &v) || v.start >= end || v.start + v.len <= addr)
 			continue;
-		if ((addr > s->start && addr % s->align) ||
-		    (end < s->start + s->len && end % s->align))
+		if ((addr > v.start && addr % v.align) ||
+		    (end < v.start + v.len && end % v.align))
 			return -EINVAL;
-		pieces += (addr > s->start) + (end < s->start + s->len);
+		pieces += (addr > v.start) + (end < v.start + v.len);
 	}
 	/*
 	 * Every piece needs a slot before its mapping's slot is freed; with
@@ -500,9 +498,8 @@ static int unmap_dax_range(uintptr_t addr, size_t len)
 		struct map_view v, piece[2];
 		int np = 0, k;
 
-		if (!s->used || s->start >= end || s->start + s->len <= addr)
+		if (!slot_peek(s, &v) || v.start >= end || v.start + v.len <= addr)
 			continue;
-		slot_view(s, &v);
 		if (addr > v.start) {
 			piece[np] = v;
 			piece[np].len = addr - v.start;
@@ -766,10 +763,12 @@ void maps_set_dontfork(uintptr_t addr, size_t len, bool dontfork)
 	size_t i;
 
 	map_lock();
-	for (i = 0; i < atomic_load(&slots_hw); i++)
-		if (slots[i].used && slots[i].start >= addr &&
-		    slots[i].start + slots[i].len <= addr + len)
+	for (i = 0; i < atomic_load(&slots_hw); i++) {
+		struct map_view v;
+
+		if (slot_peek(&slots[i], &v) && v.start >= addr && v.start + v.len <= addr + len)
 			slots[i].dontfork = dontfork;
+	}
 	map_unlock();
 }
 
@@ -782,7 +781,7 @@ void maps_after_fork(void)
 		struct map_slot *s = &slots[i];
 		struct map_view v;
 
-		if (!s->used)
+		if (!slot_used(s))
 			continue;
 		if (s->dontfork) {
 			/* MADV_DONTFORK: the child never had it */
