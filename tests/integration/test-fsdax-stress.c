@@ -6,7 +6,8 @@
  * first MiB.  Each round: the early-kill holder (mapping 1 of the whole
  * file) gets exactly one AO for the poisoned page, a process that
  * mapped it and unmapped before the poison gets none, the churners
- * (which never map the poisoned half) get none; after a recovery write
+ * (which never map the poisoned half) get none, and the daemon's log
+ * names the poisoner and the holder alone; after a recovery write
  * all read the new data.  At the end every churner reports no word that
  * went back or belonged to another writer, and the daemon still answers;
  * killed with SIGKILL and started again, it mounts the file system (the
@@ -137,7 +138,7 @@ static void stress_rounds(void **state)
 	uint64_t last[NR_SLOTS];
 	uint64_t seed = 0xfeedf00dULL;
 	struct stat st;
-	int fd, round, i, j;
+	int fd, round, i, j, sent, holder_sent;
 	const char *r;
 	char name[16];
 
@@ -194,6 +195,8 @@ static void stress_rounds(void **state)
 		assert_true(reply_has(actor_cmd(&fx.gone, "m1 map %#x", FILE_LEN), "ok"));
 		assert_int_equal(reply_int(actor_cmd(&fx.gone, "touch 1 %#llx", off), "value", -1), v);
 		assert_true(reply_has(actor_cmd(&fx.gone, "m1 unmap"), "ok"));
+		sent = td_log_count(&fx.d, "Sending SIGBUS to");
+		holder_sent = td_log_count(&fx.d, "Sending SIGBUS to holder:");
 		r = actor_cmd(&fx.p, "madvise 0 %#llx 4096 hwpoison", off);
 		if (reply_int(r, "code", -1) != 4 || reply_int(r, "addr_off", -1) != (long long)off)
 			fail_msg("round %d op %u page %#llx poisoner: %s", round, op,
@@ -206,6 +209,12 @@ static void stress_rounds(void **state)
 		r = actor_cmd(&fx.gone, "signals");
 		if (reply_int(r, "n", -1) != 0)
 			fail_msg("round %d unmapped process signalled: %s", round, r);
+		/* and the daemon says it signalled those two and no one else
+		 * (memory_failure() is done when the poisoner's call returns) */
+		if (td_log_count(&fx.d, "Sending SIGBUS to") != sent + 2 ||
+		    td_log_count(&fx.d, "Sending SIGBUS to holder:") != holder_sent + 1)
+			fail_msg("round %d: the daemon's log does not name poisoner and holder alone",
+				 round);
 		/* a recovery write clears it */
 		put_page(fd, page, w);
 		assert_int_equal(reply_int(actor_cmd(&fx.p, "touch 0 %#llx", off), "value", -1), w);
