@@ -25,6 +25,8 @@
 #include "../fs/fs.h"
 #include "fsdax.h"
 
+_Static_assert(FS_MAX_BYTES == MF_FS_MAX_BYTES, "the protocol's file size limit is the file system's");
+
 #define MF_BUS_ADRERR	2
 
 static char reply_buf[MF_MSG_MAX];
@@ -45,6 +47,31 @@ static bool may_access(const struct mf_cred *cr, const struct fs_stat *st, bool 
 	return (bits & want) == want;
 }
 
+/*
+ * The extents e[0..nr) clipped to file pages [first, end), into a reply's
+ * array of MF_FS_MAP_MAX; returns how many of e it took (fewer than nr:
+ * the reply says there are more).
+ */
+static size_t clip_extents(const struct fs_extent *e, size_t nr, uint64_t first, uint64_t end,
+			   struct mf_fs_extent *out, uint32_t *count)
+{
+	size_t i;
+
+	for (i = 0; i < nr && *count < MF_FS_MAP_MAX; i++) {
+		uint64_t s = e[i].foff > first ? e[i].foff : first;
+		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;
+		struct mf_fs_extent *x;
+
+		if (t <= s)
+			continue;
+		x = &out[(*count)++];
+		x->foff = s;
+		x->nsoff = e[i].nsoff + (s - e[i].foff);
+		x->len = t - s;
+	}
+	return i;
+}
+
 int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 {
 	struct mf_fs_map_reply *r = (void *)reply_buf;
@@ -53,7 +80,7 @@ int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 	struct fs_extent *e = NULL;
 	uint64_t first, n, end;
 	struct fs_stat st;
-	size_t nr = 0, i;
+	size_t nr = 0;
 	int err, fd;
 
 	if (!sb)
@@ -80,16 +107,7 @@ int fsdax_map(struct conn *c, const struct mf_hdr *h, const struct mf_fs_map *m)
 	r->map_gen = c->d->fs_map_gen;
 	r->size = st.size;
 	r->pfn_base = nd_pfn_base(ns);
-	for (i = 0; i < nr && r->count < MF_FS_MAP_MAX; i++) {
-		uint64_t s = e[i].foff > first ? e[i].foff : first;
-		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;
-		struct mf_fs_extent *x = &r->e[r->count++];
-
-		x->foff = s;
-		x->nsoff = e[i].nsoff + (s - e[i].foff);
-		x->len = t - s;
-	}
-	r->more = nr > MF_FS_MAP_MAX;
+	r->more = clip_extents(e, nr, first, end, r->e, &r->count) < nr;
 	free(e);
 	fd = open(ns->data_path, ((m->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
@@ -111,7 +129,7 @@ int fsdax_fiemap(struct conn *c, const struct mf_hdr *h, const struct mf_fs_fiem
 	struct fs_extent *e = NULL;
 	uint64_t end = m->first + m->n;
 	struct fs_stat st;
-	size_t nr = 0, i;
+	size_t nr = 0;
 	int err;
 
 	if (!sb)
@@ -130,19 +148,7 @@ int fsdax_fiemap(struct conn *c, const struct mf_hdr *h, const struct mf_fs_fiem
 	if (err)
 		return err;
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < nr && r->count < MF_FS_MAP_MAX; i++) {
-		uint64_t s = e[i].foff > m->first ? e[i].foff : m->first;
-		uint64_t t = e[i].foff + e[i].len < end ? e[i].foff + e[i].len : end;
-		struct mf_fs_extent *x;
-
-		if (t <= s)
-			continue;
-		x = &r->e[r->count++];
-		x->foff = s;
-		x->nsoff = e[i].nsoff + (s - e[i].foff);
-		x->len = t - s;
-	}
-	r->more = i < nr;
+	r->more = clip_extents(e, nr, m->first, end, r->e, &r->count) < nr;
 	free(e);
 	reply_init(&r->r, h, sizeof(*r), 0);
 	conn_send(c, r, sizeof(*r), -1);

@@ -21,7 +21,7 @@
 #include "../util/util.h"
 #include "preload.h"
 
-#define FS_MAX_PAGES	(1ULL << (52 - MF_PAGE_SHIFT))	/* fs.h's FS_MAX_BYTES */
+#define FS_MAX_PAGES	(MF_FS_MAX_BYTES >> MF_PAGE_SHIFT)
 
 struct fiemap_fill {
 	struct fiemap *fm;

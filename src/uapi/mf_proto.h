@@ -990,6 +990,7 @@ struct mf_mappers_reply {
  */
 #define MF_PATH_LEN		512
 #define MF_FS_MAP_MAX		128
+#define MF_FS_MAX_BYTES		(1ULL << 52)	/* the largest file offset a request may name */
 
 struct mf_fs_mount {
 	struct mf_hdr hdr;
